@@ -1,0 +1,59 @@
+# orders: PGXS build of the extension, its install script, the gateway and
+# every test suite.  The two commands a newcomer needs:
+#   make run    build, install, start a local cluster with a demo, serve the API
+#   make test   build with warnings as errors, install, run every suite
+
+EXTENSION = orders
+MODULE_big = orders
+OBJS = \
+	src/orders.o \
+	src/labels.o \
+	src/enum_io.o \
+	src/lifecycle_rules.o \
+	src/lifecycle_trigger.o \
+	src/lifecycle_sql.o
+
+# The enum types of the reference, in the order of their type OIDs.  Each
+# expands schema/*.sql.in once.
+ENUM_TYPES = order_status order_sub_status delivery_time delivery_type \
+	delivery_mode classification link_type inventory_status recharge_status
+
+SCHEMA_PARTS = $(sort $(wildcard schema/*.sql schema/*.sql.in))
+DATA_built = orders--1.0.sql
+
+PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
+# Server headers as system headers: -Wextra is for our code, not theirs.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+
+# pg_regress suites in sql/ and expected/ (the PGXS defaults).
+REGRESS = types lifecycle
+REGRESS_OPTS = --load-extension=pgcrypto --load-extension=orders
+
+# Isolation specs (pg_isolation_regress).
+ISOLATION = $(basename $(notdir $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=pgcrypto --load-extension=orders
+
+# TAP tests (PostgreSQL::Test::Cluster); scripts/test.sh runs them as the
+# postgres user, since initdb refuses root.
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+orders--1.0.sql: scripts/build-install-script.sh $(SCHEMA_PARTS) Makefile
+	scripts/build-install-script.sh "$(ENUM_TYPES)" $(SCHEMA_PARTS) > $@
+
+.PHONY: run test fuzz docs
+run:
+	scripts/run.sh
+
+test:
+	scripts/test.sh
+
+fuzz:  # SECONDS_TO_RUN=60 by default
+	test/fuzz/run.sh
+
+docs: all
+	scripts/render-docs.sh

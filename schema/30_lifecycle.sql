@@ -1,0 +1,79 @@
+-- The lifecycle: rules in C (src/lifecycle_rules.c), enforced by a trigger
+-- on every status column, every accepted change kept in status_history.
+
+CREATE TABLE orders.status_history (
+	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	entity		text NOT NULL,
+	entity_id	bigint NOT NULL,
+	from_status text,
+	to_status	text NOT NULL,
+	from_sub_status text,
+	to_sub_status text,
+	at			timestamptz NOT NULL DEFAULT now(),
+	actor		text NOT NULL,
+	reason		text
+);
+CREATE INDEX ON orders.status_history (entity, entity_id, id);
+COMMENT ON TABLE orders.status_history IS
+'append-only history of every status and sub-status change (entity, id, from, to, at, actor, reason)';
+
+CREATE FUNCTION orders.lifecycle_guard() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'lifecycle_guard' LANGUAGE C;
+COMMENT ON FUNCTION orders.lifecycle_guard() IS
+'trigger: refuses illegal status moves and records accepted ones in orders.status_history';
+
+CREATE FUNCTION orders.refuse_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+	RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+		USING ERRCODE = 'OR003';
+END
+$$;
+COMMENT ON FUNCTION orders.refuse_change() IS
+'trigger: refuses UPDATE, DELETE and TRUNCATE on append-only tables';
+
+CREATE TRIGGER status_history_append_only
+	BEFORE UPDATE OR DELETE ON orders.status_history
+	FOR EACH ROW EXECUTE FUNCTION orders.refuse_change();
+CREATE TRIGGER status_history_no_truncate
+	BEFORE TRUNCATE ON orders.status_history
+	FOR EACH STATEMENT EXECUTE FUNCTION orders.refuse_change();
+ALTER TABLE orders.status_history ENABLE ALWAYS TRIGGER status_history_append_only;
+ALTER TABLE orders.status_history ENABLE ALWAYS TRIGGER status_history_no_truncate;
+
+CREATE TRIGGER lifecycle_guard
+	BEFORE INSERT OR UPDATE OF status, sub_status ON orders.orders
+	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('order');
+CREATE TRIGGER lifecycle_guard
+	BEFORE INSERT OR UPDATE OF status ON orders.order_items
+	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('order_item');
+CREATE TRIGGER lifecycle_guard
+	BEFORE INSERT OR UPDATE OF status ON orders.inventory_units
+	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('inventory_unit');
+CREATE TRIGGER lifecycle_guard
+	BEFORE INSERT OR UPDATE OF status ON orders.recharges
+	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('recharge');
+-- ALWAYS: session_replication_role = replica does not switch them off.
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_guard;
+ALTER TABLE orders.order_items ENABLE ALWAYS TRIGGER lifecycle_guard;
+ALTER TABLE orders.inventory_units ENABLE ALWAYS TRIGGER lifecycle_guard;
+ALTER TABLE orders.recharges ENABLE ALWAYS TRIGGER lifecycle_guard;
+
+CREATE FUNCTION orders.transitions(
+	OUT entity text, OUT from_status text, OUT to_status text, OUT reason text)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'lifecycle_transitions' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION orders.transitions() IS
+'every legal status move of every entity, with its reason (from_status NULL: initial state)';
+
+CREATE FUNCTION orders.sub_status_rules(
+	OUT entity text, OUT status text, OUT sub_status text, OUT final boolean, OUT reason text)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'lifecycle_sub_status_rules' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION orders.sub_status_rules() IS
+'every legal (status, sub-status) pair; a final sub-status is never left once reached';
+
+CREATE FUNCTION orders.lifecycle_graph(entity text, format text DEFAULT 'dot') RETURNS text
+	AS 'MODULE_PATHNAME', 'lifecycle_graph' LANGUAGE C IMMUTABLE STRICT;
+COMMENT ON FUNCTION orders.lifecycle_graph(text, text) IS
+'the status moves of an entity as a Graphviz DOT (format dot) or Mermaid (format mermaid) graph';

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages the project needs, if any is missing.
+# Used by "make run", "make test" and .ci/run; a no-op when all are present.
+set -eu
+
+PACKAGES="
+	make gcc clang libclang-rt-14-dev
+	postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-contrib
+	libpq-dev libssl-dev libmicrohttpd-dev pkg-config
+	libipc-run-perl
+	graphviz curl jq ca-certificates procps util-linux
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing packages:$missing" >&2
+	echo "install them as root: apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,74 @@
+#!/bin/bash
+# make run: build and install orders, start a local PostgreSQL cluster with
+# it (data kept in .run/, reused by the next run), load the demo, start the
+# REST gateway when it is built, print how to use it, and stay in the
+# foreground until Ctrl-C or SIGTERM, which stop everything started here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+scripts/install-deps.sh
+bindir=$(pg_config --bindir)
+export PATH="$bindir:$PATH"
+make -s WERROR=1 all
+make -s install
+
+PGPORT=${ORDERS_PGPORT:-54329}
+GATEWAY_PORT=${ORDERS_GATEWAY_PORT:-8080}
+run=$top/.run
+mkdir -p "$run"
+
+# PostgreSQL refuses to run as root: run the server as postgres.
+as_server() { "$@"; }
+if [ "$(id -u)" -eq 0 ]; then
+	if ! runuser -u postgres -- test -x "$top"; then
+		echo "the postgres user cannot reach $top; clone it somewhere it can (e.g. /srv or /tmp)" >&2
+		exit 1
+	fi
+	chown postgres "$run"
+	as_server() { runuser -u postgres -- "$@"; }
+fi
+
+data=$run/data
+if [ ! -s "$data/PG_VERSION" ]; then
+	as_server initdb -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$run/initdb.log"
+	echo "created cluster in $data"
+fi
+[ -x scripts/run-config.sh ] && scripts/run-config.sh "$run" "$data"
+
+cleanup() {
+	trap - INT TERM EXIT
+	echo
+	echo "stopping..."
+	[ -n "${extra_pids:-}" ] && kill $extra_pids 2>/dev/null || true
+	as_server pg_ctl -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+	echo "stopped"
+}
+trap cleanup EXIT
+trap "cleanup; exit 0" INT TERM
+
+as_server pg_ctl -D "$data" -w -l "$run/postgres.log" \
+	-o "-p $PGPORT -k $run -c listen_addresses=localhost -c shared_preload_libraries=orders" start >/dev/null
+export PGHOST=$run PGPORT PGUSER=postgres PGDATABASE=orders
+psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'orders'" | grep -q 1 ||
+	psql -X -q -d postgres -c "CREATE DATABASE orders"
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS orders CASCADE"
+for f in demo/*.sql; do
+	[ -e "$f" ] && psql -X -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null
+done
+
+extra_pids=""
+[ -x scripts/run-services.sh ] && . scripts/run-services.sh
+
+cat <<INFO
+
+orders is running (PostgreSQL $(psql -X -tAc 'SHOW server_version'), extension $(psql -X -tAc "SELECT extversion FROM pg_extension WHERE extname = 'orders'")).
+
+  connect:   psql -h $run -p $PGPORT -U postgres orders
+  try:       SELECT 'Delivered'::orders.order_status, 'realtime'::orders.delivery_time;
+             SELECT * FROM orders.transitions();
+INFO
+[ -f demo/README.txt ] && sed "s|@PSQL@|psql -h $run -p $PGPORT -U postgres orders|g; s|@HOST@|http://localhost:$GATEWAY_PORT|g" demo/README.txt
+echo
+echo "server log: $run/postgres.log    Ctrl-C stops everything."
+while true; do sleep 3600 & wait $!; done

@@ -1,0 +1,60 @@
+#!/bin/bash
+# make test: build with warnings as errors, install, and run every suite
+# (pg_regress, isolation, TAP) against throwaway clusters.  Exits non-zero
+# on any failure; ends with one "N passed, N failed" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+scripts/install-deps.sh
+export PATH="$(pg_config --bindir):$PATH"
+
+make -s WERROR=1 all
+
+log=$(mktemp /tmp/orders-test.XXXXXX.log)
+status=0
+
+run_suites() {
+	make -s install
+
+	# pg_regress and isolation specs, in one cluster with orders preloaded.
+	pg_virtualenv -v 15 \
+		-o shared_preload_libraries=orders \
+		make -s installcheck TAP_TESTS= || status=1
+	[ -f regression.diffs ] && { echo "== regression.diffs"; cat regression.diffs; }
+	[ -f output_iso/regression.diffs ] && { echo "== output_iso/regression.diffs"; cat output_iso/regression.diffs; }
+
+	# The lifecycle diagrams in docs/ are drawn from the code: check them.
+	scripts/render-docs.sh --check || status=1
+
+	# TAP tests start their own clusters with initdb, which refuses root:
+	# run them as postgres on a copy of the tree that postgres can write.
+	if [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
+		tapdir=$(mktemp -d /tmp/orders-tap.XXXXXX)
+		tar --exclude=.git --exclude=.run -cf - . | tar -C "$tapdir" -xf -
+		if [ "$(id -u)" -eq 0 ]; then
+			chown -R postgres "$tapdir"
+			runuser -u postgres -- make -s -C "$tapdir" installcheck REGRESS= ISOLATION= || status=1
+		else
+			make -s -C "$tapdir" installcheck REGRESS= ISOLATION= || status=1
+		fi
+		if [ $status -ne 0 ] && [ -d "$tapdir/tmp_check/log" ]; then
+			rm -rf "$top/tmp_check"; cp -r "$tapdir/tmp_check" "$top/tmp_check"
+			echo "TAP logs kept in tmp_check/log"
+		fi
+		rm -rf "$tapdir"
+	fi
+	return $status
+}
+
+# Installing is global to the machine: one test run at a time.
+(
+	flock 9
+	run_suites
+) 9>/tmp/orders-install.lock 2>&1 | tee "$log" || status=1
+
+passed=$(grep -Ec '^(test | +)[-a-z0-9_]+ +\.\.\. ok|^test/t/[^ ]+\.pl \.+ ok' "$log" || true)
+failed=$(grep -Ec '^(test | +)[-a-z0-9_]+ +\.\.\. (FAILED|failed)|^test/t/[^ ]+\.pl \.+ (Dubious|Failed|not ok)' "$log" || true)
+rm -f "$log"
+echo "make test: $passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

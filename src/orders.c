@@ -1,0 +1,20 @@
+/*
+ * orders.c
+ *		Module entry point of the orders extension.
+ *
+ * Each concern lives in its own file; _PG_init only asks each of them to
+ * register what it needs (settings, shared memory, background workers).
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "orders.h"
+
+PG_MODULE_MAGIC;
+
+void
+_PG_init(void)
+{
+	orders_lifecycle_init();
+}
