@@ -5,13 +5,7 @@
 
 EXTENSION = orders
 MODULE_big = orders
-OBJS = \
-	src/orders.o \
-	src/labels.o \
-	src/enum_io.o \
-	src/lifecycle_rules.o \
-	src/lifecycle_trigger.o \
-	src/lifecycle_sql.o
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The enum types of the reference, in the order of their type OIDs.  Each
 # expands schema/*.sql.in once.
@@ -26,7 +20,8 @@ PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites in sql/ and expected/ (the PGXS defaults).
-REGRESS = types lifecycle
+# Every sql/*.sql, in name order; each file sets up its own fixtures.
+REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=orders
 
 # Isolation specs (pg_isolation_regress).
