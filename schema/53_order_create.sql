@@ -178,6 +178,7 @@ BEGIN
 		'topupPhoneCode', p_topup_phone_code, 'topupPhoneNumber', p_topup_phone_number)::text,
 		'UTF8'));
 
+	PERFORM set_config('orders.transition_reason', 'order placed', true);
 	-- The idempotency key.  A concurrent duplicate waits here (on the
 	-- client's sequence row, then on the unique index) until the first
 	-- commits or rolls back.
@@ -196,6 +197,7 @@ BEGIN
 				p_po_number, o.id USING ERRCODE = 'OR102',
 				HINT = 'Use a new poNumber for a new order, or send the original parameters to get the original order.';
 		END IF;
+		PERFORM set_config('orders.transition_reason', coalesce(saved_reason, ''), true);
 		response := orders.place_order_response(o.id);
 		replayed := true;
 		RETURN;
