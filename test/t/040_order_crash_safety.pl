@@ -120,7 +120,7 @@ is( $node->safe_psql('postgres', q{
 is( $node->safe_psql('postgres', q{
 		SELECT count(*) FROM (SELECT client_id FROM orders.orders GROUP BY client_id
 							  HAVING max(client_seq) <> count(*)) gaps}),
-	'0', 'each client''s orders are numbered without gaps');
+	'0', "each client's orders are numbered without gaps");
 is( $node->safe_psql('postgres', q{
 		SELECT count(*) FROM orders.order_counts c
 		WHERE c.n <> (SELECT count(*) FROM orders.orders o
