@@ -47,7 +47,7 @@ FROM api.create_order(data => '{"productId": 70301, "quantity": 1, "denomination
 SELECT current_setting('response.status', true) AS status;
 COMMIT;
 
--- Invalid input from the internal function (SQLSTATE OR101): 400 as
+-- An unknown product from the internal function (SQLSTATE OR101): 404 as
 -- PostgREST would send it.
 BEGIN;
 SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
