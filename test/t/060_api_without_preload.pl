@@ -26,7 +26,8 @@ is($node->safe_psql('postgres', qq{
 	FROM generate_series(1, 30) g,
 		 api.dispatch('GET', '/api/v1/products' || left(g::text, 0), NULL, $headers, NULL) d}),
 	'200', 'a burst over the limit is served when limits are off');
-is($node->safe_psql('postgres', 'SHOW orders.rate_limit_burst'), '20', 'the settings exist');
+is($node->safe_psql('postgres', "LOAD 'orders'; SHOW orders.rate_limit_burst"), '20',
+	'the settings exist once the module is loaded');
 is($node->safe_psql('postgres', 'SELECT enabled FROM orders.rate_limit_status()'), 'f',
 	'rate_limit_status says off');
 
