@@ -26,3 +26,9 @@ printf '# keys\n1:%s\n2:%s\n' "$(printf '0f%.0s' $(seq 32))" "$(printf 'a5%.0s' 
 printf '\001\000\000\000\001nonce-nonce-ciphertexttag-tag-tag-tag' > corpus-fuzz_vault_format/seed-sealed
 printf 'card_number' > corpus-fuzz_vault_format/seed-field
 fuzz fuzz_vault_format ../../src/vault_format.c
+
+mkdir -p corpus-fuzz_jwt
+printf '%s' 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhIjoxfQ.HYfzqBpLbCOo950TeHdytWxg8UHtAmEQCW7ITVky6Gc' \
+	> corpus-fuzz_jwt/seed-token
+printf 'Zm9vYmE' > corpus-fuzz_jwt/seed-base64url
+fuzz fuzz_jwt ../../src/jwt.c
