@@ -152,35 +152,90 @@ is_digit(JsonCursor *c)
 	return c->pos < c->len && c->s[c->pos] >= '0' && c->s[c->pos] <= '9';
 }
 
+/*
+ * PostgreSQL's numeric, which jsonb stores numbers in, has limits that
+ * JSON has not: a number past them fails the cast with "value overflows
+ * numeric format".  They are checked here so that the gateway accepts
+ * exactly what jsonb accepts.
+ */
+#define NUMERIC_MAX_DECIMAL_WEIGHT 131071	/* NUMERIC_WEIGHT_MAX * 4 + 3 */
+#define NUMERIC_MAX_DSCALE 16383			/* NUMERIC_DSCALE_MAX */
+#define NUMERIC_MAX_EXPONENT 1073741822L	/* INT_MAX / 2 - 1 */
+
 static bool
 json_number(JsonCursor *c)
 {
+	size_t		start = c->pos;
+	long		int_digits = 0,
+				frac_digits = 0,
+				first_nonzero_frac = -1;	/* index in the fraction */
+	bool		int_nonzero;
+	long		exponent = 0,
+				weight;
+
 	if (c->s[c->pos] == '-')
 		c->pos++;
 	if (!is_digit(c))
 		return fail(c, "invalid number");
-	if (c->s[c->pos] == '0')
+	int_nonzero = c->s[c->pos] != '0';
+	if (!int_nonzero)
+	{
 		c->pos++;
+		int_digits = 1;
+	}
 	else
 		while (is_digit(c))
+		{
 			c->pos++;
+			int_digits++;
+		}
 	if (c->pos < c->len && c->s[c->pos] == '.')
 	{
 		c->pos++;
 		if (!is_digit(c))
 			return fail(c, "invalid number");
 		while (is_digit(c))
+		{
+			if (first_nonzero_frac < 0 && c->s[c->pos] != '0')
+				first_nonzero_frac = frac_digits;
 			c->pos++;
+			frac_digits++;
+		}
 	}
 	if (c->pos < c->len && (c->s[c->pos] == 'e' || c->s[c->pos] == 'E'))
 	{
+		bool		negative = false;
+
 		c->pos++;
 		if (c->pos < c->len && (c->s[c->pos] == '+' || c->s[c->pos] == '-'))
-			c->pos++;
+			negative = c->s[c->pos++] == '-';
 		if (!is_digit(c))
 			return fail(c, "invalid number");
 		while (is_digit(c))
+		{
+			if (exponent <= NUMERIC_MAX_EXPONENT)	/* saturate */
+				exponent = exponent * 10 + (c->s[c->pos] - '0');
 			c->pos++;
+		}
+		if (negative)
+			exponent = -exponent;
+	}
+
+	/* numeric's limits: exponent, digits after the point, magnitude */
+	if (exponent > NUMERIC_MAX_EXPONENT || exponent < -NUMERIC_MAX_EXPONENT ||
+		frac_digits - exponent > NUMERIC_MAX_DSCALE)
+	{
+		c->pos = start;
+		return fail(c, "number out of range");
+	}
+	if (int_nonzero || first_nonzero_frac >= 0)
+	{
+		weight = int_nonzero ? int_digits - 1 : -(first_nonzero_frac + 1);
+		if (weight + exponent > NUMERIC_MAX_DECIMAL_WEIGHT)
+		{
+			c->pos = start;
+			return fail(c, "number out of range");
+		}
 	}
 	return true;
 }

@@ -361,6 +361,41 @@ error_is(call('POST', '/api/v1/orders', as => $alice, body => ('[' x 100) . (']'
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"po": "\u0000"}'),
 	400, 'invalid_request', qr/\\u0000/, '\u0000');
 
+# The gateway's JSON check accepts exactly what jsonb accepts: for each
+# body, the gateway's verdict (its own 400, or passing the body on to the
+# database, which answers 401 to a request without credentials) must be
+# jsonb's verdict on the same bytes.
+$node->safe_psql(
+	'postgres', q{
+CREATE FUNCTION public.is_jsonb(bytes bytea) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM convert_from(bytes, 'UTF8')::jsonb;
+	RETURN true;
+EXCEPTION WHEN OTHERS THEN
+	RETURN false;
+END $$;
+});
+for my $body (
+	'{}', '[]', '0', '-0', '1e5', '1E+5', '-1.5e-3', '"x"', 'true', 'null', " \t\n[1]\r\n",
+	'{"a":[1,{"b":null}]}', '"\u00e9"', '"\ud83d\ude00"', '"\/"', "\"\xc3\xa9\"",
+	"\"\xf0\x9f\x98\x80\"", '01', '1.', '.5', '+1', '-', '1e', 'NaN', 'Infinity', 'tru', 'nul',
+	'[1,]', '{"a":1,}', '{a:1}', "{'a':1}", '{"a" 1}', '[1 2]', '"\x"', '"\u12"', '"\ud800"',
+	'"\udc00"', '"\ud800\u0041"', '"\u0000"', "\"a\tb\"", "\"\x01\"", "\"\xc0\xaf\"",
+	"\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\xef\xbb\xbf{}", '{"a":1}}', '[[[]]]', '""',
+	# numeric's limits
+	'1e131071', '9.9e131071', '1e131072', '10e131071', '0.001e131074', '0.001e131075',
+	'1e-16383', '1e-16384', '1.5e-16382', '1.5e-16383', '0e999999', '0e-999999', '0.0e-16383',
+	'1e1073741822', '0e1073741822', '0e1073741823', '-0e-16383', '1' . ('0' x 200))
+{
+	my $hex = unpack('H*', $body);
+	my $jsonb = $node->safe_psql('postgres', "SELECT public.is_jsonb('\\x$hex')") eq 't';
+	$r = call('POST', '/api/v1/charges', body => $body);
+	my $gateway_accepts = !($r->{status} == 400
+		&& ($r->{json}{message} // '') =~ /^Request body is not valid JSON: .+ at byte \d+$/);
+	is($gateway_accepts ? 1 : 0, $jsonb ? 1 : 0,
+		sprintf('JSON check agrees with jsonb on %s', JSON::PP->new->ascii->encode([$body])));
+}
+
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '"' . ('x' x 70000) . '"'),
 	413, 'payload_too_large', 'Request body exceeds 65536 bytes', 'oversized body');
 error_is(call('GET', '/api/v1/orders', as => $alice, headers => { 'X-Padding' => 'p' x 9000 }),
