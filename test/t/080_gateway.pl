@@ -100,6 +100,9 @@ my $gateway = IPC::Run::start(
 	],
 	'<', \undef, '>>', $gateway_log, '2>>', $gateway_log);
 
+# If the test dies half way, do not leave the gateway running.
+END { $gateway->kill_kill(grace => 2) if $gateway && $gateway->pumpable; }
+
 my $http = HTTP::Tiny->new(timeout => 60);
 
 sub wait_for_health
@@ -479,7 +482,7 @@ my $inflight = IPC::Run::start(
 	],
 	'>', \$inflight_out);
 $node->poll_query_until('postgres',
-	"SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'orders-gateway' AND wait_event_type = 'Lock'"
+	"SELECT count(*) > 0 FROM pg_stat_activity WHERE usename = 'gateway' AND wait_event_type = 'Lock'"
 ) or die 'the request never reached the lock';
 $gateway->signal('TERM');
 # The listening socket closes at once: new connections are refused.
