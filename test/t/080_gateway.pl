@@ -101,7 +101,7 @@ my $gateway = IPC::Run::start(
 	'<', \undef, '>>', $gateway_log, '2>>', $gateway_log);
 
 # If the test dies half way, do not leave the gateway running.
-END { $gateway->kill_kill(grace => 2) if $gateway && $gateway->pumpable; }
+END { eval { $gateway->kill_kill(grace => 2) } if $gateway; }
 
 my $http = HTTP::Tiny->new(timeout => 60);
 
