@@ -92,6 +92,18 @@ note_db_state(Pool *pool, bool down, const char *why)
 		log_msg("database connection restored");
 }
 
+/*
+ * Notices and warnings of the server (api.dispatch logs failures as
+ * WARNINGs) are not the gateway's to print: they are in the server log,
+ * and libpq's default would copy them, messages and all, to our stderr.
+ */
+static void
+ignore_notice(void *arg, const char *message)
+{
+	(void) arg;
+	(void) message;
+}
+
 /* A new connection, with the role set; NULL (and logged) on failure. */
 static PGconn *
 pool_connect(Pool *pool)
@@ -119,6 +131,7 @@ pool_connect(Pool *pool)
 		PQfinish(conn);
 		return NULL;
 	}
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
 	if (pool->config.role[0] != '\0')
 	{
 		const char *params[1] = {pool->config.role};
