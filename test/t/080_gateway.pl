@@ -467,6 +467,7 @@ unlike($log, qr/\Q$alice->{key}\E/, 'no API key in the log');
 unlike($log, qr/\Q$token\E/, 'no access token in the log');
 unlike($log, qr/\Q$alice_card\E|GWCARD|GWLATE/, 'no voucher code in the log');
 unlike($log, qr/limit=3/, 'no query string in the log');
+unlike($log, qr/WARNING|NOTICE|ERROR:/, 'no server message in the log');
 
 # ---- SIGTERM: finish the request in flight, refuse new ones, exit 0 ------------
 
