@@ -18,7 +18,8 @@ DATA_built = orders--1.0.sql
 PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
 # Server headers as system headers: -Wextra is for our code, not theirs.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
-# OpenSSL: HMAC and constant-time comparison of API credentials.
+# OpenSSL's libcrypto (which the server links too): the vault's AES-256-GCM
+# and HMAC, and the HMAC and constant-time comparison of API credentials.
 SHLIB_LINK += -lcrypto
 
 # pg_regress suites in sql/ and expected/ (the PGXS defaults).

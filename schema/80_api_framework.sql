@@ -105,6 +105,11 @@ CREATE TABLE orders.api_error_map (
 COMMENT ON TABLE orders.api_error_map IS
 'SQLSTATEs of the internal functions mapped to HTTP status and error code; the internal message becomes the API message';
 INSERT INTO orders.api_error_map VALUES
+	('OR100', 400, 'invalid_request', 'invalid input; the message names the field'),
+	('OR101', 400, 'invalid_request', 'a referenced row (e.g. productId) does not exist'),
+	('OR102', 409, 'conflict', 'poNumber already used with other parameters'),
+	('OR103', 422, 'order_refused', 'refused: insufficient balance, product unavailable, no wallet or rate'),
+	('OR104', 409, 'conflict', 'refund already made'),
 	('OR001', 409, 'conflict', 'illegal status transition'),
 	('OR002', 409, 'conflict', 'illegal sub-status');
 

@@ -49,7 +49,7 @@ BEGIN
 	FOR t IN
 		SELECT c.oid::regclass FROM pg_catalog.pg_class c
 		WHERE c.relnamespace = 'orders'::regnamespace AND c.relkind IN ('r', 'p')
-		  AND c.relname IN ('orders', 'order_items', 'recharges', 'wallets', 'ledger')
+		  AND c.relname IN ('orders', 'order_items', 'recharges', 'wallets', 'ledger_entries')
 	LOOP
 		EXECUTE format('GRANT SELECT ON %s TO orders_api', t);
 	END LOOP;
@@ -58,6 +58,8 @@ END $$;
 GRANT USAGE ON SCHEMA api TO orders_api, orders_authenticator;
 GRANT EXECUTE ON FUNCTION
 	api.pre_request(), api.token(), api.health(),
+	api.create_order(jsonb), api.charges(jsonb), api.list_orders(text, text, text, text),
+	api.order_details(text), api.products(),
 	api.dispatch(text, text, text, jsonb, text)
 TO orders_api;
 -- The gateway's login role calls dispatch without switching roles.
