@@ -8,6 +8,7 @@
 use strict;
 use warnings FATAL => 'all';
 
+use B;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use HTTP::Tiny;
@@ -146,7 +147,101 @@ sub call
 	my $r = $http->request($method, "$base$path", \%req);
 	$r->{json} = eval { decode_json($r->{content}) }
 	  if defined $r->{content} && length $r->{content};
+	conforms($method, $path, $r);
 	return $r;
+}
+
+# ---- every answer must be one the API description documents -------------------
+
+my $openapi;    # the document the gateway serves
+
+sub resolve
+{
+	my ($node) = @_;
+	while (ref $node eq 'HASH' && defined $node->{'$ref'})
+	{
+		my $ref = $node->{'$ref'};
+		$node = $openapi;
+		$node = $node->{$_} for split m{/}, substr($ref, 2);
+	}
+	return $node;
+}
+
+# The JSON type of a decoded value (JSON::PP keeps numbers numeric).
+sub json_type
+{
+	my ($v) = @_;
+	return 'null' unless defined $v;
+	return 'boolean' if JSON::PP::is_bool($v);
+	return 'object' if ref $v eq 'HASH';
+	return 'array' if ref $v eq 'ARRAY';
+	my $flags = B::svref_2object(\$v)->FLAGS;
+	if (($flags & (B::SVp_IOK | B::SVp_NOK)) && !($flags & B::SVp_POK))
+	{
+		return $v == int($v) ? 'integer' : 'number';
+	}
+	return 'string';
+}
+
+# What is wrong with a value against a schema (the subset the document
+# uses: type, enum, pattern, required, properties, items, oneOf, $ref).
+sub schema_errors
+{
+	my ($schema, $v, $where) = @_;
+	$schema = resolve($schema);
+	if (my $alternatives = $schema->{oneOf})
+	{
+		my $n = grep { !schema_errors($_, $v, $where) } @$alternatives;
+		return $n == 1 ? () : ("$where: matches $n alternatives of oneOf");
+	}
+	if (defined(my $t = $schema->{type}))
+	{
+		my $actual = json_type($v);
+		return ("$where: $actual, expected " . join('|', ref $t ? @$t : $t))
+		  unless grep { $_ eq $actual || ($_ eq 'number' && $actual eq 'integer') }
+		  (ref $t ? @$t : $t);
+	}
+	if (my $enum = $schema->{enum})
+	{
+		return ("$where: not one of the documented values")
+		  unless grep { defined $_ ? defined $v && !ref $v && $v eq $_ : !defined $v } @$enum;
+	}
+	my @errors;
+	push @errors, "$where: does not match $schema->{pattern}"
+	  if defined $schema->{pattern} && defined $v && !ref $v && $v !~ /$schema->{pattern}/;
+	if (ref $v eq 'HASH')
+	{
+		exists $v->{$_} or push @errors, "$where.$_: missing" for @{ $schema->{required} // [] };
+		my $properties = $schema->{properties} // {};
+		push @errors, schema_errors($properties->{$_}, $v->{$_}, "$where.$_")
+		  for grep { exists $v->{$_} } sort keys %$properties;
+	}
+	if (ref $v eq 'ARRAY' && $schema->{items})
+	{
+		my $i = 0;
+		push @errors, schema_errors($schema->{items}, $_, $where . '[' . $i++ . ']') for @$v;
+	}
+	return @errors;
+}
+
+# The status must be documented for the operation, the body must match.
+sub conforms
+{
+	my ($method, $path, $r) = @_;
+	return unless $openapi;
+	(my $p = $path) =~ s/\?.*//s;
+	my ($template) = grep {
+		my $re = join('[^/]+', map { quotemeta } split(/\{[^}]+\}/, $_, -1));
+		$p =~ /^$re$/
+	} sort keys %{ $openapi->{paths} };
+	my $operation = $template && $openapi->{paths}{$template}{ lc $method };
+	return unless $operation;    # e.g. DELETE: no such operation to conform to
+	my $response = $operation->{responses}{ $r->{status} };
+	ok($response, "$method $template: status $r->{status} is documented") or return;
+	my $schema = resolve($response)->{content}{'application/json'}{schema};
+	my @errors = $schema ? schema_errors($schema, $r->{json}, 'body') : ();
+	ok(!@errors, "$method $template: the $r->{status} body is as documented")
+	  or diag(join("\n", @errors));
 }
 
 # A request written byte by byte on a socket: what HTTP::Tiny will not send.
@@ -194,6 +289,7 @@ sub order_body
 
 my $r = call('GET', '/api/v1/openapi.json');
 is($r->{status}, 200, 'openapi.json: 200');
+$openapi = $r->{json};
 like($r->{json}{openapi} // '', qr/^3\./, 'openapi.json: an OpenAPI 3 document');
 ok( exists $r->{json}{paths}{$_},
 	"openapi.json describes $_")
