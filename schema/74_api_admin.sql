@@ -32,7 +32,7 @@ BEGIN
 			USING ERRCODE = 'foreign_key_violation';
 	END IF;
 	IF p_expires_at IS NOT NULL AND p_expires_at <= now() THEN
-		RAISE EXCEPTION 'expiry % is not in the future', p_expires_at
+		RAISE EXCEPTION 'expiry must be in the future'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	key_id := 'sk_live_' || encode(orders.random_bytes(12), 'hex');
@@ -108,3 +108,61 @@ END
 $$;
 COMMENT ON FUNCTION orders.admin_rotate_jwt_secret() IS
 'replaces the access-token signing key and returns it once (64 characters), for PostgREST''s jwt-secret; tokens signed before stop working';
+
+-- Money and catalog, for operators: thin wrappers over the internal
+-- functions and tables of the orders/money concern.
+CREATE FUNCTION orders.admin_fund_wallet(p_client_id bigint, p_currency text, p_amount numeric,
+	p_note text DEFAULT NULL) RETURNS numeric
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM orders.clients WHERE id = p_client_id) THEN
+		RAISE EXCEPTION 'client % does not exist', p_client_id
+			USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	PERFORM orders.fund_wallet(p_client_id, upper(p_currency), p_amount, p_note);
+	RETURN (SELECT balance FROM orders.wallets
+			WHERE client_id = p_client_id AND currency = upper(p_currency));
+END
+$$;
+COMMENT ON FUNCTION orders.admin_fund_wallet(bigint, text, numeric, text) IS
+'credits a client''s wallet in a currency (opened if missing) through the ledger; returns the new balance';
+
+CREATE FUNCTION orders.admin_put_product(p_product jsonb) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	p orders.products;
+	unknown text;
+BEGIN
+	IF jsonb_typeof(p_product) IS DISTINCT FROM 'object' OR NOT p_product ? 'id' THEN
+		RAISE EXCEPTION 'product must be a JSON object with at least "id"'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT k INTO unknown FROM jsonb_object_keys(p_product) k
+	WHERE k NOT IN (SELECT attname FROM pg_attribute
+					WHERE attrelid = 'orders.products'::regclass AND attnum > 0 AND NOT attisdropped)
+	ORDER BY k LIMIT 1;
+	IF unknown IS NOT NULL THEN
+		RAISE EXCEPTION 'product has no field "%"', unknown
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The fields are the columns of orders.products.';
+	END IF;
+	-- Fields not given keep their current value (or the default for a new product).
+	SELECT * INTO p FROM orders.products WHERE id = (p_product->>'id')::bigint;
+	IF NOT FOUND THEN
+		INSERT INTO orders.products (id, name, currency)
+		VALUES ((p_product->>'id')::bigint, p_product->>'name', p_product->>'currency')
+		RETURNING * INTO p;
+	END IF;
+	p := jsonb_populate_record(p, p_product);
+	UPDATE orders.products SET (name, currency, delivery_type, kind, denominations,
+		min_denomination, max_denomination, denomination_step, delivery_mode, classification,
+		link_type, order_quantity_limit, discount_percent, vendor_logo, active) =
+		(p.name, p.currency, p.delivery_type, p.kind, p.denominations, p.min_denomination,
+		 p.max_denomination, p.denomination_step, p.delivery_mode, p.classification,
+		 p.link_type, p.order_quantity_limit, p.discount_percent, p.vendor_logo, p.active)
+	WHERE id = p.id;
+	RETURN p.id;
+END
+$$;
+COMMENT ON FUNCTION orders.admin_put_product(jsonb) IS
+'creates or updates a catalog product from a JSON object of orders.products columns (id required; omitted fields keep their value); "active": false withdraws it from sale';
