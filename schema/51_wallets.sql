@@ -138,8 +138,9 @@ BEGIN
 	SELECT id INTO wid FROM orders.wallets
 	WHERE client_id = p_client_id AND currency = p_currency;
 	IF p_default THEN
-		UPDATE orders.wallets SET is_default = (id = wid)
-		WHERE client_id = p_client_id AND (is_default OR id = wid);
+		UPDATE orders.wallets SET is_default = false
+		WHERE client_id = p_client_id AND is_default AND id <> wid;
+		UPDATE orders.wallets SET is_default = true WHERE id = wid AND NOT is_default;
 	END IF;
 	RETURN wid;
 END
