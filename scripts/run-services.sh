@@ -46,9 +46,15 @@ api_secret=${demo_key#* }
 # delivered at once and has vouchers to show.
 demo_product=$(curl -s "$gateway_host/api/v1/products" \
 	-H "X-API-Key: $api_key" -H "X-API-Secret: $api_secret" |
-	jq -r '[.[] | select(.delivery_time == "INSTANT")][0] | "\(.id) \(.denominations[0] // .min_denomination)"' || true)
+	jq -r '[.[] | select(.delivery_time == "INSTANT")
+			| {id, d: ([.denominations[]? | select(.delivery_time == "INSTANT") | .denomination][0]
+					   // .denomination_range.min)}][0] | "\(.id) \(.d)"' || true)
 product_id=${demo_product% *}
 denomination=${demo_product#* }
+if [ -z "$demo_product" ] || [ "$product_id" = null ] || [ "$denomination" = null ]; then
+	echo "no product in stock (is the vault key configured?): the orders below will stay PENDING" >&2
+	product_id=1001 denomination=25
+fi
 
 # One order, placed through the gateway: the details examples read it.  Its
 # poNumber is fixed, so a later make run replays it instead of buying again.

@@ -11,7 +11,8 @@ scripts/install-deps.sh
 bindir=$(pg_config --bindir)
 export PATH="$bindir:$PATH"
 make -s WERROR=1 all
-make -s install
+# Installing is machine-wide: wait for any make test in progress.
+flock /tmp/orders-install.lock make -s install
 
 PGPORT=${ORDERS_PGPORT:-54329}
 GATEWAY_PORT=${ORDERS_GATEWAY_PORT:-8080}
