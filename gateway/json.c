@@ -5,7 +5,9 @@
  * A recursive-descent recogniser over a byte range: it builds nothing and
  * allocates nothing; the depth limit bounds the recursion.
  */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "json.h"
 #include "utf8.h"
@@ -37,37 +39,24 @@ skip_ws(JsonCursor *c)
 		c->pos++;
 }
 
-static int
-hex_value(unsigned char h)
-{
-	if (h >= '0' && h <= '9')
-		return h - '0';
-	if (h >= 'a' && h <= 'f')
-		return h - 'a' + 10;
-	if (h >= 'A' && h <= 'F')
-		return h - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits after "\u"; -1 when they are not. */
 static long
 read_u_escape(JsonCursor *c)
 {
-	long		v = 0;
+	char		hex[5];
 	int			i;
 
 	if (c->len - c->pos < 4)
 		return -1;
 	for (i = 0; i < 4; i++)
 	{
-		int			h = hex_value(c->s[c->pos + i]);
-
-		if (h < 0)
+		if (!isxdigit(c->s[c->pos + i]))
 			return -1;
-		v = v * 16 + h;
+		hex[i] = (char) c->s[c->pos + i];
 	}
+	hex[4] = '\0';
 	c->pos += 4;
-	return v;
+	return strtol(hex, NULL, 16);
 }
 
 static bool
