@@ -549,7 +549,9 @@ for (1 .. 30)
 	$allowed++;
 }
 ok(defined $limited, 'a burst of 30 requests gets a 429');
-is($allowed, 20, 'after exactly 20 requests (404s: dave has no order)');
+# 20 in 10 seconds: at least 20 pass (a slow machine may refill a token
+# or two meanwhile); the answers are 404s, dave has no order.
+cmp_ok($allowed, '>=', 20, 'the first 20 requests pass');
 error_is($limited, 429, 'rate_limit_exceeded', 'Too many requests. Please try again later.', 'burst');
 like($limited->{headers}{'retry-after'} // '', qr/^[1-9]\d*$/, '429: Retry-After in seconds');
 is($limited->{headers}{'ratelimit-limit'}, 20, '429: RateLimit-Limit');
