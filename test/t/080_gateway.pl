@@ -470,6 +470,24 @@ $r = call('DELETE', '/api/v1/orders', as => $alice);
 error_is($r, 405, 'method_not_allowed', undef, 'DELETE /api/v1/orders');
 like($r->{headers}{allow} // '', qr/GET/, '405 says what is allowed');
 
+# A failure inside an operation: 500 with the operation's message, nothing
+# of the cause (the catalog's table is renamed away for a moment).
+$node->safe_psql('postgres', 'ALTER TABLE orders.products RENAME TO products_away');
+error_is(call('GET', '/api/v1/products', as => $alice),
+	500, 'internal_error', 'Failed to retrieve products', 'an operation fails');
+$node->safe_psql('postgres', 'ALTER TABLE orders.products_away RENAME TO products');
+
+# api.dispatch itself fails (here: the gateway may not call it): the
+# gateway's own 500, the SQLSTATE in its log only.
+$node->safe_psql('postgres',
+	'REVOKE EXECUTE ON FUNCTION api.dispatch(text, text, text, jsonb, text) FROM orders_api, orders_authenticator');
+error_is(call('GET', '/api/v1/products', as => $alice),
+	500, 'internal_error', 'Internal server error', 'api.dispatch fails');
+$node->safe_psql('postgres',
+	'GRANT EXECUTE ON FUNCTION api.dispatch(text, text, text, jsonb, text) TO orders_api, orders_authenticator');
+is(call('GET', '/api/v1/products', as => $alice)->{status}, 200, 'products again once the grant is back');
+like(slurp_file($gateway_log), qr/api\.dispatch failed, SQLSTATE 42501/, 'the log names the SQLSTATE');
+
 # ---- what the gateway refuses itself -------------------------------------------
 
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"data": {"productId": 5101,'),
