@@ -166,3 +166,32 @@ END
 $$;
 COMMENT ON FUNCTION orders.admin_put_product(jsonb) IS
 'creates or updates a catalog product from a JSON object of orders.products columns (id required; omitted fields keep their value); "active": false withdraws it from sale';
+
+-- Importing a key issued elsewhere (a migration from another platform, or
+-- the fixed demo credentials of make run): the secret is chosen by the
+-- caller, so it must be long enough to resist guessing.
+CREATE FUNCTION orders.admin_import_api_key(p_client_id bigint, p_key_id text, p_secret text,
+	p_label text DEFAULT NULL, p_expires_at timestamptz DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM orders.clients WHERE id = p_client_id) THEN
+		RAISE EXCEPTION 'client % does not exist', p_client_id
+			USING ERRCODE = 'foreign_key_violation';
+	END IF;
+	IF p_key_id IS NULL OR p_key_id !~ '^sk_live_[0-9a-f]{24}$' THEN
+		RAISE EXCEPTION 'key id must be sk_live_ followed by 24 lower-case hex digits'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF p_secret IS NULL OR length(p_secret) NOT BETWEEN 16 AND 256 THEN
+		RAISE EXCEPTION 'secret must be 16 to 256 characters'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO orders.api_keys (client_id, key_id, secret_hash, label, expires_at)
+	VALUES (p_client_id, p_key_id, orders.api_secret_hash(p_key_id, p_secret), p_label, p_expires_at);
+	RETURN p_key_id;
+EXCEPTION WHEN unique_violation THEN
+	RAISE EXCEPTION 'API key "%" already exists', p_key_id USING ERRCODE = 'unique_violation';
+END
+$$;
+COMMENT ON FUNCTION orders.admin_import_api_key(bigint, text, text, text, timestamptz) IS
+'registers a key id and secret issued elsewhere (migration, demo) for a client; the secret (16-256 characters) is stored only as a keyed hash';

@@ -68,10 +68,10 @@ COMMENT ON FUNCTION orders.api_not_found() IS 'internal: raises 404 not_found';
 
 CREATE FUNCTION orders.api_invalid(p_message text) RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_raise(400, 'invalid_request', p_message)
+	SELECT orders.api_raise(400, 'bad_request', p_message)
 $$;
 COMMENT ON FUNCTION orders.api_invalid(text) IS
-'internal: raises 400 invalid_request; the message names the field and what was wrong';
+'internal: raises 400 bad_request; the message names the field and what was wrong';
 
 -- Operations: what the routes call, what a failure says.
 CREATE TABLE orders.api_operations (
@@ -91,7 +91,8 @@ INSERT INTO orders.api_operations VALUES
 	('token', 'POST', '^/api/v1/auth/token$', 'Failed to issue access token'),
 	('health', 'GET', '^/api/v1/health$', 'Health check failed');
 
--- How errors of the internal functions (schema orders) become HTTP errors.
+-- How errors of the internal functions (schema orders) become HTTP errors
+-- (the table of the money branch's docs/errors.md).
 -- Only the project's own SQLSTATEs (class OR) are listed: their messages
 -- are written for clients (they name the field).  A generic SQLSTATE (say
 -- 22P02) may come from a bug anywhere, with a message quoting internals:
@@ -105,8 +106,8 @@ CREATE TABLE orders.api_error_map (
 COMMENT ON TABLE orders.api_error_map IS
 'SQLSTATEs of the internal functions mapped to HTTP status and error code; the internal message becomes the API message';
 INSERT INTO orders.api_error_map VALUES
-	('OR100', 400, 'invalid_request', 'invalid input; the message names the field'),
-	('OR101', 400, 'invalid_request', 'a referenced row (e.g. productId) does not exist'),
+	('OR100', 400, 'bad_request', 'invalid input; the message names the field'),
+	('OR101', 404, 'not_found', 'a referenced row (e.g. productId) does not exist'),
 	('OR102', 409, 'conflict', 'poNumber already used with other parameters'),
 	('OR103', 422, 'order_refused', 'refused: insufficient balance, product unavailable, no wallet or rate'),
 	('OR104', 409, 'conflict', 'refund already made'),

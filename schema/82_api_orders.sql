@@ -20,7 +20,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION orders.api_integer_param(text, text, bigint) IS
-'internal: a parameter that must be an integer >= p_min; 400 invalid_request naming it otherwise; NULL stays NULL';
+'internal: a parameter that must be an integer >= p_min; 400 bad_request naming it otherwise; NULL stays NULL';
 
 -- POST /api/v1/orders
 CREATE FUNCTION api.create_order(data jsonb) RETURNS jsonb

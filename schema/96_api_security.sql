@@ -73,6 +73,7 @@ GRANT EXECUTE ON FUNCTION
 	orders.admin_revoke_api_key(text),
 	orders.admin_expire_api_key(text, timestamptz),
 	orders.admin_rotate_jwt_secret(),
+	orders.admin_import_api_key(bigint, text, text, text, timestamptz),
 	orders.admin_fund_wallet(bigint, text, numeric, text),
 	orders.admin_put_product(jsonb),
 	orders.rate_limit_status(),

@@ -146,13 +146,17 @@ orders_ratelimit_init(void)
 							"Detail reads of one order per hour (0: no limit).",
 							NULL, &rate_limit_order_reads_per_hour, 60, 0, 1000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+
+	/*
+	 * The table's size is fixed at server start; a postmaster setting can
+	 * only be defined then (loading later, it would be a FATAL error).
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
 	DefineCustomIntVariable("orders.rate_limit_entries",
 							"Clients and orders the rate-limit table can track at once.",
 							NULL, &rate_limit_entries, 10000, 100, 10000000,
 							PGC_POSTMASTER, 0, NULL, NULL, NULL);
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = rate_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
