@@ -331,3 +331,14 @@ END
 $$;
 COMMENT ON FUNCTION orders.create_order(bigint, jsonb) IS
 'places an order from the reference 003 request object (the "data" member: productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData)';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.check_order_request(text, text, text, text, text),
+	orders.place_order_response(bigint),
+	orders.deliver_from_inventory(orders.orders),
+	orders.create_order(bigint, bigint, integer, numeric, text, text, text, boolean, boolean, text, text),
+	orders.request_field(jsonb, text[], text),
+	orders.create_order(bigint, jsonb)
+	FROM PUBLIC;

@@ -232,3 +232,14 @@ END
 $$;
 COMMENT ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz) IS
 'a page of the client''s orders (reference 004), newest first, with the totals for X-Total-Count and X-Total-Pages; placed-at range is [from, to)';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.order_sequence(),
+	orders.order_count(),
+	orders.rfc3339(timestamptz),
+	orders.order_common_json(orders.orders),
+	orders.order_list_item(orders.orders, orders.products),
+	orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz)
+	FROM PUBLIC;

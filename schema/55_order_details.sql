@@ -43,3 +43,10 @@ END
 $$;
 COMMENT ON FUNCTION orders.find_order_by_po(bigint, text) IS
 'the order details (reference 002) of the client''s order with that poNumber, NULL when there is none';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.order_details(bigint, bigint),
+	orders.find_order_by_po(bigint, text)
+	FROM PUBLIC;

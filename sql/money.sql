@@ -154,3 +154,23 @@ SELECT kind, amount FROM ledger_entries
 WHERE order_id = (SELECT id FROM orders.orders WHERE client_id = :cb AND po_number = 'money-fx');
 SELECT balance FROM wallets WHERE client_id = :cb;
 SELECT count(*) AS mismatches FROM verify_ledger();
+
+-- Privileges: the API role cannot call the internal functions (they take
+-- any client id) nor touch money; the admin role moves money only through
+-- the functions made for it.
+SET ROLE orders_api;
+SELECT pg_temp.try($$SELECT orders.create_order(4201, '{}'::jsonb)$$) AS api_create,
+	   pg_temp.try('SELECT orders.quote(4201, 4202, 1, 1)') AS api_quote,
+	   pg_temp.try('SELECT orders.list_orders(4201)') AS api_list,
+	   pg_temp.try('SELECT orders.order_details(4201, 1)') AS api_details,
+	   pg_temp.try($$SELECT orders.fund_wallet(4201, 'USD', 1)$$) AS api_fund,
+	   pg_temp.try('SELECT count(*) FROM orders.wallets') AS api_wallets;
+SELECT orders.delivery_time(4202, 1, 1) AS api_delivery_time;
+RESET ROLE;
+SET ROLE orders_admin;
+SELECT orders.fund_wallet(4203, 'USD', 7) > 0 AS admin_funded;
+SELECT pg_temp.try($$INSERT INTO orders.ledger_entries (client_id, wallet_id, kind, amount)
+	SELECT 4203, id, 'FUNDING', 1 FROM orders.wallets WHERE client_id = 4203$$) AS admin_insert,
+	   pg_temp.try('SELECT orders.create_order(4203, ''{}''::jsonb)') AS admin_create;
+SELECT count(*) AS mismatches FROM orders.verify_ledger();
+RESET ROLE;

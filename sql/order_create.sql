@@ -83,17 +83,37 @@ SELECT (SELECT count(*) FROM orders.orders WHERE client_id IN (4301, 4302)) AS o
 
 -- INSTANT: enough units, so the order is delivered in the same transaction,
 -- from the units that expire first; expired and blocked units are skipped.
+-- Units come in through the vault (encrypted); the two already unusable
+-- ones are written directly, without codes.
+SELECT count(*) AS loaded FROM load_inventory(jsonb_build_array(
+	jsonb_build_object('product_id', 4301, 'denomination', 25, 'expires_at', '2033-03-31T23:59:59Z',
+					   'card_number', 'CARD-4301-LATEST', 'pin_code', '3333'),
+	jsonb_build_object('product_id', 4301, 'denomination', 25, 'expires_at', '2031-01-31T23:59:59Z',
+					   'card_number', 'CARD-4301-FIRST', 'pin_code', '1111',
+					   'voucher_reference_number', 'REF-4301-FIRST'),
+	jsonb_build_object('product_id', 4301, 'denomination', 25, 'expires_at', '2032-02-29T23:59:59Z',
+					   'card_number', 'CARD-4301-SECOND', 'pin_code', '2222',
+					   'claim_url', 'https://redeem.example/4301/second')));
 INSERT INTO inventory_units (product_id, denomination, expires_at, status)
-VALUES (4301, 25, '2033-03-31 23:59:59+00', 'AVAILABLE'),
-	   (4301, 25, '2031-01-31 23:59:59+00', 'AVAILABLE'),
-	   (4301, 25, '2032-02-29 23:59:59+00', 'AVAILABLE'),
-	   (4301, 25, '2030-12-31 23:59:59+00', 'BLOCKED'),
+VALUES (4301, 25, '2030-12-31 23:59:59+00', 'BLOCKED'),
 	   (4301, 25, now() - interval '1 day', 'AVAILABLE');
 SELECT delivery_time(4301, 25, 2) AS before;
 SET orders.transition_reason = 'set by the caller';
-SELECT replayed, pg_temp.masked(response) AS response
-FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT",
-	"email": "Buyer@Example.com", "tag": "campaign-7", "notifyReceiverEmail": 1, "notifyAdminEmail": 0}');
+-- The response, its vouchers aside (codes never go into test output) ...
+SELECT * FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT",
+	"email": "Buyer@Example.com", "tag": "campaign-7", "notifyReceiverEmail": 1, "notifyAdminEmail": 0}')
+\gset
+SELECT :'replayed' AS replayed, pg_temp.masked(:'response'::jsonb #- '{data,placeOrder,data,vouchers}') AS response;
+-- ... and the vouchers: decrypted, the two earliest expiries, every field.
+SELECT v ->> 'expires_at' AS expires_at,
+	   v ->> 'card_number' = w.card AS card_ok, v ->> 'pin_code' = w.pin AS pin_ok,
+	   v ->> 'claim_url' IS NOT DISTINCT FROM w.url AS claim_url_ok,
+	   v ->> 'voucher_reference_number' IS NOT DISTINCT FROM w.ref AS reference_ok,
+	   (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(v) k) AS fields
+FROM jsonb_array_elements(:'response'::jsonb #> '{data,placeOrder,data,vouchers}') WITH ORDINALITY e(v, n)
+JOIN (VALUES (1, 'CARD-4301-FIRST', '1111', NULL, 'REF-4301-FIRST'),
+			 (2, 'CARD-4301-SECOND', '2222', 'https://redeem.example/4301/second', NULL)) w(n, card, pin, url, ref)
+	USING (n) ORDER BY n;
 SHOW orders.transition_reason;
 RESET orders.transition_reason;
 SELECT id AS instant FROM orders.orders WHERE client_id = 4301 AND po_number = 'PO-INSTANT' \gset
