@@ -3,6 +3,7 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer and run it that long.
 #   fuzz_labels    the enum label parser (src/labels.c)
 #   fuzz_jwt       the token parser (src/jwt.c)
+#   fuzz_vault_format  the vault's key file and ciphertext parsers (src/vault_format.c)
 #   fuzz_gateway   the gateway's request parsing (gateway/json.c, utf8.c, request.c)
 set -eu
 cd "$(dirname "$0")"
@@ -19,7 +20,7 @@ fuzz() {
 	./"$name" -max_total_time="$seconds" -max_len="$max_len" "corpus-$name"
 }
 
-mkdir -p corpus-fuzz_labels corpus-fuzz_jwt corpus-fuzz_gateway
+mkdir -p corpus-fuzz_labels corpus-fuzz_jwt corpus-fuzz_vault_format corpus-fuzz_gateway
 
 for w in delivered Delivered REALTIME instant code_with_pin PARTIALLY_DELIVERED; do
 	printf '%s' "$w" > "corpus-fuzz_labels/seed-$w"
@@ -29,6 +30,12 @@ fuzz fuzz_labels 128 ../../src/labels.c
 printf '%s' 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhIjoxfQ.HYfzqBpLbCOo950TeHdytWxg8UHtAmEQCW7ITVky6Gc' > corpus-fuzz_jwt/seed-token
 printf '%s' 'Zm9vYmE' > corpus-fuzz_jwt/seed-b64
 fuzz fuzz_jwt 512 ../../src/jwt.c
+
+printf '# keys\n1:%s\n2:%s\n' "$(printf '0f%.0s' $(seq 32))" "$(printf 'a5%.0s' $(seq 32))" \
+	> corpus-fuzz_vault_format/seed-keyfile
+printf '\001\000\000\000\001nonce-nonce-ciphertexttag-tag-tag-tag' > corpus-fuzz_vault_format/seed-sealed
+printf 'card_number' > corpus-fuzz_vault_format/seed-field
+fuzz fuzz_vault_format 4096 ../../src/vault_format.c
 
 printf '%s' '{"data":{"productId":1001,"quantity":1,"denomination":25.5,"poNumber":"PO-1","topupData":{"topupPhoneCode":"+91"}}}' > corpus-fuzz_gateway/seed-order
 printf '%s' '[1,-0.5e+3,true,false,null,"\u00e9\ud83d\ude00"]' > corpus-fuzz_gateway/seed-array
