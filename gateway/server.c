@@ -271,7 +271,7 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 		strbuf_append_str(&msg, "Request header ");
 		log_escape(&msg, r->headers[bad].name, r->headers[bad].name_len, 64);
 		strbuf_append_str(&msg, " is not valid UTF-8");
-		ret = send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		ret = send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request",
 						 strbuf_cstr(&msg));
 		strbuf_free(&msg);
 		strbuf_free(&headers);
@@ -429,7 +429,7 @@ on_request_complete(Server *server, struct MHD_Connection *c, Request *r,
 	if (bad != NULL)
 	{
 		snprintf(msg, sizeof(msg), "Invalid request: %s", bad);
-		return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "invalid_request", msg);
+		return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
 	}
 	if (path_is(&t, path_openapi) || path_is(&t, path_health))
 	{
@@ -447,7 +447,7 @@ on_request_complete(Server *server, struct MHD_Connection *c, Request *r,
 		{
 			snprintf(msg, sizeof(msg), "Request body is not valid JSON: %s at byte %zu",
 					 err.reason, err.offset);
-			return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "invalid_request", msg);
+			return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
 		}
 	}
 	return serve_dispatch(server, c, r, method, &t);

@@ -340,7 +340,7 @@ is($r->{json}{amountCharged}, 50, 'charges: 2 x 25 = 50');
 is($r->{json}{currencyCode}, 'USD', 'charges: currency');
 is($r->{json}{deliveryTime}, 'INSTANT', 'charges: delivery time');
 error_is(call('POST', '/api/v1/charges', as => $alice, body => { data => { productId => 5101 } }),
-	400, 'invalid_request', qr/denomination/, 'charges without a denomination');
+	400, 'bad_request', qr/denomination/, 'charges without a denomination');
 
 # ---- place order: created, replayed, conflicting ----------------------------
 
@@ -448,22 +448,22 @@ is_deeply([ map { $_->{id} } @{ $r->{json} } ], [$order_id], 'combined filters')
 # ---- errors of the API --------------------------------------------------------
 
 error_is(call('GET', '/api/v1/orders?limit=101', as => $alice),
-	400, 'invalid_request', qr/limit/, 'limit over 100');
+	400, 'bad_request', qr/limit/, 'limit over 100');
 error_is(call('GET', '/api/v1/orders?page=0', as => $alice),
-	400, 'invalid_request', qr/page/, 'page 0');
+	400, 'bad_request', qr/page/, 'page 0');
 error_is(call('GET', '/api/v1/orders?status=lost', as => $alice),
-	400, 'invalid_request', qr/status/, 'unknown status');
+	400, 'bad_request', qr/status/, 'unknown status');
 error_is(call('POST', '/api/v1/orders', as => $alice,
 		body => { data => { productId => 5101, quantity => 1, denomination => 25 } }),
-	400, 'invalid_request', qr/poNumber/, 'missing poNumber');
+	400, 'bad_request', qr/poNumber/, 'missing poNumber');
 error_is(call('POST', '/api/v1/orders', as => $alice,
 		body => order_body(poNumber => 'GW-A-QTY', quantity => 6)),
-	400, 'invalid_request', qr/quantity/, 'quantity over the limit');
+	400, 'bad_request', qr/quantity/, 'quantity over the limit');
 error_is(call('POST', '/api/v1/orders', as => $poor,
 		body => order_body(poNumber => 'GW-POOR-1')),
 	422, 'order_refused', qr/balance/, 'insufficient balance');
 error_is(call('GET', '/api/v1/orders/abc', as => $alice),
-	400, 'invalid_request', qr/id/, 'an order id that is not a number');
+	400, 'bad_request', qr/id/, 'an order id that is not a number');
 error_is(call('GET', '/api/v1/nowhere', as => $alice),
 	404, 'not_found', 'No Matching Result Found!', 'unknown path');
 $r = call('DELETE', '/api/v1/orders', as => $alice);
@@ -491,16 +491,16 @@ like(slurp_file($gateway_log), qr/api\.dispatch failed, SQLSTATE 42501/, 'the lo
 # ---- what the gateway refuses itself -------------------------------------------
 
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"data": {"productId": 5101,'),
-	400, 'invalid_request', qr/not valid JSON: unexpected end of input at byte 28/,
+	400, 'bad_request', qr/not valid JSON: unexpected end of input at byte 28/,
 	'truncated JSON');
 error_is(call('POST', '/api/v1/orders', as => $alice, body => "{\"data\": \"\xff\"}"),
-	400, 'invalid_request', qr/invalid UTF-8/, 'body not UTF-8');
+	400, 'bad_request', qr/invalid UTF-8/, 'body not UTF-8');
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"a": 1} x'),
-	400, 'invalid_request', qr/after the JSON value/, 'trailing garbage');
+	400, 'bad_request', qr/after the JSON value/, 'trailing garbage');
 error_is(call('POST', '/api/v1/orders', as => $alice, body => ('[' x 100) . (']' x 100)),
-	400, 'invalid_request', qr/nesting too deep/, 'deep nesting');
+	400, 'bad_request', qr/nesting too deep/, 'deep nesting');
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"po": "\u0000"}'),
-	400, 'invalid_request', qr/\\u0000/, '\u0000');
+	400, 'bad_request', qr/\\u0000/, '\u0000');
 
 # The gateway's JSON check accepts exactly what jsonb accepts: for each
 # body, the gateway's verdict (its own 400, or passing the body on to the
@@ -545,7 +545,7 @@ error_is(call('GET', '/api/v1/orders', as => $alice, headers => { 'X-Padding' =>
 
 $r = raw_request("GET /api/v1/orders/\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 is($r->{status}, 400, 'a request target that is not UTF-8: 400');
-like($r->{content}, qr/"error":"invalid_request"/, 'a request target that is not UTF-8: JSON body');
+like($r->{content}, qr/"error":"bad_request"/, 'a request target that is not UTF-8: JSON body');
 $r = raw_request("GET /api/v1/orders HTTP/1.1\r\nHost: x\r\nX-API-Key: \xff\xfe\r\nConnection: close\r\n\r\n");
 is($r->{status}, 400, 'a header that is not UTF-8: 400');
 like($r->{content}, qr/X-API-Key is not valid UTF-8/, 'a header that is not UTF-8: named');
