@@ -3,6 +3,18 @@
 -- SECURITY DEFINER: orders_admin holds no privilege on the tables.
 -- Wallet funding and the catalog are wrapped in schema/9x once they exist.
 
+CREATE FUNCTION orders.admin_require_client(p_client_id bigint) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM orders.clients WHERE id = p_client_id) THEN
+		RAISE EXCEPTION 'client % does not exist', p_client_id
+			USING ERRCODE = 'foreign_key_violation';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION orders.admin_require_client(bigint) IS
+'internal: raises foreign_key_violation naming the client id when no such client exists';
+
 CREATE FUNCTION orders.admin_create_client(p_name text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 DECLARE
@@ -27,10 +39,7 @@ CREATE FUNCTION orders.admin_issue_api_key(p_client_id bigint, p_label text DEFA
 	OUT key_id text, OUT secret text, OUT expires_at timestamptz)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM orders.clients WHERE id = p_client_id) THEN
-		RAISE EXCEPTION 'client % does not exist', p_client_id
-			USING ERRCODE = 'foreign_key_violation';
-	END IF;
+	PERFORM orders.admin_require_client(p_client_id);
 	IF p_expires_at IS NOT NULL AND p_expires_at <= now() THEN
 		RAISE EXCEPTION 'expiry must be in the future'
 			USING ERRCODE = 'invalid_parameter_value';
@@ -115,10 +124,7 @@ CREATE FUNCTION orders.admin_fund_wallet(p_client_id bigint, p_currency text, p_
 	p_note text DEFAULT NULL) RETURNS numeric
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM orders.clients WHERE id = p_client_id) THEN
-		RAISE EXCEPTION 'client % does not exist', p_client_id
-			USING ERRCODE = 'foreign_key_violation';
-	END IF;
+	PERFORM orders.admin_require_client(p_client_id);
 	PERFORM orders.fund_wallet(p_client_id, upper(p_currency), p_amount, p_note);
 	RETURN (SELECT balance FROM orders.wallets
 			WHERE client_id = p_client_id AND currency = upper(p_currency));
@@ -174,10 +180,7 @@ CREATE FUNCTION orders.admin_import_api_key(p_client_id bigint, p_key_id text, p
 	p_label text DEFAULT NULL, p_expires_at timestamptz DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM orders.clients WHERE id = p_client_id) THEN
-		RAISE EXCEPTION 'client % does not exist', p_client_id
-			USING ERRCODE = 'foreign_key_violation';
-	END IF;
+	PERFORM orders.admin_require_client(p_client_id);
 	IF p_key_id IS NULL OR p_key_id !~ '^sk_live_[0-9a-f]{24}$' THEN
 		RAISE EXCEPTION 'key id must be sk_live_ followed by 24 lower-case hex digits'
 			USING ERRCODE = 'invalid_parameter_value';

@@ -149,6 +149,17 @@ $$;
 COMMENT ON FUNCTION orders.api_respond(integer, jsonb) IS
 'internal: sets response.status and response.headers (a JSON array of one-key objects) the PostgREST way';
 
+-- The end of a successful operation: its response status and headers,
+-- and its audit row.
+CREATE FUNCTION orders.api_succeed(p_operation text, p_status integer DEFAULT 200,
+	p_headers jsonb DEFAULT '{}', p_order_id bigint DEFAULT NULL) RETURNS void
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_respond(p_status, p_headers);
+	SELECT orders.api_audit_write(p_operation, p_order_id, p_status);
+$$;
+COMMENT ON FUNCTION orders.api_succeed(text, integer, jsonb, bigint) IS
+'internal: sets the response status and headers of a successful operation and writes its audit row';
+
 CREATE FUNCTION orders.api_require_client() RETURNS bigint
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
 DECLARE

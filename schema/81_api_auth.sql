@@ -57,8 +57,7 @@ BEGIN
 		PERFORM orders.api_unauthorized();
 	END IF;
 	result := orders.issue_access_token(client, orders.current_api_key_id());
-	PERFORM orders.api_respond(200, '{"Cache-Control": "no-store"}');
-	PERFORM orders.api_audit_write('token', NULL, 200);
+	PERFORM orders.api_succeed('token', 200, '{"Cache-Control": "no-store"}');
 	RETURN result;
 EXCEPTION
 	WHEN SQLSTATE 'PGRST' THEN RAISE;
@@ -74,8 +73,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders 
 DECLARE
 	limits record := orders.rate_limit_status();
 BEGIN
-	PERFORM orders.api_respond(200, '{"Cache-Control": "no-store"}');
-	PERFORM orders.api_audit_write('health', NULL, 200);
+	PERFORM orders.api_succeed('health', 200, '{"Cache-Control": "no-store"}');
 	RETURN jsonb_build_object(
 		'status', 'ok',
 		'database', 'ok',

@@ -22,6 +22,18 @@ $$;
 COMMENT ON FUNCTION orders.api_integer_param(text, text, bigint) IS
 'internal: a parameter that must be an integer >= p_min; 400 bad_request naming it otherwise; NULL stays NULL';
 
+-- The "data" member of a POST body: a JSON object, or 400.
+CREATE FUNCTION orders.api_require_data(p_data jsonb) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+BEGIN
+	IF jsonb_typeof(p_data) IS DISTINCT FROM 'object' THEN
+		PERFORM orders.api_invalid('data: is required and must be a JSON object');
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION orders.api_require_data(jsonb) IS
+'internal: 400 bad_request unless the "data" member of a request body is a JSON object';
+
 -- POST /api/v1/orders
 CREATE FUNCTION api.create_order(data jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
@@ -31,14 +43,12 @@ DECLARE
 	order_id bigint;
 	status integer;
 BEGIN
-	IF jsonb_typeof(data) IS DISTINCT FROM 'object' THEN
-		PERFORM orders.api_invalid('data: is required and must be a JSON object');
-	END IF;
+	PERFORM orders.api_require_data(data);
 	SELECT * INTO r FROM orders.create_order(client, data);
 	order_id := (r.response #>> '{data,placeOrder,data,orderId}')::bigint;
 	status := CASE WHEN r.replayed THEN 200 ELSE 201 END;
-	PERFORM orders.api_respond(status, jsonb_build_object('Location', '/api/v1/orders/' || order_id));
-	PERFORM orders.api_audit_write('create_order', order_id, status);
+	PERFORM orders.api_succeed('create_order', status,
+		jsonb_build_object('Location', '/api/v1/orders/' || order_id), order_id);
 	RETURN r.response;
 EXCEPTION
 	WHEN SQLSTATE 'PGRST' THEN RAISE;
@@ -58,9 +68,7 @@ DECLARE
 	quantity integer;
 	result jsonb;
 BEGIN
-	IF jsonb_typeof(data) IS DISTINCT FROM 'object' THEN
-		PERFORM orders.api_invalid('data: is required and must be a JSON object');
-	END IF;
+	PERFORM orders.api_require_data(data);
 	product_id := orders.request_field(data, '{productId}', 'integer')::bigint;
 	denomination := orders.request_field(data, '{denomination}', 'amount')::numeric;
 	quantity := coalesce(orders.request_field(data, '{quantity}', 'integer')::numeric, 1);
@@ -71,8 +79,7 @@ BEGIN
 	END IF;
 	result := orders.quote(client, product_id, denomination, quantity)
 		|| jsonb_build_object('deliveryTime', orders.delivery_time(product_id, denomination, quantity));
-	PERFORM orders.api_respond(200);
-	PERFORM orders.api_audit_write('charges', NULL, 200);
+	PERFORM orders.api_succeed('charges', 200);
 	RETURN result;
 EXCEPTION
 	WHEN SQLSTATE 'PGRST' THEN RAISE;
@@ -105,8 +112,7 @@ BEGIN
 	IF jsonb_array_length(r.items) = 0 THEN
 		PERFORM orders.api_raise(404, 'not_found', 'No Matching Result Found!', paging);
 	END IF;
-	PERFORM orders.api_respond(200, paging);
-	PERFORM orders.api_audit_write('list_orders', NULL, 200);
+	PERFORM orders.api_succeed('list_orders', 200, paging);
 	RETURN r.items;
 EXCEPTION
 	WHEN SQLSTATE 'PGRST' THEN RAISE;
@@ -140,8 +146,7 @@ BEGIN
 	IF result IS NULL THEN
 		PERFORM orders.api_not_found();
 	END IF;
-	PERFORM orders.api_respond(200);
-	PERFORM orders.api_audit_write('order_details', order_id, 200);
+	PERFORM orders.api_succeed('order_details', 200, '{}', order_id);
 	RETURN result;
 EXCEPTION
 	WHEN SQLSTATE 'PGRST' THEN RAISE;
@@ -192,8 +197,7 @@ DECLARE
 BEGIN
 	SELECT coalesce(jsonb_agg(orders.product_json(p) ORDER BY p.id), '[]') INTO result
 	FROM orders.products p WHERE p.active;
-	PERFORM orders.api_respond(200);
-	PERFORM orders.api_audit_write('products', NULL, 200);
+	PERFORM orders.api_succeed('products', 200);
 	RETURN result;
 EXCEPTION
 	WHEN SQLSTATE 'PGRST' THEN RAISE;

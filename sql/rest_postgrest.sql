@@ -2,7 +2,8 @@
 -- PostgREST runs it (docs/postgrest.conf): one transaction, READ ONLY for
 -- GET; one statement of transaction-local settings (search_path, role,
 -- request.jwt.claims, request.method, request.path, request.headers with
--- lower-case names, request.cookies); the db-pre-request function; the
+-- lower-case names, request.cookies: pg_temp.postgrest_settings() below,
+-- so that each request reads in a few lines); the db-pre-request function; the
 -- function call; response.status and response.headers read back; COMMIT.
 -- A PGRST error is what PostgREST turns into the HTTP response: its message
 -- is the body, its detail the status and headers.
@@ -18,14 +19,22 @@ SELECT key_id AS b_key, secret AS b_secret FROM orders.admin_issue_api_key(:b) \
 SELECT orders.admin_put_product('{"id": 70301, "name": "PostgREST Card", "currency": "EUR", "denominations": [20]}');
 SELECT orders.admin_fund_wallet(:a, 'EUR', 100);
 SELECT json_build_object('x-api-key', :'a_key', 'x-api-secret', :'a_secret', 'accept', 'application/json') AS ha \gset
+
+-- The one statement of transaction-local settings PostgREST sends before
+-- the pre-request function (what it sets, in its order).
+CREATE FUNCTION pg_temp.postgrest_settings(method text, path text, headers text,
+	claims text DEFAULT '{"role":"orders_api"}') RETURNS void
+LANGUAGE sql AS $$
+	SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
+		   set_config('request.jwt.claims', claims, true), set_config('request.method', method, true),
+		   set_config('request.path', path, true), set_config('request.headers', headers, true),
+		   set_config('request.cookies', '{}', true)
+$$;
 SELECT json_build_object('x-api-key', :'b_key', 'x-api-secret', :'b_secret') AS hb \gset
 
 -- POST /rpc/create_order  {"data": {...}}
 BEGIN;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'POST', true),
-	   set_config('request.path', '/rpc/create_order', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('POST', '/rpc/create_order', :'ha');
 SELECT api.pre_request();
 SELECT (r #>> '{data,placeOrder,status}') AS api_status, r #>> '{data,placeOrder,data,orderStatus}' AS order_status,
 	   r #>> '{data,placeOrder,data,amountCharged}' AS charged
@@ -37,10 +46,7 @@ SELECT id AS o1 FROM orders.orders WHERE client_id = :a AND po_number = 'pgrst-1
 
 -- The same request again: a replay, 200.
 BEGIN;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'POST', true),
-	   set_config('request.path', '/rpc/create_order', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('POST', '/rpc/create_order', :'ha');
 SELECT api.pre_request();
 SELECT (r #>> '{data,placeOrder,data,orderId}')::bigint = :o1 AS same_order
 FROM api.create_order(data => '{"productId": 70301, "quantity": 1, "denomination": 20, "poNumber": "pgrst-1"}') r;
@@ -50,20 +56,14 @@ COMMIT;
 -- An unknown product from the internal function (SQLSTATE OR101): 404 as
 -- PostgREST would send it.
 BEGIN;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'POST', true),
-	   set_config('request.path', '/rpc/create_order', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('POST', '/rpc/create_order', :'ha');
 SELECT api.pre_request();
 SELECT api.create_order(data => '{"productId": 79998, "quantity": 1, "denomination": 20, "poNumber": "pgrst-2"}');
 ROLLBACK;
 
 -- GET /rpc/list_orders?limit=1  (READ ONLY)
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'GET', true),
-	   set_config('request.path', '/rpc/list_orders', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/list_orders', :'ha');
 SELECT api.pre_request();
 SELECT jsonb_array_length(r) AS items, r->0->>'status' AS status, r->0->>'amount' AS amount
 FROM api.list_orders("limit" => '1') r;
@@ -72,40 +72,28 @@ COMMIT;
 
 -- GET /rpc/order_details?id=<o1>  (READ ONLY), by the owner and by B.
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'GET', true),
-	   set_config('request.path', '/rpc/order_details', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/order_details', :'ha');
 SELECT api.pre_request();
 SELECT r->>'status' AS status, r->>'amount' AS amount, r->'vouchers' AS vouchers
 FROM api.order_details(id => :'o1') r;
 SELECT current_setting('response.status', true) AS status, current_setting('response.headers', true) AS headers;
 COMMIT;
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'GET', true),
-	   set_config('request.path', '/rpc/order_details', true), set_config('request.headers', :'hb', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/order_details', :'hb');
 SELECT api.pre_request();
 SELECT api.order_details(id => :'o1');
 ROLLBACK;
 
 -- GET /rpc/products and POST /rpc/charges
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'GET', true),
-	   set_config('request.path', '/rpc/products', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/products', :'ha');
 SELECT api.pre_request();
 SELECT p->>'name' AS name, p->>'delivery_time' AS delivery_time FROM jsonb_array_elements(api.products()) p
 WHERE p->>'id' = '70301';
 SELECT current_setting('response.status', true) AS status;
 COMMIT;
 BEGIN;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'POST', true),
-	   set_config('request.path', '/rpc/charges', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('POST', '/rpc/charges', :'ha');
 SELECT api.pre_request();
 SELECT api.charges(data => '{"productId": 70301, "denomination": 20, "quantity": 1}');
 SELECT current_setting('response.status', true) AS status;
@@ -114,21 +102,15 @@ COMMIT;
 -- POST /rpc/token, then GET /rpc/list_orders with Authorization: Bearer
 -- and the claims PostgREST would have verified and set.
 BEGIN;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'POST', true),
-	   set_config('request.path', '/rpc/token', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('POST', '/rpc/token', :'ha');
 SELECT api.pre_request();
 SELECT api.token()->>'access_token' AS tok \gset
 SELECT current_setting('response.status', true) AS status, current_setting('response.headers', true) AS headers;
 COMMIT;
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims',
-				  convert_from(orders.base64url_decode(split_part(:'tok', '.', 2)), 'UTF8'), true),
-	   set_config('request.method', 'GET', true), set_config('request.path', '/rpc/list_orders', true),
-	   set_config('request.headers', json_build_object('authorization', 'Bearer ' || :'tok')::text, true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/list_orders',
+	json_build_object('authorization', 'Bearer ' || :'tok')::text,
+	convert_from(orders.base64url_decode(split_part(:'tok', '.', 2)), 'UTF8'));
 SELECT api.pre_request();
 SELECT jsonb_array_length(api.list_orders()) AS items;
 SELECT current_setting('response.headers', true) AS headers;
@@ -136,10 +118,7 @@ COMMIT;
 
 -- GET /rpc/health, anonymous.
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'GET', true),
-	   set_config('request.path', '/rpc/health', true), set_config('request.headers', '{}', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/health', '{}');
 SELECT api.pre_request();
 SELECT api.health() - 'version' AS health;
 SELECT current_setting('response.status', true) AS status;
@@ -148,26 +127,16 @@ COMMIT;
 -- Errors raised in the pre-request (bad credentials) and in functions
 -- (anonymous call, invalid input, another client's order), as PGRST.
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'GET', true),
-	   set_config('request.path', '/rpc/list_orders', true),
-	   set_config('request.headers', json_build_object('x-api-key', :'a_key', 'x-api-secret', 'nope')::text, true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/list_orders', json_build_object('x-api-key', :'a_key', 'x-api-secret', 'nope')::text);
 SELECT api.pre_request();
 ROLLBACK;
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'GET', true),
-	   set_config('request.path', '/rpc/list_orders', true), set_config('request.headers', '{}', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/list_orders', '{}');
 SELECT api.pre_request();
 SELECT api.list_orders();
 ROLLBACK;
 BEGIN READ ONLY;
-SELECT set_config('search_path', '"api", "public"', true), set_config('role', 'orders_api', true),
-	   set_config('request.jwt.claims', '{"role":"orders_api"}', true), set_config('request.method', 'GET', true),
-	   set_config('request.path', '/rpc/list_orders', true), set_config('request.headers', :'ha', true),
-	   set_config('request.cookies', '{}', true) \gset ignored_
+SELECT pg_temp.postgrest_settings('GET', '/rpc/list_orders', :'ha');
 SELECT api.pre_request();
 SELECT api.list_orders(page => 'first');
 ROLLBACK;
