@@ -67,102 +67,100 @@ usage(FILE *out)
 			"Headers, query strings and bodies are never logged.\n");
 }
 
-static int
-parse_int(const char *arg, long min, long max, const char *option)
+/*
+ * The numeric options: name, short option (or a code above 255), range and
+ * default.  One table, so each is parsed and range-checked the same way.
+ */
+enum
+{
+	NUM_PORT, NUM_POOL_SIZE, NUM_MAX_BODY, NUM_MAX_HEADERS, NUM_MAX_CONNECTIONS,
+	NUM_ACQUIRE_TIMEOUT, NUM_CONNECT_TIMEOUT, NUM_IDLE_TIMEOUT, NUM_DRAIN_TIMEOUT,
+	NUM_OPTIONS
+};
+
+static const struct
+{
+	const char *name;
+	int			code;
+	long		min;
+	long		max;
+	long		fallback;
+}			numeric_options[NUM_OPTIONS] = {
+	[NUM_PORT] = {"port", 'p', 0, 65535, 8080},
+	[NUM_POOL_SIZE] = {"pool-size", 'n', 1, 1000, 4},
+	[NUM_MAX_BODY] = {"max-body", 256 + NUM_MAX_BODY, 1, 64 * 1024 * 1024, 65536},
+	[NUM_MAX_HEADERS] = {"max-headers", 256 + NUM_MAX_HEADERS, 256, 1024 * 1024, 8192},
+	[NUM_MAX_CONNECTIONS] = {"max-connections", 256 + NUM_MAX_CONNECTIONS, 1, 100000, 256},
+	[NUM_ACQUIRE_TIMEOUT] = {"acquire-timeout", 256 + NUM_ACQUIRE_TIMEOUT, 0, 600000, 5000},
+	[NUM_CONNECT_TIMEOUT] = {"connect-timeout", 256 + NUM_CONNECT_TIMEOUT, 1, 600, 3},
+	[NUM_IDLE_TIMEOUT] = {"idle-timeout", 256 + NUM_IDLE_TIMEOUT, 1, 3600, 30},
+	[NUM_DRAIN_TIMEOUT] = {"drain-timeout", 256 + NUM_DRAIN_TIMEOUT, 0, 3600, 10},
+};
+
+static long
+parse_number(const char *arg, int which)
 {
 	char	   *end;
 	long		v;
 
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
+	if (errno != 0 || end == arg || *end != '\0' ||
+		v < numeric_options[which].min || v > numeric_options[which].max)
 	{
 		fprintf(stderr, "orders-gateway: invalid value \"%s\" for --%s: expected an integer from %ld to %ld\n",
-				arg, option, min, max);
+				arg, numeric_options[which].name,
+				numeric_options[which].min, numeric_options[which].max);
 		exit(2);
 	}
-	return (int) v;
+	return v;
 }
 
 static void
 parse_options(int argc, char **argv, Options *o)
 {
-	enum
-	{
-		OPT_MAX_BODY = 256, OPT_MAX_HEADERS, OPT_MAX_CONNECTIONS,
-		OPT_ACQUIRE_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_DRAIN_TIMEOUT
-	};
-	static const struct option longopts[] = {
+	struct option longopts[NUM_OPTIONS + 6] = {
 		{"listen", required_argument, NULL, 'l'},
-		{"port", required_argument, NULL, 'p'},
 		{"conninfo", required_argument, NULL, 'd'},
 		{"role", required_argument, NULL, 'r'},
-		{"pool-size", required_argument, NULL, 'n'},
-		{"max-body", required_argument, NULL, OPT_MAX_BODY},
-		{"max-headers", required_argument, NULL, OPT_MAX_HEADERS},
-		{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
-		{"acquire-timeout", required_argument, NULL, OPT_ACQUIRE_TIMEOUT},
-		{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-		{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
 	};
-	int			c;
+	long		num[NUM_OPTIONS];
+	int			c,
+				i;
 
+	for (i = 0; i < NUM_OPTIONS; i++)
+	{
+		longopts[5 + i].name = numeric_options[i].name;
+		longopts[5 + i].has_arg = required_argument;
+		longopts[5 + i].val = numeric_options[i].code;
+		num[i] = numeric_options[i].fallback;
+	}
 	o->server.listen_address = "127.0.0.1";
-	o->server.port = 8080;
-	o->server.max_body = 65536;
-	o->server.max_headers = 8192;
-	o->server.max_connections = 256;
-	o->server.connection_timeout_s = 30;
 	o->pool.conninfo = "";
 	o->pool.role = "orders_api";
-	o->pool.size = 4;
-	o->pool.acquire_timeout_ms = 5000;
-	o->pool.connect_timeout_s = 3;
-	o->drain_timeout_s = 10;
 
 	while ((c = getopt_long(argc, argv, "l:p:d:r:n:hV", longopts, NULL)) != -1)
 	{
+		for (i = 0; i < NUM_OPTIONS; i++)
+			if (c == numeric_options[i].code)
+				break;
+		if (i < NUM_OPTIONS)
+		{
+			num[i] = parse_number(optarg, i);
+			continue;
+		}
 		switch (c)
 		{
 			case 'l':
 				o->server.listen_address = optarg;
-				break;
-			case 'p':
-				o->server.port = parse_int(optarg, 0, 65535, "port");
 				break;
 			case 'd':
 				o->pool.conninfo = optarg;
 				break;
 			case 'r':
 				o->pool.role = optarg;
-				break;
-			case 'n':
-				o->pool.size = parse_int(optarg, 1, 1000, "pool-size");
-				break;
-			case OPT_MAX_BODY:
-				o->server.max_body = parse_int(optarg, 1, 64 * 1024 * 1024, "max-body");
-				break;
-			case OPT_MAX_HEADERS:
-				o->server.max_headers = parse_int(optarg, 256, 1024 * 1024, "max-headers");
-				break;
-			case OPT_MAX_CONNECTIONS:
-				o->server.max_connections = parse_int(optarg, 1, 100000, "max-connections");
-				break;
-			case OPT_ACQUIRE_TIMEOUT:
-				o->pool.acquire_timeout_ms = parse_int(optarg, 0, 600000, "acquire-timeout");
-				break;
-			case OPT_CONNECT_TIMEOUT:
-				o->pool.connect_timeout_s = parse_int(optarg, 1, 600, "connect-timeout");
-				break;
-			case OPT_IDLE_TIMEOUT:
-				o->server.connection_timeout_s = parse_int(optarg, 1, 3600, "idle-timeout");
-				break;
-			case OPT_DRAIN_TIMEOUT:
-				o->drain_timeout_s = parse_int(optarg, 0, 3600, "drain-timeout");
 				break;
 			case 'h':
 				usage(stdout);
@@ -181,6 +179,15 @@ parse_options(int argc, char **argv, Options *o)
 		fprintf(stderr, "Try \"orders-gateway --help\" for more information.\n");
 		exit(2);
 	}
+	o->server.port = (int) num[NUM_PORT];
+	o->server.max_body = (size_t) num[NUM_MAX_BODY];
+	o->server.max_headers = (size_t) num[NUM_MAX_HEADERS];
+	o->server.max_connections = (int) num[NUM_MAX_CONNECTIONS];
+	o->server.connection_timeout_s = (int) num[NUM_IDLE_TIMEOUT];
+	o->pool.size = (int) num[NUM_POOL_SIZE];
+	o->pool.acquire_timeout_ms = (int) num[NUM_ACQUIRE_TIMEOUT];
+	o->pool.connect_timeout_s = (int) num[NUM_CONNECT_TIMEOUT];
+	o->drain_timeout_s = (int) num[NUM_DRAIN_TIMEOUT];
 }
 
 /*
