@@ -142,6 +142,16 @@ BEGIN
 		PERFORM orders.api_not_found();
 	END IF;
 	PERFORM orders.api_rate_limit('order', order_id);
+	-- Every reveal of a voucher writes an audit row, which a READ ONLY
+	-- transaction (PostgREST's GET) cannot: say how to ask instead of
+	-- failing with a 500.
+	IF current_setting('transaction_read_only')::boolean AND EXISTS (
+		SELECT 1 FROM orders.orders o
+		WHERE o.id = order_id AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')) THEN
+		PERFORM orders.api_raise(405, 'method_not_allowed',
+			'Vouchers are revealed (and audited) only in a read-write request: call order_details with POST',
+			'{"Allow": "POST"}');
+	END IF;
 	result := orders.order_details(client, order_id);
 	IF result IS NULL THEN
 		PERFORM orders.api_not_found();

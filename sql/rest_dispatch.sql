@@ -132,6 +132,27 @@ SELECT * FROM pg_temp.req('GET', '/api/v1/orders/0', NULL, :'ha');
 SELECT * FROM pg_temp.req('GET', '/api/v1/orders/abc', NULL, :'ha');
 SELECT * FROM pg_temp.req('GET', '/api/v1/orders/-1', NULL, :'ha');
 
+-- Vouchers appear once the order is delivered, and only to its owner:
+-- order 10.00 (one unit in stock, loaded through the vault) is INSTANT.
+SELECT count(*) AS loaded FROM orders.load_inventory(jsonb_build_array(jsonb_build_object(
+	'product_id', 70201, 'denomination', 10, 'expires_at', '2030-06-30T23:59:59Z',
+	'card_number', 'CARD-70201-DISPATCH', 'pin_code', '7020',
+	'claim_url', 'https://redeem.example/70201')));
+SELECT d.status, d.body::jsonb #>> '{data,placeOrder,data,orderStatus}' AS order_status,
+	   jsonb_array_length(d.body::jsonb #> '{data,placeOrder,data,vouchers}') AS vouchers
+FROM api.dispatch('POST', '/api/v1/orders', NULL, :'ha',
+	'{"data": {"productId": 70201, "quantity": 1, "denomination": 10, "poNumber": "dispatch-delivered"}}') d;
+SELECT id AS o3 FROM orders.orders WHERE client_id = :a AND po_number = 'dispatch-delivered' \gset
+SELECT d.status, d.body::jsonb->>'status' AS order_status,
+	   jsonb_array_length(d.body::jsonb->'vouchers') AS vouchers,
+	   d.body::jsonb #>> '{vouchers,0,card_number}' = 'CARD-70201-DISPATCH' AS card_ok,
+	   d.body::jsonb #>> '{vouchers,0,expires_at}' AS expires_at
+FROM api.dispatch('GET', '/api/v1/orders/' || :o3, NULL, :'ha', NULL) d;
+SELECT * FROM pg_temp.req('GET', '/api/v1/orders/' || :o3, NULL, :'hb');
+-- No code in the audit of API calls either.
+SELECT count(*) AS codes_in_audit FROM orders.api_audit a
+WHERE row_to_json(a)::text LIKE '%CARD-70201%';
+
 -- An unexpected failure is a 500 that says nothing of its cause; the
 -- cause goes to the server log only.
 ALTER TABLE orders.orders ADD CONSTRAINT api_dispatch_test_failure CHECK (tag IS DISTINCT FROM 'boom');

@@ -84,6 +84,32 @@ SELECT api.pre_request();
 SELECT api.order_details(id => :'o1');
 ROLLBACK;
 
+-- A delivered order: its vouchers are revealed and audited, which a READ
+-- ONLY transaction cannot do.  GET answers 405 (use POST); POST reveals.
+SELECT count(*) AS loaded FROM orders.load_inventory(jsonb_build_array(jsonb_build_object(
+	'product_id', 70301, 'denomination', 20, 'expires_at', '2031-01-31T23:59:59Z',
+	'card_number', 'CARD-70301-ONE', 'pin_code', '7030')));
+SELECT d.status FROM api.dispatch('POST', '/api/v1/orders', NULL,
+	json_build_object('X-API-Key', :'a_key', 'X-API-Secret', :'a_secret')::jsonb,
+	'{"data": {"productId": 70301, "quantity": 1, "denomination": 20, "poNumber": "pgrst-delivered"}}') d;
+SELECT id AS o2, status FROM orders.orders WHERE client_id = :a AND po_number = 'pgrst-delivered' \gset
+\echo :status
+BEGIN READ ONLY;
+SELECT pg_temp.postgrest_settings('GET', '/rpc/order_details', :'ha');
+SELECT api.pre_request();
+SELECT api.order_details(id => :'o2');
+ROLLBACK;
+BEGIN;
+SELECT pg_temp.postgrest_settings('POST', '/rpc/order_details', :'ha');
+SELECT api.pre_request();
+SELECT r->>'status' AS status, jsonb_array_length(r->'vouchers') AS vouchers,
+	   (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(r->'vouchers'->0) k) AS voucher_fields,
+	   r->'vouchers'->0->>'card_number' = 'CARD-70301-ONE' AS decrypted
+FROM api.order_details(id => :'o2') r;
+SELECT current_setting('response.status', true) AS status;
+COMMIT;
+SELECT count(*) AS reveals_audited FROM orders.voucher_reveals WHERE order_id = :o2;
+
 -- GET /rpc/products and POST /rpc/charges
 BEGIN READ ONLY;
 SELECT pg_temp.postgrest_settings('GET', '/rpc/products', :'ha');

@@ -134,14 +134,17 @@ FROM pg_proc p
 WHERE p.pronamespace IN ('orders'::regnamespace, 'api'::regnamespace)
   AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) x
 									WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE'));
--- The API role executes no internal function that takes a client id or
--- crosses a role boundary: it goes through schema api.
+-- The API role executes no internal function that takes a client id, nor
+-- any of the identity, credential, rate-limit and audit internals: it goes
+-- through schema api.
 SELECT p.oid::regprocedure AS internal_function_executable_by_api
 FROM pg_proc p
 WHERE p.pronamespace = 'orders'::regnamespace
   AND has_function_privilege('orders_api', p.oid, 'EXECUTE')
-  AND (p.prosecdef OR p.proargnames && ARRAY['p_client_id', 'client_id']
-	   OR p.proname IN ('set_current_client', 'rate_limit_take', 'jwt_sign', 'server_secret'));
+  AND (p.proargnames && ARRAY['p_client_id', 'client_id']
+	   OR p.proname IN ('set_current_client', 'authenticate_key', 'authenticate_token',
+						'issue_access_token', 'rate_limit_take', 'rate_limit_reset', 'jwt_sign',
+						'server_secret', 'api_secret_hash', 'api_audit_write', 'api_authenticate'));
 SELECT p.oid::regprocedure AS api_function, p.prosecdef AS security_definer,
 	   array_to_string(p.proconfig, ',') AS config
 FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace ORDER BY p.proname;

@@ -37,11 +37,11 @@ is($node->safe_psql('postgres',
 		"SELECT body::jsonb->>'rate_limits' FROM api.dispatch('GET', '/api/v1/health', NULL, '{}', NULL)"),
 	'on', 'health reports rate limits on once preloaded');
 is($node->safe_psql('postgres', qq{
-	SELECT string_agg(d.status::text, ',' ORDER BY g)
+	SELECT count(*) FILTER (WHERE d.status = 200) || ' served, ' ||
+		   count(*) FILTER (WHERE d.status = 429) || ' refused'
 	FROM generate_series(1, 22) g,
-		 api.dispatch('GET', '/api/v1/products' || left(g::text, 0), NULL, $headers, NULL) d
-	WHERE g > 19}),
-	'200,429,429', 'preloaded, the 21st request of a burst is refused');
+		 api.dispatch('GET', '/api/v1/products' || left(g::text, 0), NULL, $headers, NULL) d}),
+	'20 served, 2 refused', 'preloaded, a burst of 22 gets 20 through and 2 refused');
 
 $node->stop;
 done_testing();
