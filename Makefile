@@ -55,3 +55,30 @@ fuzz:  # SECONDS_TO_RUN=60 by default
 
 docs: all
 	scripts/render-docs.sh
+
+# The REST gateway (gateway/, docs/gateway.md): a program of its own,
+# built with its own flags (PGXS's are for the server module) and
+# installed beside the PostgreSQL programs (pg_config --bindir).
+GATEWAY = gateway/orders-gateway
+GATEWAY_SRCS = $(sort $(filter-out gateway/openapi_json.c,$(wildcard gateway/*.c))) gateway/openapi_json.c
+GATEWAY_CFLAGS = -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -pthread \
+	$(shell pkg-config --cflags libmicrohttpd libpq)
+GATEWAY_LIBS = -pthread $(shell pkg-config --libs libmicrohttpd libpq)
+EXTRA_CLEAN += $(GATEWAY) gateway/*.o gateway/openapi_json.c
+
+all: $(GATEWAY)
+
+$(GATEWAY): $(GATEWAY_SRCS:.c=.o)
+	$(CC) -o $@ $^ $(GATEWAY_LIBS)
+
+gateway/%.o: gateway/%.c $(wildcard gateway/*.h)
+	$(CC) $(GATEWAY_CFLAGS) -c -o $@ $<
+
+# The API document, served by the gateway, embedded as JSON.
+gateway/openapi_json.c: docs/openapi.yaml gateway/embed-openapi.py
+	gateway/embed-openapi.py $< $@
+
+install: install-gateway
+.PHONY: install-gateway
+install-gateway: $(GATEWAY)
+	$(INSTALL_PROGRAM) $(GATEWAY) '$(DESTDIR)$(bindir)/orders-gateway'
