@@ -39,11 +39,11 @@ DECLARE
 	event_id bigint;
 BEGIN
 	IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
-		events := events || orders.status_event(NEW.status);
+		events := array_append(events, orders.status_event(NEW.status));
 	END IF;
 	IF NEW.sub_status = 'REFUNDED'
 		AND (TG_OP = 'INSERT' OR OLD.sub_status IS DISTINCT FROM NEW.sub_status) THEN
-		events := events || 'order.refunded';
+		events := array_append(events, 'order.refunded');
 	END IF;
 	IF cardinality(events) = 0 THEN
 		RETURN NULL;

@@ -104,7 +104,8 @@ $$;
 COMMENT ON FUNCTION orders.check_label(text, text, integer) IS
 'p_value if it is non-empty and at most p_max characters, else an error naming p_what';
 
-CREATE FUNCTION orders.claim_vendor_jobs(p_worker text, p_limit integer DEFAULT 1)
+CREATE FUNCTION orders.claim_vendor_jobs(p_worker text, p_limit integer DEFAULT 1,
+										 p_product_ids bigint[] DEFAULT NULL)
 RETURNS TABLE (job_id bigint, lease_token uuid, lease_until timestamptz,
 	order_id bigint, po_number text, product_id bigint, kind text, denomination numeric,
 	items integer, recharge_ids bigint[], phone_code text, phone_number text, attempt integer)
@@ -128,6 +129,7 @@ BEGIN
 		FROM orders.vendor_jobs vj JOIN orders.orders o ON o.id = vj.order_id
 		JOIN orders.products p ON p.id = o.product_id
 		WHERE vj.status = 'QUEUED' AND vj.next_attempt_at <= now() AND vj.deadline > now()
+			AND (p_product_ids IS NULL OR o.product_id = ANY (p_product_ids))
 		ORDER BY vj.next_attempt_at, vj.id
 		LIMIT p_limit
 		FOR UPDATE OF vj, o SKIP LOCKED
@@ -161,8 +163,8 @@ BEGIN
 	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION orders.claim_vendor_jobs(text, integer) IS
-'vendor side: claims up to p_limit ready jobs (SKIP LOCKED) for a lease; returns each with its lease token and what to fetch (vouchers, or the recharges of a top-up)';
+COMMENT ON FUNCTION orders.claim_vendor_jobs(text, integer, bigint[]) IS
+'vendor side: claims up to p_limit ready jobs (of the given products; NULL: any) with SKIP LOCKED for a lease; returns each with its lease token and what to fetch (vouchers, or the recharges of a top-up)';
 
 -- The open attempt a lease token names, its job and order locked in the
 -- fulfilment lock order.  A token whose attempt already ended with the
@@ -279,7 +281,7 @@ $$;
 COMMENT ON FUNCTION orders.close_vendor_job(orders.vendor_jobs, text, text, text, integer) IS
 'ends a vendor job (DONE, FAILED or CANCELLED) and its open attempt';
 
-GRANT EXECUTE ON FUNCTION orders.claim_vendor_jobs(text, integer),
+GRANT EXECUTE ON FUNCTION orders.claim_vendor_jobs(text, integer, bigint[]),
 	orders.extend_vendor_lease(bigint, uuid) TO orders_vendor, orders_admin;
 GRANT EXECUTE ON FUNCTION orders.vendor_policy(), orders.vendor_retry_delay(integer)
 	TO orders_vendor, orders_admin;

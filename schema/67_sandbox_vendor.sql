@@ -101,14 +101,16 @@ $$;
 COMMENT ON FUNCTION orders.sandbox_answer(record, text) IS
 'plays one outcome of the sandbox vendor for a claimed job through the vendor report functions';
 
-CREATE FUNCTION orders.sandbox_vendor_round(p_limit integer DEFAULT 20) RETURNS jsonb
+CREATE FUNCTION orders.sandbox_vendor_round(p_limit integer DEFAULT 20,
+											p_product_ids bigint[] DEFAULT NULL)
+RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 DECLARE
 	c record;
 	outcome text;
 	played jsonb := '{}';
 BEGIN
-	FOR c IN SELECT * FROM orders.claim_vendor_jobs('sandbox', p_limit) LOOP
+	FOR c IN SELECT * FROM orders.claim_vendor_jobs('sandbox', p_limit, p_product_ids) LOOP
 		outcome := orders.sandbox_outcome(c.po_number, c.attempt);
 		BEGIN
 			PERFORM orders.sandbox_answer(c, outcome);
@@ -122,8 +124,8 @@ BEGIN
 	RETURN played;
 END
 $$;
-COMMENT ON FUNCTION orders.sandbox_vendor_round(integer) IS
-'sandbox vendor: claims up to p_limit ready jobs and answers each as its scenario says; returns how many of each outcome';
+COMMENT ON FUNCTION orders.sandbox_vendor_round(integer, bigint[]) IS
+'sandbox vendor: claims up to p_limit ready jobs (of the given products; NULL: any) and answers each as its scenario says; returns how many of each outcome';
 
-GRANT EXECUTE ON FUNCTION orders.sandbox_vendor_round(integer) TO orders_admin;
+GRANT EXECUTE ON FUNCTION orders.sandbox_vendor_round(integer, bigint[]) TO orders_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON orders.sandbox_vendor_scenarios TO orders_admin;
