@@ -17,5 +17,6 @@ void
 _PG_init(void)
 {
 	orders_lifecycle_init();
+	orders_vault_init();
 	orders_fulfilment_init();
 }

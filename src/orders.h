@@ -17,6 +17,7 @@ extern void _PG_init(void);
 
 /* Per-concern initialisation, called from _PG_init. */
 extern void orders_lifecycle_init(void);
+extern void orders_vault_init(void);
 extern void orders_fulfilment_init(void);
 
 #endif							/* ORDERS_H */
