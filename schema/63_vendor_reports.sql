@@ -69,10 +69,16 @@ $$;
 COMMENT ON FUNCTION orders.report_vendor_order_created(bigint, uuid, text) IS
 'vendor side: the vendor accepted the order (PROCESSING / VENDOR_ORDER_CREATED); the vendor reference is kept';
 
+-- The vouchers are codes: a failing call's statement and parameters stay
+-- out of the server log, as in orders.load_inventory.
 CREATE FUNCTION orders.report_vouchers_fetched(p_job_id bigint, p_lease_token uuid,
 											   p_vouchers jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
 DECLARE
 	l record;
 	o orders.orders;

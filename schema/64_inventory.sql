@@ -99,26 +99,44 @@ CREATE TRIGGER restock_on_load
 	FOR EACH STATEMENT EXECUTE FUNCTION orders.restock_on_load();
 ALTER TABLE orders.inventory_units ENABLE ALWAYS TRIGGER restock_on_load;
 
--- Vouchers a vendor delivered for a job's items: into the vault (through
--- the vault's loader, encrypted on the way in), without serving anyone
--- else's waiting items with them.  Returns the new units' ids in the order
--- of the array.
+-- Vouchers a vendor delivered for a job's items: into the vault through
+-- its loader (encrypted on the way in, a code loaded twice refused), with
+-- restock suspended so that they do not serve anyone else's waiting items.
+-- Product and denomination are the order's.  Returns the new units' ids in
+-- the order of the array.  A voucher already expired is refused: the
+-- caller's whole report fails and changes nothing.
 CREATE FUNCTION orders.store_vendor_vouchers(p_product_id bigint, p_denomination numeric,
 											 p_vouchers jsonb)
 RETURNS bigint[]
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
 DECLARE
 	restock text := current_setting('orders.restock_on_load');
 	units bigint[];
+	expired integer;
 BEGIN
 	PERFORM set_config('orders.restock_on_load', 'off', true);
-	units := orders.load_vendor_units(p_product_id, p_denomination, p_vouchers);
+	SELECT array_agg(l.unit_id ORDER BY l.entry), min(l.entry) FILTER (WHERE l.status <> 'AVAILABLE')
+	INTO units, expired
+	FROM orders.load_inventory((
+		SELECT jsonb_agg(CASE WHEN jsonb_typeof(e.v) = 'object'
+						 THEN e.v || jsonb_build_object('product_id', p_product_id,
+														'denomination', p_denomination)
+						 ELSE e.v END ORDER BY e.ord)
+		FROM jsonb_array_elements(p_vouchers) WITH ORDINALITY AS e(v, ord))) AS l;
 	PERFORM set_config('orders.restock_on_load', restock, true);
+	IF expired IS NOT NULL THEN
+		RAISE EXCEPTION 'vendor voucher % is already expired', expired
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Nothing was stored.';
+	END IF;
 	RETURN units;
 END
 $$;
 COMMENT ON FUNCTION orders.store_vendor_vouchers(bigint, numeric, jsonb) IS
-'stores vendor vouchers in the vault as new units, restock suspended; returns their ids in array order';
+'stores vendor vouchers in the vault (orders.load_inventory) as units of the order''s product and denomination, restock suspended; returns their ids in array order';
 
 CREATE FUNCTION orders.expire_units() RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
