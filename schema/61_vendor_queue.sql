@@ -205,9 +205,9 @@ BEGIN
 				  HINT = 'Claim the job again with orders.claim_vendor_jobs().';
 	END IF;
 	IF job.lease_until <= now() THEN
-		RAISE EXCEPTION 'vendor job %: the lease of attempt % expired at %',
-			p_job_id, attempt.attempt, job.lease_until
+		RAISE EXCEPTION 'vendor job %: the lease of attempt % expired', p_job_id, attempt.attempt
 			USING ERRCODE = 'OR501',
+				  DETAIL = format('The lease ran out at %s.', job.lease_until),
 				  HINT = 'The job returns to the queue; extend a lease in time with orders.extend_vendor_lease().';
 	END IF;
 END
