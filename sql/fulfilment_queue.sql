@@ -4,7 +4,10 @@
 -- transient failures and lost leases are retried with exponential backoff;
 -- a final failure or a closed retry window fails the order and refunds it
 -- exactly once.  Time is simulated by moving a job's timestamps.
+-- (the helpers are not echoed: see sql/fulfilment_helpers.psql)
+\set ECHO none
 \i sql/fulfilment_helpers.psql
+\set ECHO all
 
 INSERT INTO clients (name) VALUES ('fulfilment queue client') RETURNING id AS client \gset
 SELECT fund_wallet(:client, 'USD', 500) IS NOT NULL AS funded;
