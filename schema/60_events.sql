@@ -102,7 +102,7 @@ ALTER TABLE orders.order_events ENABLE ALWAYS TRIGGER order_events_no_truncate;
 
 CREATE FUNCTION orders.unacknowledged_events(p_limit integer DEFAULT 100)
 RETURNS SETOF orders.order_events
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 BEGIN
 	IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 10000 THEN
 		RAISE EXCEPTION 'limit must be between 1 and 10000, not %', coalesce(p_limit::text, 'NULL')
@@ -119,7 +119,7 @@ COMMENT ON FUNCTION orders.unacknowledged_events(integer) IS
 'the oldest unacknowledged outbox events, in the order they were written (per order: by seq)';
 
 CREATE FUNCTION orders.acknowledge_events(p_event_ids bigint[]) RETURNS integer
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 DECLARE
 	missing bigint;
 	early record;

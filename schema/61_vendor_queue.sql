@@ -129,6 +129,7 @@ BEGIN
 		FROM orders.vendor_jobs vj JOIN orders.orders o ON o.id = vj.order_id
 		JOIN orders.products p ON p.id = o.product_id
 		WHERE vj.status = 'QUEUED' AND vj.next_attempt_at <= now() AND vj.deadline > now()
+			AND o.status IN ('PENDING', 'PARTIALLY_DELIVERED')
 			AND (p_product_ids IS NULL OR o.product_id = ANY (p_product_ids))
 		ORDER BY vj.next_attempt_at, vj.id
 		LIMIT p_limit
@@ -156,7 +157,8 @@ BEGIN
 		kind := j.kind; denomination := j.denomination; items := held;
 		recharge_ids := (SELECT array_agg(r.id ORDER BY r.id) FROM orders.recharges r
 						 JOIN orders.order_items i ON i.id = r.order_item_id
-						 WHERE i.order_id = j.oid AND i.status = 'PROCESSING');
+						 WHERE i.order_id = j.oid AND i.status = 'PROCESSING'
+							AND r.status = 'PENDING');
 		phone_code := j.mobile_country_code; phone_number := j.mobile_number;
 		attempt := j.attempts + 1;
 		RETURN NEXT;

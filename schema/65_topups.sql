@@ -101,7 +101,8 @@ BEGIN
 		RAISE EXCEPTION 'recharge %: the operator reference does not match', p_recharge_id
 			USING ERRCODE = 'OR501',
 				  DETAIL = CASE WHEN (r.recharge).operator_reference IS NULL
-					THEN 'The recharge was not submitted yet.' END;
+					THEN 'The recharge was not submitted yet.'
+					ELSE 'It is not the reference the recharge was submitted with.' END;
 	END IF;
 	IF (r.recharge).status = p_status THEN
 		RETURN orders.recharge_answer(p_recharge_id, true);
