@@ -138,8 +138,9 @@ BEGIN
 	SELECT id INTO wid FROM orders.wallets
 	WHERE client_id = p_client_id AND currency = p_currency;
 	IF p_default THEN
-		UPDATE orders.wallets SET is_default = (id = wid)
-		WHERE client_id = p_client_id AND (is_default OR id = wid);
+		UPDATE orders.wallets SET is_default = false
+		WHERE client_id = p_client_id AND is_default AND id <> wid;
+		UPDATE orders.wallets SET is_default = true WHERE id = wid AND NOT is_default;
 	END IF;
 	RETURN wid;
 END
@@ -227,3 +228,14 @@ GRANT EXECUTE ON FUNCTION orders.open_wallet(bigint, text, boolean),
 	orders.verify_ledger()
 	TO orders_admin;
 GRANT EXECUTE ON FUNCTION orders.refund_order(bigint, numeric, text) TO orders_admin;
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.ledger_apply(),
+	orders.wallet_guard(),
+	orders.open_wallet(bigint, text, boolean),
+	orders.fund_wallet(bigint, text, numeric, text),
+	orders.refund_order(bigint, numeric, text),
+	orders.verify_ledger()
+	FROM PUBLIC;

@@ -44,13 +44,38 @@ $$;
 COMMENT ON FUNCTION orders.check_order_request(text, text, text, text, text) IS
 'checks the free-form fields of an order request (poNumber, email, tag, topupData); raises OR100 naming the field';
 
--- The reference's placeOrder body for an order, as it is now.
--- VOLATILE: revealing vouchers writes audit rows.  PL/pgSQL: the vault's
--- orders.reveal_vouchers is resolved when called.
+-- The reference's placeOrder body for an order, as it is now.  VOLATILE:
+-- revealing vouchers writes audit rows.  The vault's orders.reveal_vouchers
+-- is called (and planned) only for a delivered gift-card order.
 CREATE FUNCTION orders.place_order_response(p_order_id bigint) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	o orders.orders;
+	p orders.products;
+	vouchers jsonb := '[]';
+	total bigint;
+	delivered bigint;
+	details jsonb;
 BEGIN
-	RETURN (SELECT jsonb_build_object('data', jsonb_build_object('placeOrder', jsonb_build_object(
+	SELECT * INTO o FROM orders.orders WHERE id = p_order_id;
+	SELECT * INTO p FROM orders.products WHERE id = o.product_id;
+	IF p.kind = 'GIFT_CARD' AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED') THEN
+		vouchers := orders.reveal_vouchers(o.client_id, o.id);
+	END IF;
+	SELECT count(*), count(*) FILTER (WHERE it.status = 'DELIVERED'),
+		   coalesce(jsonb_agg(jsonb_build_object(
+				'orderId', o.id,
+				'productId', p.id,
+				'productName', p.name,
+				'currencyCode', p.currency,
+				'productStatus', coalesce(r.status::text, it.status::text),
+				'denomination', o.denomination,
+				'vendorLogo', p.vendor_logo) ORDER BY it.id), '[]')
+	INTO total, delivered, details
+	FROM orders.order_items it
+	LEFT JOIN orders.recharges r ON r.order_item_id = it.id
+	WHERE it.order_id = o.id;
+	RETURN jsonb_build_object('data', jsonb_build_object('placeOrder', jsonb_build_object(
 		'status', 1,
 		'data', jsonb_build_object('orderId', o.id)
 			|| orders.charge_json(ROW(NULL, o.charge_currency, o.currency_value, o.discount_percent,
@@ -59,35 +84,15 @@ BEGIN
 			|| jsonb_build_object(
 				'orderStatus', o.status,
 				'deliveryStatus', CASE
-					WHEN i.total > 0 AND i.delivered = i.total THEN 'DELIVERED'
-					WHEN i.delivered > 0 THEN 'PARTIALLY_DELIVERED'
+					WHEN total > 0 AND delivered = total THEN 'DELIVERED'
+					WHEN delivered > 0 THEN 'PARTIALLY_DELIVERED'
 					WHEN o.status IN ('FAILED', 'CANCELLED') THEN o.status::text
 					ELSE 'PENDING' END,
 				'tag', o.tag,
 				'quantity', o.quantity,
-				'vouchers', CASE
-					WHEN p.kind = 'GIFT_CARD' AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')
-					THEN orders.reveal_vouchers(o.client_id, o.id)
-					ELSE '[]'::jsonb END,
-				'voucherDetails', i.details,
-				'orderMeta', jsonb_build_object('email', o.email)))))
-	FROM orders.orders o
-	JOIN orders.products p ON p.id = o.product_id
-	CROSS JOIN LATERAL (
-		SELECT count(*) AS total,
-			   count(*) FILTER (WHERE it.status = 'DELIVERED') AS delivered,
-			   coalesce(jsonb_agg(jsonb_build_object(
-					'orderId', o.id,
-					'productId', p.id,
-					'productName', p.name,
-					'currencyCode', p.currency,
-					'productStatus', coalesce(r.status::text, it.status::text),
-					'denomination', o.denomination,
-					'vendorLogo', p.vendor_logo) ORDER BY it.id), '[]') AS details
-		FROM orders.order_items it
-		LEFT JOIN orders.recharges r ON r.order_item_id = it.id
-		WHERE it.order_id = o.id) i
-	WHERE o.id = p_order_id);
+				'vouchers', vouchers,
+				'voucherDetails', details,
+				'orderMeta', jsonb_build_object('email', o.email)))));
 END
 $$;
 COMMENT ON FUNCTION orders.place_order_response(bigint) IS
@@ -173,6 +178,7 @@ BEGIN
 		'topupPhoneCode', p_topup_phone_code, 'topupPhoneNumber', p_topup_phone_number)::text,
 		'UTF8'));
 
+	PERFORM set_config('orders.transition_reason', 'order placed', true);
 	-- The idempotency key.  A concurrent duplicate waits here (on the
 	-- client's sequence row, then on the unique index) until the first
 	-- commits or rolls back.
@@ -191,6 +197,7 @@ BEGIN
 				p_po_number, o.id USING ERRCODE = 'OR102',
 				HINT = 'Use a new poNumber for a new order, or send the original parameters to get the original order.';
 		END IF;
+		PERFORM set_config('orders.transition_reason', coalesce(saved_reason, ''), true);
 		response := orders.place_order_response(o.id);
 		replayed := true;
 		RETURN;
@@ -324,3 +331,14 @@ END
 $$;
 COMMENT ON FUNCTION orders.create_order(bigint, jsonb) IS
 'places an order from the reference 003 request object (the "data" member: productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData)';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.check_order_request(text, text, text, text, text),
+	orders.place_order_response(bigint),
+	orders.deliver_from_inventory(orders.orders),
+	orders.create_order(bigint, bigint, integer, numeric, text, text, text, boolean, boolean, text, text),
+	orders.request_field(jsonb, text[], text),
+	orders.create_order(bigint, jsonb)
+	FROM PUBLIC;

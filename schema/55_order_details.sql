@@ -4,12 +4,13 @@
 -- items of a DELIVERED or PARTIALLY_DELIVERED order of that client, and
 -- audits each reveal.
 
--- PL/pgSQL and VOLATILE: the vault's function is resolved when called, and
--- writes audit rows.
+-- VOLATILE: revealing writes audit rows.  The vault's function is called
+-- (and planned) only for a delivered order.
 CREATE FUNCTION orders.order_details(p_client_id bigint, p_order_id bigint) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
 	o orders.orders;
+	vouchers jsonb := '[]';
 BEGIN
 	IF p_order_id IS NULL OR p_order_id <= 0 THEN
 		RAISE EXCEPTION 'id: must be an integer > 0' USING ERRCODE = 'OR100';
@@ -19,20 +20,12 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN NULL;
 	END IF;
-	RETURN jsonb_build_object(
-		'id', o.id,
-		'reference_code', o.reference_code,
-		'transaction_id', o.transaction_id,
-		'amount', orders.money_text(o.amount_charged),
-		'product_id', o.product_id,
-		'denomination', orders.money_text(o.denomination),
-		'quantity', o.quantity,
+	IF o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED') THEN
+		vouchers := orders.reveal_vouchers(p_client_id, o.id);
+	END IF;
+	RETURN orders.order_common_json(o) || jsonb_build_object(
 		'discount', orders.money_text(o.order_discount),
-		'vouchers', CASE WHEN o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')
-						 THEN orders.reveal_vouchers(p_client_id, o.id)
-						 ELSE '[]'::jsonb END,
-		'status', o.status,
-		'placed_at', orders.rfc3339(o.placed_at));
+		'vouchers', vouchers);
 END
 $$;
 COMMENT ON FUNCTION orders.order_details(bigint, bigint) IS
@@ -50,3 +43,10 @@ END
 $$;
 COMMENT ON FUNCTION orders.find_order_by_po(bigint, text) IS
 'the order details (reference 002) of the client''s order with that poNumber, NULL when there is none';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.order_details(bigint, bigint),
+	orders.find_order_by_po(bigint, text)
+	FROM PUBLIC;
