@@ -76,7 +76,7 @@ run_suites() {
 ) 9>/tmp/orders-install.lock 2>&1 | tee "$log" || status=1
 
 passed=$(grep -Ec '^(test | +)[-a-z0-9_]+ +\.\.\. ok|^test/t/[^ ]+\.pl \.+ ok' "$log" || true)
-failed=$(grep -Ec '^(test | +)[-a-z0-9_]+ +\.\.\. (FAILED|failed)|^test/t/[^ ]+\.pl \.+ (Dubious|Failed|not ok)' "$log" || true)
+failed=$(grep -Ec '^(test | +)[-a-z0-9_]+ +\.\.\. (FAILED|failed)|^test/t/[^ ]+\.pl +\(Wstat' "$log" || true)
 rm -f "$log"
 echo "make test: $passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
