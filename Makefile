@@ -40,7 +40,7 @@ include $(PGXS)
 orders--1.0.sql: scripts/build-install-script.sh $(SCHEMA_PARTS) Makefile
 	scripts/build-install-script.sh "$(ENUM_TYPES)" $(SCHEMA_PARTS) > $@
 
-.PHONY: run test fuzz docs
+.PHONY: run test fuzz docs bench bench-smoke
 run:
 	scripts/run.sh
 
@@ -52,3 +52,11 @@ fuzz:  # SECONDS_TO_RUN=60 by default
 
 docs: all
 	scripts/render-docs.sh
+
+# Benchmarks (bench/, docs/benchmarks.md): the engine against the PL/pgSQL
+# reference and the machine's limit, in a durable cluster of their own.
+bench:  # the full run (~25 min): bench/results/<date>.md and .svg
+	bench/run.sh
+
+bench-smoke:  # every workload once on tiny data: checks the harness, not timings
+	bench/run.sh --smoke

@@ -1,0 +1,149 @@
+-- Benchmark plumbing shared by every implementation: the parameters the
+-- pgbench scripts receive, a bulk-fill helper, and the data sizes the
+-- report quotes.
+
+CREATE SCHEMA bench;
+COMMENT ON SCHEMA bench IS 'benchmark plumbing (bench/data/)';
+
+-- Each row becomes "-D name=value" for the pgbench runs of impl ('*': all).
+CREATE TABLE bench.params (
+	impl		text NOT NULL,
+	name		text NOT NULL,
+	value		text NOT NULL,
+	PRIMARY KEY (impl, name)
+);
+COMMENT ON TABLE bench.params IS 'pgbench variables per implementation (ours, ref, limit, *)';
+
+INSERT INTO bench.params VALUES
+	('*', 'instant_product', '1001'),
+	('*', 'delayed_product', '1002'),
+	('*', 'denomination', '25.00'),
+	('*', 'replay_po', 'replay-1');
+
+-- Inserts n rows into target, column values given as SQL expressions of g
+-- (1..n); returns the ids of the first and last row inserted (they must be
+-- contiguous, the pgbench scripts draw ids from that range).  The lifecycle
+-- triggers named in p_skip_triggers are switched off for the bulk insert
+-- and restored to their mode (ALWAYS or not) afterwards: bulk loads write
+-- their history rows themselves (bench.fill on the history table).
+CREATE FUNCTION bench.fill(target regclass, n bigint, cols jsonb,
+						   p_skip_triggers text[] DEFAULT '{}',
+						   OUT first_id bigint, OUT last_id bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	modes jsonb := '{}';
+	has_id boolean;
+BEGIN
+	FOR t IN SELECT tgname, tgenabled FROM pg_trigger
+			  WHERE tgrelid = target AND tgname = ANY (p_skip_triggers) LOOP
+		modes := modes || jsonb_build_object(t.tgname, t.tgenabled);
+		EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', target, t.tgname);
+	END LOOP;
+	has_id := EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = 'id'
+					  AND NOT attisdropped);
+	EXECUTE format('WITH ins AS (INSERT INTO %s (%s) SELECT %s FROM generate_series(1, $1) AS g %s)'
+				   ' SELECT min(id), max(id) FROM ins',
+				   target,
+				   (SELECT string_agg(quote_ident(k), ', ' ORDER BY ord)
+					  FROM jsonb_object_keys(cols) WITH ORDINALITY AS k(k, ord)),
+				   -- each expression cast to its column's type (text to enum
+				   -- is not an assignment cast)
+				   (SELECT string_agg(format('(%s)::%s', e.v, format_type(a.atttypid, a.atttypmod)), ', '
+									  ORDER BY e.ord)
+					  FROM jsonb_each_text(cols) WITH ORDINALITY AS e(k, v, ord)
+					  JOIN pg_attribute a ON a.attrelid = target AND a.attname = e.k),
+				   CASE WHEN has_id THEN 'RETURNING id' ELSE 'RETURNING 0 AS id' END)
+		INTO first_id, last_id USING n;
+	FOR t IN SELECT key AS tgname, value AS mode FROM jsonb_each_text(modes) LOOP
+		EXECUTE format('ALTER TABLE %s %s TRIGGER %I', target,
+					   CASE t.mode WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'
+							ELSE 'ENABLE' END, t.tgname);
+	END LOOP;
+	IF has_id AND last_id - first_id + 1 <> n THEN
+		RAISE EXCEPTION 'bench.fill: ids of % are not contiguous (% .. % for % rows)',
+			target, first_id, last_id, n;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION bench.fill(regclass, bigint, jsonb, text[]) IS
+'bulk insert of n generated rows; returns the first and last id';
+
+-- Records a parameter (replacing an older value).
+CREATE FUNCTION bench.param(p_impl text, p_name text, p_value anyelement) RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO bench.params VALUES (p_impl, p_name, p_value::text)
+	ON CONFLICT (impl, name) DO UPDATE SET value = excluded.value
+$$;
+COMMENT ON FUNCTION bench.param(text, text, anyelement) IS 'sets one pgbench variable';
+
+-- What the report says about the data (sizes, and whether the instant
+-- pools lasted).
+CREATE FUNCTION bench.sizes() RETURNS TABLE (label text, value text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	s text;
+	v bigint;
+BEGIN
+	FOREACH s IN ARRAY ARRAY['orders', 'ref'] LOOP
+		EXECUTE format('SELECT count(*) FROM %I.orders', s) INTO v;
+		label := s || '.orders rows'; value := v; RETURN NEXT;
+		EXECUTE format('SELECT count(*) FROM %I.inventory_units', s) INTO v;
+		label := s || '.inventory_units rows'; value := v; RETURN NEXT;
+		EXECUTE format('SELECT count(*) FROM %I.inventory_units WHERE status = ''AVAILABLE''', s) INTO v;
+		label := s || '.inventory_units AVAILABLE at the end'; value := v; RETURN NEXT;
+	END LOOP;
+	label := 'database'; value := pg_size_pretty(pg_database_size(current_database()));
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION bench.sizes() IS 'row counts and sizes quoted by the report';
+
+-- The 16-byte codes of the vault workloads, encrypted by each side.
+CREATE TABLE bench.codes (
+	n			integer PRIMARY KEY,
+	plain		text NOT NULL,
+	pgp			bytea,		-- ref.vault_encrypt (pgp_sym_encrypt)
+	raw			bytea,		-- pgcrypto encrypt(..., 'aes'): unauthenticated AES
+	ours		bytea		-- the extension's vault
+);
+COMMENT ON TABLE bench.codes IS '16-byte voucher codes for the encrypt/decrypt workloads';
+
+INSERT INTO bench.codes (n, plain)
+SELECT g, lpad((g * 7919 + 1234567)::text, 16, '0') FROM generate_series(1, :vault_codes) AS g;
+UPDATE bench.codes SET pgp = ref.vault_encrypt(plain),
+	raw = public.encrypt(convert_to(plain, 'UTF8'),
+						 decode(current_setting('ref.vault_key'), 'hex'), 'aes');
+SELECT bench.param('*', 'rawkey', '\x' || current_setting('ref.vault_key'));
+
+-- Records name_lo and name_hi: the scripts draw ids with
+-- random(:name_lo, :name_hi).
+CREATE FUNCTION bench.range_param(p_impl text, p_name text, p_lo bigint, p_hi bigint)
+RETURNS void
+LANGUAGE sql AS $$
+	SELECT bench.param(p_impl, p_name || '_lo', p_lo), bench.param(p_impl, p_name || '_hi', p_hi)
+$$;
+COMMENT ON FUNCTION bench.range_param(text, text, bigint, bigint) IS
+'sets name_lo and name_hi';
+
+-- The same for a set of ids, which must be contiguous.
+CREATE FUNCTION bench.ids_param(p_impl text, p_name text, p_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	lo bigint := (SELECT min(i) FROM unnest(p_ids) AS i);
+	hi bigint := (SELECT max(i) FROM unnest(p_ids) AS i);
+BEGIN
+	IF lo IS NULL OR hi - lo + 1 <> cardinality(p_ids) THEN
+		RAISE EXCEPTION 'bench: % ids of % are not contiguous (% .. %, % ids)',
+			p_name, p_impl, lo, hi, cardinality(p_ids);
+	END IF;
+	PERFORM bench.range_param(p_impl, p_name, lo, hi);
+END
+$$;
+COMMENT ON FUNCTION bench.ids_param(text, text, bigint[]) IS
+'sets name_lo and name_hi to the bounds of a contiguous set of ids';
+
+-- Rows of the transition workloads: each pgbench client owns a slice of
+-- trans_span rows, so that 8 clients never wait on each other's locks.
+SELECT bench.param('*', 'trans_span', :transition_rows / 8);
+SELECT bench.param('*', 'email', 'bench@example.com'::text), bench.param('*', 'tag', 'bench'::text);

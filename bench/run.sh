@@ -1,0 +1,296 @@
+#!/bin/bash
+# make bench / make bench-smoke: measure the order engine (schema orders)
+# against the plain PL/pgSQL reference implementation (schema ref,
+# bench/reference/) and against the machine's own limit (schema lim,
+# bench/limit/), in one durable cluster, and write a report.
+#
+#   bench/run.sh             full run: a million orders, 1/2/8 clients,
+#                            bench/results/<date>.md and <date>.svg
+#   bench/run.sh --smoke     tiny data, every workload once at 2 clients;
+#                            fails only if a workload fails (never on a time)
+#   --installed              the extension is already installed and the
+#                            caller holds /tmp/orders-install.lock (make test)
+#
+# Knobs (environment): BENCH_DURATION (seconds per run, default 5),
+# BENCH_CLIENTS ("1 2 8"), BENCH_ONLY (a regex of workload names),
+# BENCH_ORDERS / BENCH_UNITS (data scale), BENCH_PGPORT (54336),
+# BENCH_OUT (report path), BENCH_KEEP=1 (keep the cluster's directory).
+# docs/benchmarks.md explains the method.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+bench=$top/bench
+
+smoke=0
+installed=0
+for arg in "$@"; do
+	case "$arg" in
+	--smoke) smoke=1 ;;
+	--installed) installed=1 ;;
+	*) echo "usage: bench/run.sh [--smoke] [--installed]" >&2; exit 2 ;;
+	esac
+done
+
+if [ $smoke -eq 1 ]; then
+	CLIENTS=${BENCH_CLIENTS:-2}
+	RUN_ARGS=(-t 3)
+	WARMUP_ARGS=()
+	SCALE=(-v orders_big="${BENCH_ORDERS:-2000}" -v units="${BENCH_UNITS:-400}"
+		-v details=10 -v details5=4 -v transition_rows=2000 -v vault_codes=5)
+else
+	CLIENTS=${BENCH_CLIENTS:-1 2 8}
+	RUN_ARGS=(-T "${BENCH_DURATION:-5}")
+	WARMUP_ARGS=(-T 1)
+	SCALE=(-v orders_big="${BENCH_ORDERS:-1000000}" -v units="${BENCH_UNITS:-100000}"
+		-v details=500 -v details5=100 -v transition_rows=8000 -v vault_codes=100)
+fi
+ONLY=${BENCH_ONLY:-.}
+
+log() { printf '%s  %s\n' "$(date +%T)" "$*" >&2; }
+
+# --- dependencies -----------------------------------------------------------
+
+if [ $installed -eq 0 ]; then
+	scripts/install-deps.sh
+fi
+# gnuplot draws the chart, wrk drives the gateway: bench-only packages.
+bench_missing=""
+for p in gnuplot-nox wrk; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		bench_missing="$bench_missing $p"
+done
+if [ -n "$bench_missing" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		log "installing:$bench_missing"
+		export DEBIAN_FRONTEND=noninteractive
+		# shellcheck disable=SC2086
+		apt-get install -y -qq --no-install-recommends $bench_missing >/dev/null 2>&1 || {
+			apt-get update -qq
+			# shellcheck disable=SC2086
+			apt-get install -y -qq --no-install-recommends $bench_missing >/dev/null
+		}
+	elif [ $smoke -eq 0 ]; then
+		echo "missing packages:$bench_missing (apt-get install -y$bench_missing)" >&2
+		exit 1
+	else
+		log "missing$bench_missing: the smoke run skips the chart and HTTP workloads"
+	fi
+fi
+bindir=$(pg_config --bindir)
+export PATH="$bindir:$PATH"
+
+# --- the cluster --------------------------------------------------------------
+
+work=$(mktemp -d /tmp/orders-bench.XXXXXX)
+chmod 755 "$work"
+data=$work/data
+as_server() { "$@"; }
+if [ "$(id -u)" -eq 0 ]; then
+	chown postgres "$work"
+	as_server() { runuser -u postgres -- "$@"; }
+fi
+export PGHOST=$work PGPORT=${BENCH_PGPORT:-54336} PGUSER=postgres PGDATABASE=bench
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+cleanup() {
+	trap - EXIT INT TERM
+	[ -n "${gateway_pid:-}" ] && kill "$gateway_pid" 2>/dev/null
+	as_server pg_ctl -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "cluster kept in $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Durability as in production: fsync, synchronous_commit and full-page
+# writes on.  Sized for this 2-core, 23 GB machine; JIT off as usual for
+# OLTP (it would add compile time to the reference's count(*)).
+start_cluster() {
+	as_server initdb -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log"
+	cat >>"$data/postgresql.conf" <<-CONF
+	listen_addresses = ''
+	unix_socket_directories = '$work'
+	port = $PGPORT
+	max_connections = 40
+	shared_preload_libraries = 'orders'
+	fsync = on
+	synchronous_commit = on
+	full_page_writes = on
+	wal_level = replica
+	shared_buffers = 2GB
+	effective_cache_size = 8GB
+	work_mem = 16MB
+	maintenance_work_mem = 512MB
+	max_wal_size = 16GB
+	checkpoint_timeout = 30min
+	checkpoint_completion_target = 0.9
+	random_page_cost = 1.1
+	jit = off
+	log_min_messages = warning
+	log_min_error_statement = panic
+	CONF
+	[ -x "$bench/cluster-config.sh" ] && "$bench/cluster-config.sh" "$work" "$data"
+	# 9>&-: the server must not inherit the install lock's descriptor.
+	as_server pg_ctl -D "$data" -w -l "$work/postgres.log" start >/dev/null 9>&-
+	psql_q -d postgres -c "CREATE DATABASE bench"
+	psql_q -c "CREATE EXTENSION pgcrypto" -c "CREATE EXTENSION orders"
+}
+
+if [ $installed -eq 1 ]; then
+	start_cluster
+else
+	make -s WERROR=1 all
+	# Installing is machine-wide: hold the lock until the extension is loaded
+	# (preloaded, so a later install by someone else does not touch us).
+	(
+		flock 9
+		make -s install
+		start_cluster
+	) 9>/tmp/orders-install.lock
+fi
+log "cluster up in $work (port $PGPORT)"
+
+# --- schemas and data ---------------------------------------------------------
+
+key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+psql_q -c "ALTER DATABASE bench SET ref.vault_key = '$key'"
+
+# Is every function a script names in "-- requires: schema.function" there?
+requirements_met() {
+	local names
+	names=$(sed -n 's/^-- requires: *//p' "$1" | tr ' ,' '\n\n' | sed '/^$/d')
+	[ -z "$names" ] && return 0
+	local missing
+	missing=$(printf '%s\n' $names | while read -r f; do
+		[ "$(psql -X -tAc "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname || '.' || p.proname = '$f'")" = 0 ] && echo "$f"
+	done)
+	[ -z "$missing" ] && return 0
+	echo "$missing" | tr '\n' ' '
+	return 1
+}
+
+for f in "$bench"/reference/*.sql "$bench"/limit/*.sql; do
+	psql_q -f "$f"
+done
+
+load_started=$(date +%s)
+for f in "$bench"/data/*.sql; do
+	if ! why=$(requirements_met "$f"); then
+		log "data: skip $(basename "$f") (needs $why)"
+		continue
+	fi
+	parts=$(sed -n 's/^-- parallel: *//p' "$f")
+	log "data: $(basename "$f")"
+	if [ -n "$parts" ]; then
+		pids=()
+		for ((i = 0; i < parts; i++)); do
+			psql_q -o /dev/null "${SCALE[@]}" -v part=$i -v parts="$parts" -f "$f" &
+			pids+=($!)
+		done
+		for p in "${pids[@]}"; do wait "$p"; done
+	else
+		psql_q -o /dev/null "${SCALE[@]}" -f "$f"
+	fi
+done
+psql_q -c "VACUUM (ANALYZE)" -c "CHECKPOINT"
+load_seconds=$(($(date +%s) - load_started))
+log "data loaded in ${load_seconds}s"
+
+# --- the runs -----------------------------------------------------------------
+
+results=$work/results.tsv
+: >"$results"
+failures=0
+stamp=$(date +%s)
+
+# -D name=value for the parameters of an implementation (bench.params).
+params_of() {
+	psql -X -tAc "SELECT '-D' || name || '=' || value FROM bench.params WHERE impl IN ('*', '$1') ORDER BY name"
+}
+
+run_pgbench() {	# script clients outdir [extra args]
+	local script=$1 clients=$2 out=$3
+	shift 3
+	local threads=$((clients < 2 ? clients : 2))
+	local params
+	mapfile -t params < <(params_of "$impl")
+	pgbench -n -M prepared -c "$clients" -j "$threads" "$@" \
+		-D run="$w-$impl-$clients-$stamp" -D n=0 "${params[@]}" \
+		-f "$script" >"$out/stdout" 2>"$out/stderr"
+}
+
+for wdir in "$bench"/workloads/*/; do
+	w=$(basename "$wdir")
+	[[ $w =~ $ONLY ]] || continue
+	impls=()
+	for impl in ours ref limit nodecrypt; do
+		[ -e "$wdir/$impl.sql" ] && impls+=("$impl")
+	done
+	for impl in "${impls[@]}"; do
+		if ! why=$(requirements_met "$wdir/$impl.sql"); then
+			log "$w/$impl: skipped (needs $why)"
+			printf '%s\t%s\t-\tskipped\t%s\n' "$w" "$impl" "needs $why" >>"$results"
+			continue
+		fi
+		if [ ${#WARMUP_ARGS[@]} -gt 0 ]; then
+			mkdir -p "$work/warmup"
+			run_pgbench "$wdir/$impl.sql" 1 "$work/warmup" "${WARMUP_ARGS[@]}" || true
+		fi
+	done
+	for clients in $CLIENTS; do
+		for impl in "${impls[@]}"; do
+			grep -q "^$w	$impl	-	skipped" "$results" && continue
+			out=$work/runs/$w/$impl-$clients
+			mkdir -p "$out"
+			psql_q -c CHECKPOINT
+			rc=0
+			run_pgbench "$wdir/$impl.sql" "$clients" "$out" "${RUN_ARGS[@]}" \
+				--log --log-prefix="$out/tx" || rc=$?
+			line=$("$bench/report.pl" stats "$out" "$rc")
+			printf '%s\t%s\t%s\t%s\n' "$w" "$impl" "$clients" "$line" >>"$results"
+			case "$line" in
+			ok*) log "$w/$impl c=$clients: $(echo "$line" | cut -f2-5 | tr '\t' ' ')" ;;
+			*)
+				failures=$((failures + 1))
+				log "$w/$impl c=$clients: FAILED"
+				sed -n '1,5p' "$out/stderr" >&2
+				;;
+			esac
+		done
+	done
+done
+
+# --- the report -----------------------------------------------------------------
+
+env_file=$work/env.tsv
+{
+	printf 'cpu\t%s\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+	printf 'cores\t%s\n' "$(nproc)"
+	printf 'memory\t%s\n' "$(free -h | awk '/^Mem:/ {print $2}')"
+	printf 'kernel\t%s\n' "$(uname -sr)"
+	printf 'disk\t%s\n' "$(df -hT "$work" | awk 'NR == 2 {print $2 ", " $3}')"
+	printf 'server\t%s\n' "$(psql -X -tAc 'SHOW server_version')"
+	printf 'pgbench\t%s\n' "$(pgbench --version)"
+	printf 'mode\t%s\n' "$([ $smoke -eq 1 ] && echo smoke || echo full)"
+	printf 'run\t%s\n' "pgbench -M prepared, $(echo "${RUN_ARGS[*]}" | sed 's/-T \(.*\)/\1 s per run/; s/-t \(.*\)/\1 transactions per client/'), clients: $CLIENTS"
+	printf 'load_seconds\t%s\n' "$load_seconds"
+	psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'jit', 'random_page_cost', 'shared_preload_libraries') ORDER BY name"
+	psql -X -tA -F $'\t' -c "SELECT 'size ' || label, value FROM bench.sizes() ORDER BY label"
+} >"$env_file"
+
+if [ $smoke -eq 1 ]; then
+	out=${BENCH_OUT:-$work/report.md}
+else
+	out=${BENCH_OUT:-$bench/results/$(date +%F).md}
+fi
+"$bench/report.pl" report "$results" "$env_file" "$bench/workloads" "$out"
+log "report: $out"
+
+if [ $failures -gt 0 ]; then
+	echo "bench: $failures run(s) failed" >&2
+	exit 1
+fi
+echo "bench: every workload ran$([ $smoke -eq 1 ] && echo " (smoke: timings not meaningful)")"
