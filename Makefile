@@ -18,6 +18,8 @@ DATA_built = orders--1.0.sql
 PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
 # Server headers as system headers: -Wextra is for our code, not theirs.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+# The vault's AES-256-GCM and HMAC (OpenSSL's libcrypto, which the server links too).
+SHLIB_LINK += -lcrypto
 
 # pg_regress suites in sql/ and expected/ (the PGXS defaults).
 # Every sql/*.sql, in name order; each file sets up its own fixtures.

@@ -44,6 +44,11 @@ CREATE TABLE orders.inventory_units (
 	pin_code_enc bytea,
 	claim_url_enc bytea,
 	reference_enc bytea,
+	-- keyed HMAC of the card number (of the claim URL for URL-only units),
+	-- to refuse a code loaded twice without storing it; and the vault key
+	-- the row's values are under (NULL: no values), for rotation.
+	fingerprint	bytea,
+	key_id		integer,
 	loaded_at	timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE orders.inventory_units IS 'voucher units, one row a voucher, codes encrypted';

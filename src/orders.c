@@ -17,4 +17,5 @@ void
 _PG_init(void)
 {
 	orders_lifecycle_init();
+	orders_vault_init();
 }

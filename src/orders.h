@@ -17,5 +17,6 @@ extern void _PG_init(void);
 
 /* Per-concern initialisation, called from _PG_init. */
 extern void orders_lifecycle_init(void);
+extern void orders_vault_init(void);
 
 #endif							/* ORDERS_H */
