@@ -226,7 +226,8 @@ sub report {
 	push @md, '## Machine and settings', '';
 	push @md, "- CPU: $env{cpu} ($env{cores} cores), memory $env{memory}, $env{kernel}";
 	push @md, "- disk: $env{disk}";
-	push @md, "- PostgreSQL $env{server}; $env{pgbench}";
+	push @md, "- PostgreSQL $env{server}; $env{pgbench}; orders build $env{build}";
+	push @md, "- load average: $env{load}";
 	push @md, "- runs: $env{run}";
 	push @md, "- settings: " . join(', ', @settings);
 	push @md, "- data (loaded in $env{load_seconds} s): " . join('; ', @sizes), '';

@@ -8,8 +8,10 @@
 #                            bench/results/<date>.md and <date>.svg
 #   bench/run.sh --smoke     tiny data, every workload once at 2 clients;
 #                            fails only if a workload fails (never on a time)
-#   --installed              the extension is already installed and the
-#                            caller holds /tmp/orders-install.lock (make test)
+#   --installed              use the extension installed on the machine (make
+#                            test, which installed it and holds the install
+#                            lock); by default the run builds this tree and
+#                            runs it from a private installation
 #
 # Knobs (environment): BENCH_DURATION (seconds per run, default 5),
 # BENCH_CLIENTS ("1 2 8"), BENCH_ONLY (a regex of workload names),
@@ -77,6 +79,7 @@ if [ -n "$bench_missing" ]; then
 	fi
 fi
 bindir=$(pg_config --bindir)
+server_bindir=$bindir
 export PATH="$bindir:$PATH"
 
 # --- the cluster --------------------------------------------------------------
@@ -95,7 +98,7 @@ psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 cleanup() {
 	trap - EXIT INT TERM
 	[ -n "${gateway_pid:-}" ] && kill "$gateway_pid" 2>/dev/null
-	as_server pg_ctl -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+	as_server "$server_bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		echo "cluster kept in $work" >&2
 	else
@@ -109,7 +112,7 @@ trap 'exit 130' INT TERM
 # writes on.  Sized for this 2-core, 23 GB machine; JIT off as usual for
 # OLTP (it would add compile time to the reference's count(*)).
 start_cluster() {
-	as_server initdb -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log"
+	as_server "$server_bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log"
 	cat >>"$data/postgresql.conf" <<-CONF
 	listen_addresses = ''
 	unix_socket_directories = '$work'
@@ -132,9 +135,13 @@ start_cluster() {
 	log_min_messages = warning
 	log_min_error_statement = panic
 	CONF
-	[ -x "$bench/cluster-config.sh" ] && "$bench/cluster-config.sh" "$work" "$data"
+	# The vault's key ring: one fresh key, readable by the server only.
+	printf '1:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$work/vault.keys"
+	chmod 600 "$work/vault.keys"
+	[ "$(id -u)" -eq 0 ] && chown postgres "$work/vault.keys"
+	echo "orders.vault_key_file = '$work/vault.keys'" >>"$data/postgresql.conf"
 	# 9>&-: the server must not inherit the install lock's descriptor.
-	as_server pg_ctl -D "$data" -w -l "$work/postgres.log" start >/dev/null 9>&-
+	as_server "$server_bindir/pg_ctl" -D "$data" -w -l "$work/postgres.log" start >/dev/null 9>&-
 	psql_q -d postgres -c "CREATE DATABASE bench"
 	psql_q -c "CREATE EXTENSION pgcrypto" -c "CREATE EXTENSION orders"
 }
@@ -142,14 +149,27 @@ start_cluster() {
 if [ $installed -eq 1 ]; then
 	start_cluster
 else
+	# A private installation: the server runs from a copy of PostgreSQL's
+	# bin directory under $work/pg, which finds its lib and share
+	# directories beside it (PostgreSQL is relocatable); they hold this
+	# tree's build of orders and links to everything else.  Nothing
+	# machine-wide is touched, so no lock is needed and other builds
+	# installed meanwhile cannot change what is measured.
 	make -s WERROR=1 all
-	# Installing is machine-wide: hold the lock until the extension is loaded
-	# (preloaded, so a later install by someone else does not touch us).
-	(
-		flock 9
-		make -s install
-		start_cluster
-	) 9>/tmp/orders-install.lock
+	stage=$work/pg
+	make -s install DESTDIR="$stage" >/dev/null
+	pkglibdir=$(pg_config --pkglibdir)
+	sharedir=$(pg_config --sharedir)
+	mkdir -p "$stage$bindir" "$stage$pkglibdir" "$stage$sharedir/extension"
+	cp -a "$bindir/." "$stage$bindir/"
+	for d in "$pkglibdir" "$sharedir" "$sharedir/extension"; do
+		for f in "$d"/*; do
+			[ -e "$stage$d/$(basename "$f")" ] || ln -s "$f" "$stage$d/"
+		done
+	done
+	chmod -R a+rX "$stage"
+	server_bindir=$stage$bindir
+	start_cluster
 fi
 log "cluster up in $work (port $PGPORT)"
 
@@ -275,6 +295,8 @@ env_file=$work/env.tsv
 	printf 'server\t%s\n' "$(psql -X -tAc 'SHOW server_version')"
 	printf 'pgbench\t%s\n' "$(pgbench --version)"
 	printf 'mode\t%s\n' "$([ $smoke -eq 1 ] && echo smoke || echo full)"
+	printf 'build\t%s\n' "$(git describe --always --dirty 2>/dev/null || echo unknown) ($([ $installed -eq 1 ] && echo "the machine's installation" || echo "private installation of this tree"))"
+	printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg) (load average before the report; other processes share the machine)"
 	printf 'run\t%s\n' "pgbench -M prepared, $(echo "${RUN_ARGS[*]}" | sed 's/-T \(.*\)/\1 s per run/; s/-t \(.*\)/\1 transactions per client/'), clients: $CLIENTS"
 	printf 'load_seconds\t%s\n' "$load_seconds"
 	psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'jit', 'random_page_cost', 'shared_preload_libraries') ORDER BY name"

@@ -117,9 +117,11 @@ CREATE TABLE ref.inventory_units (
 	claim_url_enc bytea,
 	reference_enc bytea,
 	fingerprint bytea NOT NULL,		-- HMAC of the card number: duplicate detection
+	key_id		integer NOT NULL DEFAULT 1,	-- the key version, for rotation
 	loaded_at	timestamptz NOT NULL DEFAULT now(),
 	UNIQUE (product_id, fingerprint)
 );
+CREATE INDEX ON ref.inventory_units (key_id);
 -- Allocation: AVAILABLE units of a product and denomination, earliest expiry first.
 CREATE INDEX units_available ON ref.inventory_units (product_id, denomination, expires_at, id)
 	WHERE status = 'AVAILABLE';
