@@ -227,8 +227,12 @@ failures=0
 stamp=$(date +%s)
 
 # -D name=value for the parameters of an implementation (bench.params).
+# The read limits fetch the engine's own rows, so they see its parameters
+# too; an implementation's own come last and win.
 params_of() {
-	psql -X -tAc "SELECT '-D' || name || '=' || value FROM bench.params WHERE impl IN ('*', '$1') ORDER BY name"
+	psql -X -tAc "SELECT '-D' || name || '=' || value FROM bench.params
+		WHERE impl IN ('*', '$1') OR ('$1' IN ('limit', 'nodecrypt') AND impl = 'ours')
+		ORDER BY impl = '$1', name"
 }
 
 run_pgbench() {	# script clients outdir [extra args]
@@ -238,7 +242,8 @@ run_pgbench() {	# script clients outdir [extra args]
 	local params
 	mapfile -t params < <(params_of "$impl")
 	pgbench -n -M prepared -c "$clients" -j "$threads" "$@" \
-		-D run="$w-$impl-$clients-$stamp" -D n=0 "${params[@]}" \
+		-D run="$w-$impl-$clients-$stamp" -D runno="$(psql -X -tAc "SELECT nextval('bench.runs')")" \
+		-D n=0 "${params[@]}" \
 		-f "$script" >"$out/stdout" 2>"$out/stderr"
 }
 

@@ -20,6 +20,11 @@ INSERT INTO bench.params VALUES
 	('*', 'denomination', '25.00'),
 	('*', 'replay_po', 'replay-1');
 
+-- Numbers the pgbench runs (-D runno), for keys that must be unique
+-- across runs.
+CREATE SEQUENCE bench.runs;
+COMMENT ON SEQUENCE bench.runs IS 'one number per pgbench run';
+
 -- Inserts n rows into target, column values given as SQL expressions of g
 -- (1..n); returns the ids of the first and last row inserted (they must be
 -- contiguous, the pgbench scripts draw ids from that range).  The lifecycle
@@ -77,6 +82,13 @@ LANGUAGE sql AS $$
 $$;
 COMMENT ON FUNCTION bench.param(text, text, anyelement) IS 'sets one pgbench variable';
 
+-- The value of one parameter.
+CREATE FUNCTION bench.p(p_impl text, p_name text) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+	SELECT value::bigint FROM bench.params WHERE impl = p_impl AND name = p_name
+$$;
+COMMENT ON FUNCTION bench.p(text, text) IS 'a numeric pgbench variable of an implementation';
+
 -- What the report says about the data (sizes, and whether the instant
 -- pools lasted).
 CREATE FUNCTION bench.sizes() RETURNS TABLE (label text, value text)
@@ -92,6 +104,11 @@ BEGIN
 		label := s || '.inventory_units rows'; value := v; RETURN NEXT;
 		EXECUTE format('SELECT count(*) FROM %I.inventory_units WHERE status = ''AVAILABLE''', s) INTO v;
 		label := s || '.inventory_units AVAILABLE at the end'; value := v; RETURN NEXT;
+		EXECUTE format('SELECT string_agg(status || '' '' || n, '', '' ORDER BY status)'
+					   '  FROM (SELECT o.status::text, count(*) AS n FROM %I.orders o'
+					   '		 WHERE o.client_id = (SELECT bench.p(%L, ''writer'')) GROUP BY 1) s',
+					   s, CASE s WHEN 'orders' THEN 'ours' ELSE s END) INTO label;
+		value := label; label := s || ' orders of the writer client'; RETURN NEXT;
 	END LOOP;
 	label := 'database'; value := pg_size_pretty(pg_database_size(current_database()));
 	RETURN NEXT;
@@ -143,7 +160,4 @@ $$;
 COMMENT ON FUNCTION bench.ids_param(text, text, bigint[]) IS
 'sets name_lo and name_hi to the bounds of a contiguous set of ids';
 
--- Rows of the transition workloads: each pgbench client owns a slice of
--- trans_span rows, so that 8 clients never wait on each other's locks.
-SELECT bench.param('*', 'trans_span', :transition_rows / 8);
 SELECT bench.param('*', 'email', 'bench@example.com'::text), bench.param('*', 'tag', 'bench'::text);

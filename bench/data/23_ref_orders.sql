@@ -1,6 +1,5 @@
 -- Reference implementation: orders made through ref.create_order for the
--- read workloads (delivered, one and five vouchers; a poNumber to replay),
--- and the rows of the transition workload.
+-- read workloads (delivered, one and five vouchers; a poNumber to replay).
 
 SELECT bench.ids_param('ref', 'd1', array_agg(
 		   (ref.create_order(p.value::bigint, 1001, 1, 25.00, 'd1-' || g, 'reader@example.com')
@@ -16,8 +15,3 @@ SELECT bench.ids_param('ref', 'd5', array_agg(
 
 SELECT ref.create_order(p.value::bigint, 1001, 1, 25.00, 'replay-1', 'bench@example.com', 'bench')
   FROM bench.params p WHERE p.impl = 'ref' AND p.name = 'writer';
-
--- transition rows, moved PLACED -> PENDING through the trigger
-SELECT bench.load_transition_rows('ref', 'ref.orders', value::bigint, :transition_rows,
-		jsonb_build_object('amount', '25.00', 'currency', $$'USD'$$))
-  FROM bench.params WHERE impl = 'ref' AND name = 'transition';

@@ -1,6 +1,6 @@
 -- title: status transition, 1 row per UPDATE
--- what: the C lifecycle trigger orders.lifecycle_guard (history row)
+-- what: bench.transition_c, a copy of orders.orders with only the C lifecycle trigger (checks, history row)
 \set id :trans_lo + :client_id * :trans_span + random(0, :trans_span - 1)
-UPDATE orders.orders SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END,
+UPDATE bench.transition_c SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END,
 	sub_status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING_REPROCESS' END
  WHERE id = :id;

@@ -1,5 +1,5 @@
--- what: the PL/pgSQL lifecycle trigger (transition table lookups, history row)
+-- what: bench.transition_plpgsql, the same copy with only the PL/pgSQL lifecycle trigger (table lookups, history row)
 \set id :trans_lo + :client_id * :trans_span + random(0, :trans_span - 1)
-UPDATE ref.orders SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END::ref.order_status,
-	sub_status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING_REPROCESS' END::ref.order_sub_status
+UPDATE bench.transition_plpgsql SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END,
+	sub_status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING_REPROCESS' END
  WHERE id = :id;

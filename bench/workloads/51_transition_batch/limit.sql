@@ -1,6 +1,6 @@
--- what: the same UPDATE on a copy of the table without trigger
+-- what: bench.transition_bare, the same copy without trigger
 \set lo :trans_lo + :client_id * :trans_span + random(0, :trans_span / 100 - 1) * 100
 \set hi :lo + 99
-UPDATE lim.orders SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END,
+UPDATE bench.transition_bare SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END,
 	sub_status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING_REPROCESS' END
  WHERE id BETWEEN :lo AND :hi;

@@ -1,6 +1,6 @@
--- what: the PL/pgSQL lifecycle trigger (transition table lookups, history row)
+-- what: bench.transition_plpgsql, the same copy with only the PL/pgSQL lifecycle trigger (table lookups, history row)
 \set lo :trans_lo + :client_id * :trans_span + random(0, :trans_span / 100 - 1) * 100
 \set hi :lo + 99
-UPDATE ref.orders SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END::ref.order_status,
-	sub_status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING_REPROCESS' END::ref.order_sub_status
+UPDATE bench.transition_plpgsql SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END,
+	sub_status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING_REPROCESS' END
  WHERE id BETWEEN :lo AND :hi;

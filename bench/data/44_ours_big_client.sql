@@ -1,0 +1,23 @@
+-- The engine: the client with a million orders (bench.load_big_client),
+-- and where the bare keyset fetches of the list limit start: the newest
+-- row of page 1 and of page 500 (20 a page), without and with the status
+-- filter.  The engine's own triggers (order numbering, counts) run.
+-- requires: orders.list_orders
+SELECT bench.load_big_client('ours', 'orders', value::bigint, :orders_big,
+		jsonb_build_object('charge_currency', $$'USD'$$, 'currency_value', '1',
+						   'discount_percent', '0', 'raw_order_total', '25.00',
+						   'order_total', '25.00', 'raw_order_discount', '0',
+						   'order_discount', '0', 'amount_charged', '25.00',
+						   'email', $$'buyer' || g % 1000 || '@example.com'$$),
+		'{lifecycle_guard}')
+  FROM bench.params WHERE impl = 'ours' AND name = 'big';
+
+SELECT bench.param('ours', 'p' || page || '_seq', client_seq),
+	   bench.param('ours', 'p' || page || 's_seq', status_seq)
+  FROM bench.params b, (VALUES (1), (500)) AS v(page),
+	   LATERAL (SELECT o.client_seq FROM orders.orders o WHERE o.client_id = b.value::bigint
+				 ORDER BY o.client_seq DESC OFFSET (page - 1) * 20 LIMIT 1) AS a,
+	   LATERAL (SELECT o.client_seq AS status_seq FROM orders.orders o
+				 WHERE o.client_id = b.value::bigint AND o.status = 'DELIVERED'
+				 ORDER BY o.client_seq DESC OFFSET (page - 1) * 20 LIMIT 1) AS s
+ WHERE b.impl = 'ours' AND b.name = 'big';
