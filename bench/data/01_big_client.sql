@@ -24,6 +24,17 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 COMMENT ON FUNCTION bench.big_sub_status(bigint) IS 'sub-status of the g-th order of the big client';
 
+-- What each of those orders was charged (both schemas have these columns).
+CREATE FUNCTION bench.big_client_charge() RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $f$
+	SELECT jsonb_build_object('charge_currency', $$'USD'$$, 'currency_value', '1',
+							  'discount_percent', '0', 'raw_order_total', '25.00',
+							  'order_total', '25.00', 'raw_order_discount', '0',
+							  'order_discount', '0', 'amount_charged', '25.00',
+							  'email', $$'buyer' || g % 1000 || '@example.com'$$)
+$f$;
+COMMENT ON FUNCTION bench.big_client_charge() IS 'column expressions of the big client''s charges';
+
 -- p_order_cols: column expressions of g that only this schema's orders
 -- table has (amount, currency, ...).  p_guards: its lifecycle triggers.
 CREATE FUNCTION bench.load_big_client(p_impl text, p_schema text, p_client bigint, p_n bigint,

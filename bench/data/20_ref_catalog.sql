@@ -12,5 +12,5 @@ WITH c AS (
 	VALUES ('bench-writer'), ('bench-big'), ('bench-reader'), ('bench-transition')
 	RETURNING id, name
 )
-SELECT bench.param('ref', substr(name, 7), id), ref.fund_wallet(id, 'USD', 1000000000000)
+SELECT bench.param('ref', substr(name, 7), id), ref.fund_wallet(id, 'USD', 100000000000)
   FROM c;

@@ -4,11 +4,7 @@
 -- filter.  The engine's own triggers (order numbering, counts) run.
 -- requires: orders.list_orders
 SELECT bench.load_big_client('ours', 'orders', value::bigint, :orders_big,
-		jsonb_build_object('charge_currency', $$'USD'$$, 'currency_value', '1',
-						   'discount_percent', '0', 'raw_order_total', '25.00',
-						   'order_total', '25.00', 'raw_order_discount', '0',
-						   'order_discount', '0', 'amount_charged', '25.00',
-						   'email', $$'buyer' || g % 1000 || '@example.com'$$),
+		bench.big_client_charge(),
 		'{lifecycle_guard}')
   FROM bench.params WHERE impl = 'ours' AND name = 'big';
 

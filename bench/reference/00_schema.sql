@@ -37,11 +37,20 @@ CREATE TABLE ref.clients (
 );
 COMMENT ON TABLE ref.clients IS 'API clients';
 
+-- Currencies (with the minor unit amounts are rounded to) as the engine
+-- knows them.
+CREATE TABLE ref.currencies (
+	code		char(3) PRIMARY KEY,
+	minor_unit	smallint NOT NULL CHECK (minor_unit BETWEEN 0 AND 2)
+);
+INSERT INTO ref.currencies SELECT code, minor_unit FROM orders.currencies;
+COMMENT ON TABLE ref.currencies IS 'ISO 4217 currencies and their minor units';
+
 CREATE TABLE ref.products (
 	id			bigint PRIMARY KEY CHECK (id > 0),
 	name		text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
 	kind		text NOT NULL DEFAULT 'GIFT_CARD' CHECK (kind IN ('GIFT_CARD', 'TOPUP')),
-	currency	char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+	currency	char(3) NOT NULL REFERENCES ref.currencies,
 	delivery_type ref.delivery_type NOT NULL DEFAULT 'CODE_WITH_PIN',
 	denominations numeric(14, 2)[],		-- a fixed list, or
 	min_denomination numeric(14, 2),	-- a range with a step
@@ -50,32 +59,37 @@ CREATE TABLE ref.products (
 	order_quantity_limit integer NOT NULL DEFAULT 1 CHECK (order_quantity_limit > 0),
 	discount_percent numeric(5, 2) NOT NULL DEFAULT 0
 		CHECK (discount_percent >= 0 AND discount_percent < 100),
-	active		boolean NOT NULL DEFAULT true,
-	CHECK ((denominations IS NULL) <> (min_denomination IS NULL))
+	vendor_logo text NOT NULL DEFAULT '',
+	active		boolean NOT NULL DEFAULT true
 );
 COMMENT ON TABLE ref.products IS 'the catalog';
 
+CREATE TABLE ref.fx_rates (
+	base		char(3) NOT NULL REFERENCES ref.currencies,
+	quote		char(3) NOT NULL REFERENCES ref.currencies,
+	rate		numeric(20, 10) NOT NULL CHECK (rate > 0),
+	PRIMARY KEY (base, quote)
+);
+COMMENT ON TABLE ref.fx_rates IS 'exchange rates: 1 base costs rate quote';
+
+CREATE TABLE ref.client_discounts (
+	client_id	bigint NOT NULL REFERENCES ref.clients,
+	product_id	bigint NOT NULL REFERENCES ref.products,
+	discount_percent numeric(5, 2) NOT NULL,
+	PRIMARY KEY (client_id, product_id)
+);
+COMMENT ON TABLE ref.client_discounts IS 'per-client discount of a product';
+
 CREATE TABLE ref.wallets (
 	client_id	bigint NOT NULL REFERENCES ref.clients,
-	currency	char(3) NOT NULL,
-	balance		numeric(16, 2) NOT NULL DEFAULT 0 CHECK (balance >= 0),
-	PRIMARY KEY (client_id, currency)
-);
-COMMENT ON TABLE ref.wallets IS 'one wallet per client and currency; never negative';
-
-CREATE TABLE ref.ledger (
-	client_id	bigint NOT NULL,
 	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	currency	char(3) NOT NULL,
-	amount		numeric(16, 2) NOT NULL,
-	balance_after numeric(16, 2) NOT NULL,
-	order_id	bigint,
-	kind		text NOT NULL CHECK (kind IN ('FUND', 'DEBIT', 'REFUND')),
-	at			timestamptz NOT NULL DEFAULT now(),
-	FOREIGN KEY (client_id, currency) REFERENCES ref.wallets
+	currency	char(3) NOT NULL REFERENCES ref.currencies,
+	balance		numeric(14, 2) NOT NULL DEFAULT 0 CHECK (balance >= 0),
+	is_default	boolean NOT NULL DEFAULT false,
+	UNIQUE (client_id, currency)
 );
-CREATE INDEX ON ref.ledger (client_id, currency, id);
-COMMENT ON TABLE ref.ledger IS 'append-only wallet movements';
+CREATE UNIQUE INDEX ON ref.wallets (client_id) WHERE is_default;
+COMMENT ON TABLE ref.wallets IS 'one wallet per client and currency; never negative';
 
 CREATE TABLE ref.orders (
 	client_id	bigint NOT NULL REFERENCES ref.clients,
@@ -84,26 +98,51 @@ CREATE TABLE ref.orders (
 	product_id	bigint NOT NULL REFERENCES ref.products,
 	denomination numeric(14, 2) NOT NULL CHECK (denomination > 0),
 	quantity	integer NOT NULL CHECK (quantity > 0),
-	amount		numeric(16, 2) NOT NULL,
-	discount	numeric(16, 2) NOT NULL DEFAULT 0,
-	currency	char(3) NOT NULL,
-	transaction_id bigint,
-	email		text,
-	tag			text,
-	topup_phone_code text,
-	topup_phone_number text,
-	notify_receiver_email boolean NOT NULL DEFAULT false,
-	notify_admin_email boolean NOT NULL DEFAULT false,
 	status		ref.order_status NOT NULL DEFAULT 'PLACED',
 	sub_status	ref.order_sub_status NOT NULL DEFAULT 'INITIAL',
 	placed_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
+	reference_code text NOT NULL UNIQUE
+		DEFAULT 'ORD-' || upper(substr(md5(gen_random_uuid()::text), 1, 16)),
+	email		text,
+	tag			text,
+	notify_receiver_email boolean NOT NULL DEFAULT false,
+	notify_admin_email boolean NOT NULL DEFAULT false,
+	mobile_country_code text,
+	mobile_number text,
+	charge_currency char(3),
+	currency_value numeric(20, 10),
+	discount_percent numeric(5, 2),
+	raw_order_total numeric,
+	order_total numeric(14, 2),
+	raw_order_discount numeric,
+	order_discount numeric(14, 2),
+	amount_charged numeric(14, 2),
+	transaction_id bigint,
 	UNIQUE (client_id, po_number)
 );
--- List orders: newest first, with and without a status filter.
-CREATE INDEX orders_client_placed ON ref.orders (client_id, placed_at DESC, id DESC);
-CREATE INDEX orders_client_status_placed ON ref.orders (client_id, status, placed_at DESC, id DESC);
+-- The order list: newest first, unfiltered or by status or product.
+CREATE INDEX orders_by_client_placed_at ON ref.orders (client_id, placed_at DESC, id DESC);
+CREATE INDEX orders_by_client_status ON ref.orders (client_id, status, placed_at DESC, id DESC);
+CREATE INDEX orders_by_client_product ON ref.orders (client_id, product_id, placed_at DESC, id DESC);
 COMMENT ON TABLE ref.orders IS 'orders; (client_id, po_number) is the idempotency key';
+
+CREATE TABLE ref.ledger_entries (
+	client_id	bigint NOT NULL,
+	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	wallet_id	bigint NOT NULL REFERENCES ref.wallets,
+	kind		text NOT NULL CHECK (kind IN ('FUNDING', 'DEBIT', 'REFUND', 'ADJUSTMENT')),
+	amount		numeric(14, 2) NOT NULL,
+	balance_after numeric(14, 2) NOT NULL,
+	order_id	bigint REFERENCES ref.orders,
+	note		text,
+	actor		text NOT NULL DEFAULT current_user,
+	created_at	timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON ref.ledger_entries (wallet_id, id);
+CREATE UNIQUE INDEX ON ref.ledger_entries (order_id) WHERE kind = 'DEBIT';
+CREATE UNIQUE INDEX ON ref.ledger_entries (order_id) WHERE kind = 'REFUND';
+COMMENT ON TABLE ref.ledger_entries IS 'append-only wallet movements, with the balance after each';
 
 CREATE TABLE ref.inventory_units (
 	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -138,13 +177,14 @@ CREATE TABLE ref.order_items (
 CREATE INDEX ON ref.order_items (order_id);
 COMMENT ON TABLE ref.order_items IS 'one row per unit of an order''s quantity';
 
-CREATE TABLE ref.reveal_audit (
-	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+CREATE TABLE ref.voucher_reveals (
 	client_id	bigint NOT NULL,
+	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	order_id	bigint NOT NULL,
-	item_id		bigint NOT NULL,
-	at			timestamptz NOT NULL DEFAULT now(),
-	actor		text NOT NULL
+	order_item_id bigint NOT NULL,
+	unit_id		bigint NOT NULL,
+	revealed_at timestamptz NOT NULL DEFAULT now(),
+	revealed_by text NOT NULL
 );
-CREATE INDEX ON ref.reveal_audit (client_id, order_id);
-COMMENT ON TABLE ref.reveal_audit IS 'one row per voucher revealed to a client';
+CREATE INDEX ON ref.voucher_reveals (client_id, order_id);
+COMMENT ON TABLE ref.voucher_reveals IS 'one row per voucher revealed to a client';

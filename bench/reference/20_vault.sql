@@ -54,3 +54,39 @@ END
 $$;
 COMMENT ON FUNCTION ref.load_inventory(bigint, numeric, jsonb) IS
 'loads voucher units from a JSON array, encrypting every code';
+
+-- The one read path that decrypts: the DELIVERED items of a client's
+-- DELIVERED or PARTIALLY_DELIVERED order, '[]' otherwise; one audit row
+-- per voucher revealed.
+CREATE FUNCTION ref.reveal_vouchers(p_client_id bigint, p_order_id bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_vouchers jsonb;
+BEGIN
+	WITH revealed AS MATERIALIZED (
+		SELECT i.id AS item_id, u.id AS unit_id, u.expires_at,
+			   u.card_number_enc, u.pin_code_enc, u.claim_url_enc, u.reference_enc
+		  FROM ref.orders o
+		  JOIN ref.order_items i ON i.order_id = o.id
+		  JOIN ref.inventory_units u ON u.id = i.unit_id
+		 WHERE o.id = p_order_id AND o.client_id = p_client_id
+		   AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')
+		   AND i.status = 'DELIVERED'
+	), audit AS (
+		INSERT INTO ref.voucher_reveals (client_id, order_id, order_item_id, unit_id, revealed_by)
+		SELECT p_client_id, p_order_id, r.item_id, r.unit_id, current_user FROM revealed r
+	)
+	SELECT coalesce(jsonb_agg(jsonb_build_object(
+			   'card_number', ref.vault_decrypt(r.card_number_enc),
+			   'pin_code', ref.vault_decrypt(r.pin_code_enc),
+			   'claim_url', ref.vault_decrypt(r.claim_url_enc),
+			   'voucher_reference_number', ref.vault_decrypt(r.reference_enc),
+			   'expires_at', to_char(r.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+			   ORDER BY r.item_id), '[]')
+	  INTO v_vouchers
+	  FROM revealed r;
+	RETURN v_vouchers;
+END
+$$;
+COMMENT ON FUNCTION ref.reveal_vouchers(bigint, bigint) IS
+'decrypted vouchers of the delivered items of a client''s delivered order, [] otherwise; audits each';

@@ -1,5 +1,5 @@
 -- title: create order, DELAYED (no inventory)
 -- what: ref.create_order of a product without inventory: the order waits for a vendor
 \set n :n + 1
-SELECT ref.create_order(:writer, :delayed_product, 1, :denomination,
-	CAST(:run AS text) || '-' || :client_id || '-' || :n, :email, :tag);
+SELECT response FROM ref.create_order(:writer, :delayed_product, 1, :denomination, :email, :tag,
+	CAST(:run AS text) || '-' || :client_id || '-' || :n);
