@@ -97,13 +97,13 @@ psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 cleanup() {
 	trap - EXIT INT TERM
-	[ -n "${gateway_pid:-}" ] && kill "$gateway_pid" 2>/dev/null
-	as_server "$server_bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "cluster kept in $work" >&2
-	else
-		rm -rf "$work"
-	fi
+	# whoever reads our output may be gone already (a pipe): carry on
+	trap '' PIPE
+	[ "${BENCH_KEEP:-0}" = 1 ] && { echo "cluster kept in $work" >&2 || true; }
+	exec >/dev/null 2>&1 </dev/null
+	[ -n "${gateway_pid:-}" ] && kill "$gateway_pid"
+	as_server "$server_bindir/pg_ctl" -D "$data" -m fast -w stop || true
+	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -25,29 +25,55 @@ INSERT INTO bench.params VALUES
 CREATE SEQUENCE bench.runs;
 COMMENT ON SEQUENCE bench.runs IS 'one number per pgbench run';
 
--- Inserts n rows into target, column values given as SQL expressions of g
--- (1..n); returns the ids of the first and last row inserted (they must be
--- contiguous, the pgbench scripts draw ids from that range).  The lifecycle
--- triggers named in p_skip_triggers are switched off for the bulk insert
--- and restored to their mode (ALWAYS or not) afterwards: bulk loads write
--- their history rows themselves (bench.fill on the history table).
-CREATE FUNCTION bench.fill(target regclass, n bigint, cols jsonb,
-						   p_skip_triggers text[] DEFAULT '{}',
-						   OUT first_id bigint, OUT last_id bigint)
+-- Switches off the named triggers of a table; returns their modes for
+-- bench.triggers_on.  Bulk loads switch off the lifecycle triggers and
+-- write the history rows they would have written themselves.
+CREATE FUNCTION bench.triggers_off(target regclass, p_names text[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
 	t record;
 	modes jsonb := '{}';
-	has_id boolean;
 BEGIN
 	FOR t IN SELECT tgname, tgenabled FROM pg_trigger
-			  WHERE tgrelid = target AND tgname = ANY (p_skip_triggers) LOOP
+			  WHERE tgrelid = target AND tgname = ANY (p_names) LOOP
 		modes := modes || jsonb_build_object(t.tgname, t.tgenabled);
 		EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', target, t.tgname);
 	END LOOP;
-	has_id := EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = 'id'
-					  AND NOT attisdropped);
-	EXECUTE format('WITH ins AS (INSERT INTO %s (%s) SELECT %s FROM generate_series(1, $1) AS g %s)'
+	RETURN modes;
+END
+$$;
+COMMENT ON FUNCTION bench.triggers_off(regclass, text[]) IS
+'disables triggers of a table, returns their modes';
+
+-- Restores triggers to their modes (ALWAYS, REPLICA or ORIGIN).
+CREATE FUNCTION bench.triggers_on(target regclass, p_modes jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+BEGIN
+	FOR t IN SELECT key AS tgname, value AS mode FROM jsonb_each_text(p_modes) LOOP
+		EXECUTE format('ALTER TABLE %s %s TRIGGER %I', target,
+					   CASE t.mode WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'
+							ELSE 'ENABLE' END, t.tgname);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION bench.triggers_on(regclass, jsonb) IS 'restores triggers to their modes';
+
+-- Inserts rows g = p_from .. p_from + n - 1 into target, column values
+-- given as SQL expressions of g; returns the ids of the first and last row
+-- (they must be contiguous: the pgbench scripts draw ids from that range).
+-- The lifecycle triggers named in p_skip_triggers are off for the insert.
+CREATE FUNCTION bench.fill(target regclass, n bigint, cols jsonb,
+						   p_skip_triggers text[] DEFAULT '{}', p_from bigint DEFAULT 1,
+						   OUT first_id bigint, OUT last_id bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	modes jsonb := bench.triggers_off(target, p_skip_triggers);
+	has_id boolean := EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = target
+							  AND attname = 'id' AND NOT attisdropped);
+BEGIN
+	EXECUTE format('WITH ins AS (INSERT INTO %s (%s) SELECT %s FROM generate_series($1, $2) AS g %s)'
 				   ' SELECT min(id), max(id) FROM ins',
 				   target,
 				   (SELECT string_agg(quote_ident(k), ', ' ORDER BY ord)
@@ -59,19 +85,15 @@ BEGIN
 					  FROM jsonb_each_text(cols) WITH ORDINALITY AS e(k, v, ord)
 					  JOIN pg_attribute a ON a.attrelid = target AND a.attname = e.k),
 				   CASE WHEN has_id THEN 'RETURNING id' ELSE 'RETURNING 0 AS id' END)
-		INTO first_id, last_id USING n;
-	FOR t IN SELECT key AS tgname, value AS mode FROM jsonb_each_text(modes) LOOP
-		EXECUTE format('ALTER TABLE %s %s TRIGGER %I', target,
-					   CASE t.mode WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'
-							ELSE 'ENABLE' END, t.tgname);
-	END LOOP;
+		INTO first_id, last_id USING p_from, p_from + n - 1;
+	PERFORM bench.triggers_on(target, modes);
 	IF has_id AND last_id - first_id + 1 <> n THEN
 		RAISE EXCEPTION 'bench.fill: ids of % are not contiguous (% .. % for % rows)',
 			target, first_id, last_id, n;
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION bench.fill(regclass, bigint, jsonb, text[]) IS
+COMMENT ON FUNCTION bench.fill(regclass, bigint, jsonb, text[], bigint) IS
 'bulk insert of n generated rows; returns the first and last id';
 
 -- Records a parameter (replacing an older value).

@@ -1,12 +1,12 @@
--- The engine: the client with a million orders (bench.load_big_client),
+-- The engine: the client with a million orders (bench.big_client_*),
 -- and where the bare keyset fetches of the list limit start: the newest
 -- row of page 1 and of page 500 (20 a page), without and with the status
 -- filter.  The engine's own triggers (order numbering, counts) run.
 -- requires: orders.list_orders
-SELECT bench.load_big_client('ours', 'orders', value::bigint, :orders_big,
-		bench.big_client_charge(),
-		'{lifecycle_guard}')
-  FROM bench.params WHERE impl = 'ours' AND name = 'big';
+SELECT bench.big_client_start('ours', 'orders', bench.p('ours', 'big'), :orders_big,
+							  bench.big_client_charge(), '{lifecycle_guard}');
+SELECT bench.big_client_script('ours') \gexec
+SELECT bench.big_client_finish('ours');
 
 SELECT bench.param('ours', 'p' || page || '_seq', client_seq),
 	   bench.param('ours', 'p' || page || 's_seq', status_seq)
