@@ -239,10 +239,15 @@ run_pgbench() {	# script clients outdir [extra args]
 	local script=$1 clients=$2 out=$3
 	shift 3
 	local threads=$((clients < 2 ? clients : 2))
-	local params
+	local params runno
 	mapfile -t params < <(params_of "$impl")
+	runno=$(psql -X -tAc "SELECT nextval('bench.runs')")
+	# "-- before: SQL" lines of the script run first (e.g. a VACUUM, so that
+	# each run starts from the same table whatever ran before)
+	sed -n 's/^-- before: *//p' "$script" | while read -r sql; do psql_q -c "$sql"; done
+	[ -n "${before_pgbench:-}" ] && psql_q -o /dev/null -c "$before_pgbench"
 	pgbench -n -M prepared -c "$clients" -j "$threads" "$@" \
-		-D run="$w-$impl-$clients-$stamp" -D runno="$(psql -X -tAc "SELECT nextval('bench.runs')")" \
+		-D run="$w-$impl-$clients-$stamp-$runno" -D runno="$runno" \
 		-D n=0 "${params[@]}" \
 		-f "$script" >"$out/stdout" 2>"$out/stderr"
 }
@@ -288,6 +293,67 @@ for wdir in "$bench"/workloads/*/; do
 	done
 done
 
+# --- the trigger probe and the profiles ------------------------------------------
+
+# The lifecycle triggers' own time per row (EXPLAIN ANALYZE), in alternation.
+probe=$(psql -X -tA -F $'\t' -c "SELECT * FROM bench.trigger_probe(15, 100)")
+log "trigger time per row (us): $(echo "$probe" | tr '\t\n' ' ;')"
+
+if [ $smoke -eq 1 ]; then
+	out=${BENCH_OUT:-$work/report.md}
+else
+	out=${BENCH_OUT:-$bench/results/$(date +%F).md}
+fi
+profile_out=${out%.md}-profile.md
+
+# Where the engine's time goes in the workloads with targets: every SQL
+# statement its functions run (pg_stat_statements, track = all) and, if
+# perf works here, the server's hottest functions.  One client, after the
+# measured runs (pg_stat_statements must be preloaded: a restart).
+profiles=$work/profiles
+if [ "${BENCH_PROFILE:-1}" = 1 ]; then
+	mkdir -p "$profiles"
+	perf_ok=0
+	if [ $smoke -eq 0 ] && command -v perf >/dev/null &&
+		perf record -q -o "$work/perf.test" -a -F 99 -- true >/dev/null 2>&1; then
+		perf_ok=1
+	fi
+	cat >>"$data/postgresql.conf" <<-CONF
+	shared_preload_libraries = 'orders,pg_stat_statements'
+	pg_stat_statements.track = all
+	pg_stat_statements.max = 2000
+	CONF
+	as_server "$server_bindir/pg_ctl" -D "$data" -w -l "$work/postgres.log" restart >/dev/null 9>&-
+	psql_q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+	for w in ${BENCH_PROFILE_WORKLOADS:-10_create_instant 20_details_1 31_list_p500 33_list_p500_status 51_transition_batch}; do
+		[[ $w =~ $ONLY ]] || continue
+		script=$bench/workloads/$w/ours.sql
+		[ -e "$script" ] && requirements_met "$script" >/dev/null || continue
+		impl=ours
+		mkdir -p "$profiles/$w"
+		perf_pid=
+		if [ $perf_ok -eq 1 ]; then
+			perf record -q -o "$profiles/$w/perf.data" -a -F 999 -- sleep "${BENCH_DURATION:-5}" >/dev/null 2>&1 &
+			perf_pid=$!
+		fi
+		before_pgbench="SELECT pg_stat_statements_reset()" run_pgbench "$script" 1 "$profiles/$w" "${RUN_ARGS[@]}" ||
+			log "profile of $w: pgbench failed"
+		[ -n "$perf_pid" ] && wait "$perf_pid"
+		psql -X -tA -F $'\t' -o "$profiles/$w/statements.tsv" -c "
+			SELECT toplevel, calls, round(total_exec_time::numeric, 3),
+				   regexp_replace(left(query, 300), '\s+', ' ', 'g')
+			  FROM pg_stat_statements
+			 WHERE query NOT LIKE '%pg_stat_statements%'
+			 ORDER BY total_exec_time DESC LIMIT 25"
+		if [ -s "$profiles/$w/perf.data" ]; then
+			perf report -i "$profiles/$w/perf.data" --stdio --no-children --comm postgres \
+				--sort dso,symbol 2>/dev/null | grep -E '^ +[0-9]' | head -25 >"$profiles/$w/perf.txt"
+		fi
+		log "profiled $w"
+	done
+	"$bench/report.pl" profile "$profiles" "$bench/workloads" "$profile_out"
+fi
+
 # --- the report -----------------------------------------------------------------
 
 env_file=$work/env.tsv
@@ -306,13 +372,10 @@ env_file=$work/env.tsv
 	printf 'load_seconds\t%s\n' "$load_seconds"
 	psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'jit', 'random_page_cost', 'shared_preload_libraries') ORDER BY name"
 	psql -X -tA -F $'\t' -c "SELECT 'size ' || label, value FROM bench.sizes() ORDER BY label"
+	echo "$probe" | sed 's/^/probe /'
+	[ -e "$profile_out" ] && printf 'profile\t%s\n' "$(basename "$profile_out")"
 } >"$env_file"
 
-if [ $smoke -eq 1 ]; then
-	out=${BENCH_OUT:-$work/report.md}
-else
-	out=${BENCH_OUT:-$bench/results/$(date +%F).md}
-fi
 "$bench/report.pl" report "$results" "$env_file" "$bench/workloads" "$out"
 log "report: $out"
 

@@ -127,10 +127,11 @@ BEGIN
 		EXECUTE format('SELECT count(*) FROM %I.inventory_units WHERE status = ''AVAILABLE''', s) INTO v;
 		label := s || '.inventory_units AVAILABLE at the end'; value := v; RETURN NEXT;
 		EXECUTE format('SELECT string_agg(status || '' '' || n, '', '' ORDER BY status)'
-					   '  FROM (SELECT o.status::text, count(*) AS n FROM %I.orders o'
-					   '		 WHERE o.client_id = (SELECT bench.p(%L, ''writer'')) GROUP BY 1) s',
+					   '  FROM (SELECT o.status::text, count(*) AS n FROM %1$I.orders o'
+					   '		 WHERE o.client_id BETWEEN bench.p(%2$L, ''writer_lo'') AND bench.p(%2$L, ''writer_hi'')'
+					   '		 GROUP BY 1) s',
 					   s, CASE s WHEN 'orders' THEN 'ours' ELSE s END) INTO label;
-		value := label; label := s || ' orders of the writer client'; RETURN NEXT;
+		value := label; label := s || ' orders of the writer clients'; RETURN NEXT;
 	END LOOP;
 	label := 'database'; value := pg_size_pretty(pg_database_size(current_database()));
 	RETURN NEXT;
