@@ -73,6 +73,8 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, orders
 SET log_min_error_statement = panic
 SET log_parameter_max_length_on_error = 0
+-- the duplicate checks hash a batch's fingerprints: keep them in memory
+SET work_mem = '64MB'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -125,8 +127,9 @@ BEGIN
 		UNION ALL
 		SELECT n.ord, 'its code is already loaded for this product'
 		FROM prints n
-		WHERE EXISTS (SELECT 1 FROM orders.inventory_units i
-					  WHERE i.product_id = n.product_id AND i.fingerprint = ANY (n.fps))
+		CROSS JOIN LATERAL unnest(n.fps) AS f(fp)
+		JOIN orders.inventory_units i
+			ON i.product_id = n.product_id AND i.fingerprint = f.fp
 	) d
 	ORDER BY d.ord LIMIT 1;
 	IF FOUND THEN
@@ -135,10 +138,13 @@ BEGIN
 	END IF;
 
 	-- Ids first: each value is bound to its row id when it is encrypted.
+	-- nextval runs after the ORDER BY (volatile output expressions are
+	-- evaluated in sorted order), so ids ascend with the entries and an
+	-- entry's number is its id's rank.
 	BEGIN
 		RETURN QUERY
 		WITH staged AS MATERIALIZED (
-			SELECT nextval('orders.inventory_units_id_seq'::regclass) AS id, u.ordinality AS ord, u.*
+			SELECT nextval('orders.inventory_units_id_seq'::regclass) AS id, u.*
 			FROM unnest(p_units) WITH ORDINALITY AS u
 			ORDER BY u.ordinality
 		), loaded AS (
@@ -160,12 +166,11 @@ BEGIN
 											  THEN 'claim_url' ELSE 'card_number' END))[1],
 				   v_key_id
 			FROM staged s
-			ORDER BY s.id
 			RETURNING t.id, t.status
 		)
-		SELECT s.ord::integer, l.id, l.status
-		FROM staged s JOIN loaded l ON l.id = s.id
-		ORDER BY s.ord;
+		SELECT (row_number() OVER (ORDER BY l.id))::integer, l.id, l.status
+		FROM loaded l
+		ORDER BY l.id;
 	EXCEPTION WHEN unique_violation THEN
 		-- a concurrent load of the same code won the race; the constraint's
 		-- message would show the fingerprint, so say it in our words

@@ -4,9 +4,12 @@
 --      text, and parameters are logged only through the settings below;
 --   2. errors that never quote values (the vault's and load_inventory's);
 --   3. settings on the login roles that load or read codes: no statement
---      logging, no statement or parameters on error, terse errors (the
---      DETAIL and CONTEXT of some built-in errors, e.g. of malformed JSON,
---      quote the input);
+--      logging, no statement or parameters on error, and their errors not
+--      logged at all: built-in errors quote input (a code passed where a
+--      number is expected: invalid input syntax for type numeric: "<code>";
+--      malformed JSON: DETAIL and CONTEXT quote the text).  The client still
+--      gets every error; terse verbosity stays as a second line of defence
+--      should an operator lower log_min_messages;
 --   4. load_inventory itself sets log_min_error_statement = panic for the
 --      errors raised inside it, whoever calls it.
 -- Role settings apply to sessions that log in as that role: membership in
@@ -28,7 +31,8 @@ BEGIN
 			('log_min_error_statement', 'panic'),
 			('log_parameter_max_length', '0'),
 			('log_parameter_max_length_on_error', '0'),
-			('log_error_verbosity', 'terse')) AS v(name, value)
+			('log_error_verbosity', 'terse'),
+			('log_min_messages', 'fatal')) AS v(name, value)
 	LOOP
 		EXECUTE format('ALTER ROLE %s SET %I = %L', p_role, s.name, s.value);
 	END LOOP;

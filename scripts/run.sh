@@ -40,6 +40,7 @@ cleanup() {
 	trap - INT TERM EXIT
 	echo
 	echo "stopping..."
+	[ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null || true
 	[ -n "${extra_pids:-}" ] && kill $extra_pids 2>/dev/null || true
 	as_server pg_ctl -D "$data" -m fast -w stop >/dev/null 2>&1 || true
 	echo "stopped"
@@ -71,4 +72,9 @@ INFO
 [ -f demo/README.txt ] && sed "s|@PSQL@|psql -h $run -p $PGPORT -U postgres orders|g; s|@HOST@|http://localhost:$GATEWAY_PORT|g" demo/README.txt
 echo
 echo "server log: $run/postgres.log    Ctrl-C stops everything."
-while true; do sleep 3600 & wait $!; done
+# Wait in a way that a signal interrupts at once; the sleeper goes with us.
+while true; do
+	sleep 3600 &
+	sleeper=$!
+	wait $sleeper || true
+done

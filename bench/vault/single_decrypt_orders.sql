@@ -1,0 +1,2 @@
+\set id random(1, 1000)
+SELECT orders.vault_decrypt(ours, id, 'card_number') FROM bench_codes WHERE id = :id;

@@ -1,0 +1,2 @@
+\set id random(1, 1000)
+SELECT pgp_sym_decrypt(pgp, 'bench passphrase') FROM bench_codes WHERE id = :id;
