@@ -82,7 +82,8 @@ COMMENT ON FUNCTION orders.denominations_text(orders.products) IS
 CREATE FUNCTION orders.delivery_time(p_product_id bigint, p_denomination numeric,
 									 p_quantity integer DEFAULT 1)
 RETURNS orders.delivery_time
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, orders AS $$
+-- SECURITY DEFINER: the API role may learn availability, not read the units.
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 	-- Counts at most p_quantity units: cheap whatever the stock.
 	SELECT CASE WHEN count(*) >= p_quantity AND p_quantity > 0
 				THEN 'INSTANT' ELSE 'DELAYED' END::orders.delivery_time
@@ -102,3 +103,11 @@ GRANT EXECUTE ON FUNCTION orders.delivery_time(bigint, numeric, integer),
 	orders.denomination_offered(orders.products, numeric),
 	orders.denominations_text(orders.products)
 	TO orders_admin, orders_api, orders_vendor;
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.denomination_offered(orders.products, numeric),
+	orders.denominations_text(orders.products),
+	orders.delivery_time(bigint, numeric, integer)
+	FROM PUBLIC;

@@ -228,3 +228,14 @@ GRANT EXECUTE ON FUNCTION orders.open_wallet(bigint, text, boolean),
 	orders.verify_ledger()
 	TO orders_admin;
 GRANT EXECUTE ON FUNCTION orders.refund_order(bigint, numeric, text) TO orders_admin;
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.ledger_apply(),
+	orders.wallet_guard(),
+	orders.open_wallet(bigint, text, boolean),
+	orders.fund_wallet(bigint, text, numeric, text),
+	orders.refund_order(bigint, numeric, text),
+	orders.verify_ledger()
+	FROM PUBLIC;

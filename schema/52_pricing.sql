@@ -164,3 +164,15 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
 $$;
 COMMENT ON FUNCTION orders.quote(bigint, bigint, numeric, integer) IS
 'the charges of an order before placing it: exactly what orders.create_order would charge (reference "Charges" step)';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.money_text(numeric),
+	orders.exact_amount(numeric),
+	orders.check_order_line(bigint, numeric, integer),
+	orders.orderable_product(bigint, numeric, integer),
+	orders.price(bigint, orders.products, numeric, integer),
+	orders.charge_json(orders.charge),
+	orders.quote(bigint, bigint, numeric, integer)
+	FROM PUBLIC;

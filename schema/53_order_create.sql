@@ -178,6 +178,7 @@ BEGIN
 		'topupPhoneCode', p_topup_phone_code, 'topupPhoneNumber', p_topup_phone_number)::text,
 		'UTF8'));
 
+	PERFORM set_config('orders.transition_reason', 'order placed', true);
 	-- The idempotency key.  A concurrent duplicate waits here (on the
 	-- client's sequence row, then on the unique index) until the first
 	-- commits or rolls back.
@@ -196,6 +197,7 @@ BEGIN
 				p_po_number, o.id USING ERRCODE = 'OR102',
 				HINT = 'Use a new poNumber for a new order, or send the original parameters to get the original order.';
 		END IF;
+		PERFORM set_config('orders.transition_reason', coalesce(saved_reason, ''), true);
 		response := orders.place_order_response(o.id);
 		replayed := true;
 		RETURN;
@@ -329,3 +331,14 @@ END
 $$;
 COMMENT ON FUNCTION orders.create_order(bigint, jsonb) IS
 'places an order from the reference 003 request object (the "data" member: productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData)';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.check_order_request(text, text, text, text, text),
+	orders.place_order_response(bigint),
+	orders.deliver_from_inventory(orders.orders),
+	orders.create_order(bigint, bigint, integer, numeric, text, text, text, boolean, boolean, text, text),
+	orders.request_field(jsonb, text[], text),
+	orders.create_order(bigint, jsonb)
+	FROM PUBLIC;

@@ -96,13 +96,11 @@ $$;
 COMMENT ON FUNCTION orders.rfc3339(timestamptz) IS
 'a time as RFC 3339 in UTC, to the second ("2024-01-15T10:30:00Z")';
 
--- An order as an element of the reference 004 list.
-CREATE FUNCTION orders.order_list_item(o orders.orders, p orders.products) RETURNS jsonb
+-- The fields references 002 (details) and 004 (list) share.
+CREATE FUNCTION orders.order_common_json(o orders.orders) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, orders AS $$
 	SELECT jsonb_build_object(
 		'id', o.id,
-		'product_name', p.name,
-		'currency', coalesce(o.charge_currency, p.currency),
 		'reference_code', o.reference_code,
 		'transaction_id', o.transaction_id,
 		'product_id', o.product_id,
@@ -110,11 +108,21 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, orders AS $$
 		'quantity', o.quantity,
 		'amount', orders.money_text(o.amount_charged),
 		'status', o.status,
+		'placed_at', orders.rfc3339(o.placed_at))
+$$;
+COMMENT ON FUNCTION orders.order_common_json(orders.orders) IS
+'the fields of an order that order details (reference 002) and the order list (reference 004) share';
+
+-- An order as an element of the reference 004 list.
+CREATE FUNCTION orders.order_list_item(o orders.orders, p orders.products) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.order_common_json(o) || jsonb_build_object(
+		'product_name', p.name,
+		'currency', coalesce(o.charge_currency, p.currency),
 		'email', o.email,
 		'mobile', CASE WHEN o.mobile_number IS NOT NULL THEN
 			jsonb_build_object('mobile_country_code', o.mobile_country_code,
-							   'mobile_number', o.mobile_number) END,
-		'placed_at', orders.rfc3339(o.placed_at))
+							   'mobile_number', o.mobile_number) END)
 $$;
 COMMENT ON FUNCTION orders.order_list_item(orders.orders, orders.products) IS
 'an order as an element of the reference 004 list response';
@@ -224,3 +232,14 @@ END
 $$;
 COMMENT ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz) IS
 'a page of the client''s orders (reference 004), newest first, with the totals for X-Total-Count and X-Total-Pages; placed-at range is [from, to)';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.order_sequence(),
+	orders.order_count(),
+	orders.rfc3339(timestamptz),
+	orders.order_common_json(orders.orders),
+	orders.order_list_item(orders.orders, orders.products),
+	orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz)
+	FROM PUBLIC;

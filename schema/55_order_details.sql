@@ -23,18 +23,9 @@ BEGIN
 	IF o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED') THEN
 		vouchers := orders.reveal_vouchers(p_client_id, o.id);
 	END IF;
-	RETURN jsonb_build_object(
-		'id', o.id,
-		'reference_code', o.reference_code,
-		'transaction_id', o.transaction_id,
-		'amount', orders.money_text(o.amount_charged),
-		'product_id', o.product_id,
-		'denomination', orders.money_text(o.denomination),
-		'quantity', o.quantity,
+	RETURN orders.order_common_json(o) || jsonb_build_object(
 		'discount', orders.money_text(o.order_discount),
-		'vouchers', vouchers,
-		'status', o.status,
-		'placed_at', orders.rfc3339(o.placed_at));
+		'vouchers', vouchers);
 END
 $$;
 COMMENT ON FUNCTION orders.order_details(bigint, bigint) IS
@@ -52,3 +43,10 @@ END
 $$;
 COMMENT ON FUNCTION orders.find_order_by_po(bigint, text) IS
 'the order details (reference 002) of the client''s order with that poNumber, NULL when there is none';
+
+-- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
+-- add to the global defaults): revoke it from each function here.
+REVOKE EXECUTE ON FUNCTION
+	orders.order_details(bigint, bigint),
+	orders.find_order_by_po(bigint, text)
+	FROM PUBLIC;

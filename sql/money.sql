@@ -39,7 +39,7 @@ SELECT open_wallet(:ca, 'USD', true) = open_wallet(:ca, 'USD') AS same_wallet;
 SELECT currency, balance, is_default FROM wallets WHERE client_id = :ca ORDER BY currency;
 
 -- A balance moves only through the ledger, never below zero.
-SELECT try($$UPDATE orders.wallets SET balance = 1000 WHERE client_id = 4201 AND currency = 'USD'$$);
+SELECT pg_temp.try($$UPDATE orders.wallets SET balance = 1000 WHERE client_id = 4201 AND currency = 'USD'$$);
 INSERT INTO wallets (client_id, currency, balance) VALUES (:cb, 'USD', 50);
 INSERT INTO ledger_entries (client_id, wallet_id, kind, amount, note)
 SELECT :ca, id, 'ADJUSTMENT', -100.51, 'too much' FROM wallets WHERE client_id = :ca AND currency = 'USD';
@@ -55,8 +55,8 @@ ROLLBACK;
 \set VERBOSITY default
 SELECT fund_wallet(:ca, 'USD', 100) > 0 AS funded;
 -- A ledger entry names a wallet of its own client.
-INSERT INTO ledger_entries (client_id, wallet_id, kind, amount)
-SELECT :cb, id, 'FUNDING', 5 FROM wallets WHERE client_id = :ca AND currency = 'USD';
+SELECT pg_temp.try($$INSERT INTO orders.ledger_entries (client_id, wallet_id, kind, amount)
+	SELECT 4202, id, 'FUNDING', 5 FROM orders.wallets WHERE client_id = 4201 AND currency = 'USD'$$);
 -- Kinds and signs.
 \set VERBOSITY terse
 INSERT INTO ledger_entries (client_id, wallet_id, kind, amount)
@@ -90,12 +90,12 @@ SELECT (create_order(:ca, p_product_id => 4201, p_quantity => 2, p_denomination 
 					 p_email => NULL, p_tag => NULL, p_po_number => 'money-1')).replayed;
 SELECT id AS o1 FROM orders.orders WHERE client_id = :ca AND po_number = 'money-1' \gset
 SELECT balance FROM wallets WHERE client_id = :ca AND currency = 'USD';
-SELECT try('SELECT orders.refund_order(' || :o1 || ', 50.01)');
-SELECT try('SELECT orders.refund_order(' || :o1 || ', 0)');
-SELECT try('SELECT orders.refund_order(' || :o1 || ', 0.001)');
-SELECT try('SELECT orders.refund_order(-1)');
+SELECT pg_temp.try('SELECT orders.refund_order(' || :o1 || ', 50.01)');
+SELECT pg_temp.try('SELECT orders.refund_order(' || :o1 || ', 0)');
+SELECT pg_temp.try('SELECT orders.refund_order(' || :o1 || ', 0.001)');
+SELECT pg_temp.try('SELECT orders.refund_order(-1)');
 SELECT refund_order(:o1, 20.00, 'one item failed') > 0 AS refunded;
-SELECT try('SELECT orders.refund_order(' || :o1 || ')');
+SELECT pg_temp.try('SELECT orders.refund_order(' || :o1 || ')');
 SELECT kind, amount, balance_after, note FROM ledger_entries WHERE order_id = :o1 ORDER BY id;
 -- The constraint, not only the function, refuses a second refund.
 \set VERBOSITY terse
@@ -154,3 +154,23 @@ SELECT kind, amount FROM ledger_entries
 WHERE order_id = (SELECT id FROM orders.orders WHERE client_id = :cb AND po_number = 'money-fx');
 SELECT balance FROM wallets WHERE client_id = :cb;
 SELECT count(*) AS mismatches FROM verify_ledger();
+
+-- Privileges: the API role cannot call the internal functions (they take
+-- any client id) nor touch money; the admin role moves money only through
+-- the functions made for it.
+SET ROLE orders_api;
+SELECT pg_temp.try($$SELECT orders.create_order(4201, '{}'::jsonb)$$) AS api_create,
+	   pg_temp.try('SELECT orders.quote(4201, 4202, 1, 1)') AS api_quote,
+	   pg_temp.try('SELECT orders.list_orders(4201)') AS api_list,
+	   pg_temp.try('SELECT orders.order_details(4201, 1)') AS api_details,
+	   pg_temp.try($$SELECT orders.fund_wallet(4201, 'USD', 1)$$) AS api_fund,
+	   pg_temp.try('SELECT count(*) FROM orders.wallets') AS api_wallets;
+SELECT orders.delivery_time(4202, 1, 1) AS api_delivery_time;
+RESET ROLE;
+SET ROLE orders_admin;
+SELECT orders.fund_wallet(4203, 'USD', 7) > 0 AS admin_funded;
+SELECT pg_temp.try($$INSERT INTO orders.ledger_entries (client_id, wallet_id, kind, amount)
+	SELECT 4203, id, 'FUNDING', 1 FROM orders.wallets WHERE client_id = 4203$$) AS admin_insert,
+	   pg_temp.try('SELECT orders.create_order(4203, ''{}''::jsonb)') AS admin_create;
+SELECT count(*) AS mismatches FROM orders.verify_ledger();
+RESET ROLE;

@@ -10,7 +10,7 @@ INSERT INTO products (id, name, currency, denominations, order_quantity_limit)
 VALUES (4101, 'Catalog List', 'USD', '{10,25,50}', 5);
 INSERT INTO products (id, name, currency, kind, min_denomination, max_denomination,
 					  denomination_step, order_quantity_limit, delivery_type, link_type)
-VALUES (4102, 'Catalog Range', 'INR', 'topup', 10, 1000, 5, 1, 'url', 'protected');
+VALUES (4102, 'Catalog Range', 'INR', 'TOPUP', 10, 1000, 5, 1, 'url', 'protected');
 INSERT INTO products (id, name, currency) VALUES (4103, 'Catalog Bare', 'EUR');
 SELECT id, kind, currency, delivery_type, delivery_mode, classification, link_type,
 	   order_quantity_limit, discount_percent, active, denominations_text(p)
@@ -33,7 +33,7 @@ SELECT count(*) AS refused_products_stored FROM products WHERE id BETWEEN 4190 A
 SELECT p.id, d, denomination_offered(p, d)
 FROM products p, unnest(ARRAY[5, 10, 10.00, 12.5, 15, 25, 1000, 1005]::numeric[]) d
 WHERE p.id BETWEEN 4101 AND 4103
-ORDER BY p.id, d;
+ORDER BY p.id, d, d::text;
 
 -- Rates: one per ordered pair, positive, between known currencies.
 INSERT INTO fx_rates (base, quote, rate) VALUES ('GBP', 'EUR', 1.17);
