@@ -157,11 +157,11 @@ else
 	# installed meanwhile cannot change what is measured.
 	make -s WERROR=1 all
 	stage=$work/pg
-	make -s install DESTDIR="$stage" >/dev/null
 	pkglibdir=$(pg_config --pkglibdir)
 	sharedir=$(pg_config --sharedir)
 	mkdir -p "$stage$bindir" "$stage$pkglibdir" "$stage$sharedir/extension"
 	cp -a "$bindir/." "$stage$bindir/"
+	make -s install DESTDIR="$stage" >/dev/null
 	for d in "$pkglibdir" "$sharedir" "$sharedir/extension"; do
 		for f in "$d"/*; do
 			[ -e "$stage$d/$(basename "$f")" ] || ln -s "$f" "$stage$d/"
@@ -235,18 +235,52 @@ params_of() {
 		ORDER BY impl = '$1', name"
 }
 
+# The gateway for the HTTP workloads, started on first use: this tree's
+# build, its own login role (bench/data/50_http.sql), any free port.
+gateway_port=
+start_gateway() {
+	[ -n "$gateway_port" ] && return 0
+	[ -x "$top/gateway/orders-gateway" ] || return 1
+	"$top/gateway/orders-gateway" --listen 127.0.0.1 --port 0 --pool-size 8 \
+		--conninfo "host=$work port=$PGPORT dbname=bench user=bench_gateway" \
+		2>"$work/gateway.log" 9>&- &
+	gateway_pid=$!
+	for _ in $(seq 50); do
+		gateway_port=$(sed -n 's/.*listening on .* port \([0-9]*\).*/\1/p' "$work/gateway.log" | head -1)
+		[ -n "$gateway_port" ] && return 0
+		kill -0 "$gateway_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	log "the gateway did not start: $(tail -3 "$work/gateway.log")"
+	return 1
+}
+
 run_pgbench() {	# script clients outdir [extra args]
 	local script=$1 clients=$2 out=$3
 	shift 3
 	local threads=$((clients < 2 ? clients : 2))
-	local params runno
+	local params runno role
 	mapfile -t params < <(params_of "$impl")
 	runno=$(psql -X -tAc "SELECT nextval('bench.runs')")
 	# "-- before: SQL" lines of the script run first (e.g. a VACUUM, so that
 	# each run starts from the same table whatever ran before)
 	sed -n 's/^-- before: *//p' "$script" | while read -r sql; do psql_q -c "$sql"; done
 	[ -n "${before_pgbench:-}" ] && psql_q -o /dev/null -c "$before_pgbench"
-	pgbench -n -M prepared -c "$clients" -j "$threads" "$@" \
+	if [[ $script == *.lua ]]; then
+		# wrk, one thread per connection (each its own writer client)
+		local duration=1s
+		[ "${1:-}" = -T ] && duration=${2}s
+		start_gateway || { echo "error: no gateway" >"$out/stderr"; return 1; }
+		env "${params[@]/#-D/BENCH_}" BENCH_run="$w-$impl-$clients-$stamp-$runno" \
+			wrk -t "$clients" -c "$clients" -d "$duration" --latency -s "$script" \
+			"http://127.0.0.1:$gateway_port" >"$out/stdout" 2>"$out/stderr"
+		return
+	fi
+	# "-- role: R": as the gateway's login role, switched to R (the same
+	# statement as the gateway, with the same privileges)
+	role=$(sed -n 's/^-- role: *//p' "$script")
+	PGOPTIONS=${role:+-c role=$role} pgbench -n -M prepared -c "$clients" -j "$threads" "$@" \
+		${role:+-U bench_gateway} \
 		-D run="$w-$impl-$clients-$stamp-$runno" -D runno="$runno" \
 		-D n=0 "${params[@]}" \
 		-f "$script" >"$out/stdout" 2>"$out/stderr"
@@ -256,18 +290,31 @@ for wdir in "$bench"/workloads/*/; do
 	w=$(basename "$wdir")
 	[[ $w =~ $ONLY ]] || continue
 	impls=()
+	declare -A script_of=()
 	for impl in ours ref limit nodecrypt; do
-		[ -e "$wdir/$impl.sql" ] && impls+=("$impl")
+		for ext in sql lua; do
+			[ -e "$wdir/$impl.$ext" ] && impls+=("$impl") && script_of[$impl]=$wdir/$impl.$ext
+		done
 	done
 	for impl in "${impls[@]}"; do
-		if ! why=$(requirements_met "$wdir/$impl.sql"); then
+		if [[ ${script_of[$impl]} == *.lua ]] && ! command -v wrk >/dev/null; then
+			log "$w/$impl: skipped (needs wrk)"
+			printf '%s\t%s\t-\tskipped\t%s\n' "$w" "$impl" "needs wrk" >>"$results"
+			continue
+		fi
+		if [[ ${script_of[$impl]} == *.lua ]] && [ ! -x "$top/gateway/orders-gateway" ]; then
+			log "$w/$impl: skipped (needs the gateway)"
+			printf '%s\t%s\t-\tskipped\t%s\n' "$w" "$impl" "needs the gateway" >>"$results"
+			continue
+		fi
+		if ! why=$(requirements_met "${script_of[$impl]}"); then
 			log "$w/$impl: skipped (needs $why)"
 			printf '%s\t%s\t-\tskipped\t%s\n' "$w" "$impl" "needs $why" >>"$results"
 			continue
 		fi
 		if [ ${#WARMUP_ARGS[@]} -gt 0 ]; then
 			mkdir -p "$work/warmup"
-			run_pgbench "$wdir/$impl.sql" 1 "$work/warmup" "${WARMUP_ARGS[@]}" || true
+			run_pgbench "${script_of[$impl]}" 1 "$work/warmup" "${WARMUP_ARGS[@]}" || true
 		fi
 	done
 	for clients in $CLIENTS; do
@@ -277,9 +324,14 @@ for wdir in "$bench"/workloads/*/; do
 			mkdir -p "$out"
 			psql_q -c CHECKPOINT
 			rc=0
-			run_pgbench "$wdir/$impl.sql" "$clients" "$out" "${RUN_ARGS[@]}" \
-				--log --log-prefix="$out/tx" || rc=$?
-			line=$("$bench/report.pl" stats "$out" "$rc")
+			if [[ ${script_of[$impl]} == *.lua ]]; then
+				run_pgbench "${script_of[$impl]}" "$clients" "$out" "${RUN_ARGS[@]}" || rc=$?
+				line=$("$bench/report.pl" wrk "$out" "$rc")
+			else
+				run_pgbench "${script_of[$impl]}" "$clients" "$out" "${RUN_ARGS[@]}" \
+					--log --log-prefix="$out/tx" || rc=$?
+				line=$("$bench/report.pl" stats "$out" "$rc")
+			fi
 			printf '%s\t%s\t%s\t%s\n' "$w" "$impl" "$clients" "$line" >>"$results"
 			case "$line" in
 			ok*) log "$w/$impl c=$clients: $(echo "$line" | cut -f2-5 | tr '\t' ' ')" ;;

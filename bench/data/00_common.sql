@@ -111,6 +111,16 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION bench.p(text, text) IS 'a numeric pgbench variable of an implementation';
 
+CREATE FUNCTION bench.check(p_what text, p_ok boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_ok IS NOT TRUE THEN
+		RAISE EXCEPTION 'bench check failed: %', p_what;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION bench.check(text, boolean) IS 'raises unless the check holds';
+
 -- What the report says about the data (sizes, and whether the instant
 -- pools lasted).
 CREATE FUNCTION bench.sizes() RETURNS TABLE (label text, value text)

@@ -4,16 +4,6 @@
 -- the reveals write their audit rows as they would anyway.
 -- requires: orders.order_details orders.list_orders orders.create_order
 
-CREATE FUNCTION bench.check(p_what text, p_ok boolean) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-	IF p_ok IS NOT TRUE THEN
-		RAISE EXCEPTION 'bench check failed: %', p_what;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION bench.check(text, boolean) IS 'raises unless the check holds';
-
 SELECT bench.check(impl || ' details of a 1-voucher order reveal code and PIN',
 				   jsonb_array_length(d->'vouchers') = 1
 				   AND d #>> '{vouchers,0,card_number}' ~ '^[OR][0-9]{15}$'
