@@ -153,7 +153,7 @@ COMMENT ON FUNCTION bench.sizes() IS 'row counts and sizes quoted by the report'
 CREATE TABLE bench.codes (
 	n			integer PRIMARY KEY,
 	plain		text NOT NULL,
-	pgp			bytea,		-- ref.vault_encrypt (pgp_sym_encrypt)
+	pgp			bytea,		-- pgp_sym_encrypt, as the reference stores codes
 	raw			bytea,		-- pgcrypto encrypt(..., 'aes'): unauthenticated AES
 	ours		bytea		-- the extension's vault
 );
@@ -161,7 +161,7 @@ COMMENT ON TABLE bench.codes IS '16-byte voucher codes for the encrypt/decrypt w
 
 INSERT INTO bench.codes (n, plain)
 SELECT g, lpad((g * 7919 + 1234567)::text, 16, '0') FROM generate_series(1, :vault_codes) AS g;
-UPDATE bench.codes SET pgp = ref.vault_encrypt(plain),
+UPDATE bench.codes SET pgp = public.pgp_sym_encrypt(plain, ref.vault_key(), 'cipher-algo=aes256'),
 	raw = public.encrypt(convert_to(plain, 'UTF8'),
 						 decode(current_setting('ref.vault_key'), 'hex'), 'aes');
 SELECT bench.param('*', 'rawkey', '\x' || current_setting('ref.vault_key'));

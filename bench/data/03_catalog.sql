@@ -37,3 +37,30 @@ END
 $$;
 COMMENT ON FUNCTION bench.make_catalog(text, text) IS
 'the benchmark''s products, clients and funded wallets in one implementation';
+
+-- The orders the read workloads read, made through the implementation's
+-- own create_order: p_one delivered one-voucher orders (ids d1_lo ..
+-- d1_hi) and p_five five-voucher ones (d5_lo .. d5_hi) of the reader, and
+-- the writer's order 'replay-1' that the replay workload places again.
+CREATE FUNCTION bench.make_read_orders(p_impl text, p_schema text, p_one integer, p_five integer)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	o record;
+	ids bigint[];
+BEGIN
+	FOR o IN SELECT * FROM (VALUES ('d1', 1, p_one), ('d5', 5, p_five)) AS v(name, quantity, n) LOOP
+		EXECUTE format($q$SELECT array_agg((c.response #>> '{data,placeOrder,data,orderId}')::bigint)
+			  FROM generate_series(1, $1) AS g,
+				   LATERAL %I.create_order($2, 1001, $3, 25.00, 'reader@example.com', NULL,
+										   $4 || '-' || g) AS c$q$, p_schema)
+			INTO ids USING o.n, bench.p(p_impl, 'reader'), o.quantity, o.name;
+		PERFORM bench.ids_param(p_impl, o.name, ids);
+	END LOOP;
+	EXECUTE format($q$SELECT 1 FROM %I.create_order($1, 1001, 1, 25.00, 'bench@example.com', 'bench',
+													 'replay-1')$q$, p_schema)
+		USING bench.p(p_impl, 'writer');
+END
+$$;
+COMMENT ON FUNCTION bench.make_read_orders(text, text, integer, integer) IS
+'the delivered orders of the read workloads and the order to replay, in one implementation';

@@ -26,20 +26,9 @@ INSERT INTO ref.sub_status_rules
 	SELECT status, sub_status, final FROM orders.sub_status_rules() WHERE entity = 'order';
 COMMENT ON TABLE ref.sub_status_rules IS 'legal (status, sub-status) pairs of an order';
 
-CREATE TABLE ref.status_history (
-	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	entity		text NOT NULL,
-	entity_id	bigint NOT NULL,
-	from_status text,
-	to_status	text NOT NULL,
-	from_sub_status text,
-	to_sub_status text,
-	at			timestamptz NOT NULL DEFAULT now(),
-	actor		text NOT NULL,
-	reason		text
-);
+CALL ref.copy_table('status_history');
+ALTER TABLE ref.status_history ADD PRIMARY KEY (id);
 CREATE INDEX ON ref.status_history (entity, entity_id, id);
-COMMENT ON TABLE ref.status_history IS 'every status change (entity, id, from, to, at, actor, reason)';
 
 CREATE FUNCTION ref.lifecycle_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -10,25 +10,20 @@
 -- waiting for a vendor (DELAYED), and answer with the placeOrder body,
 -- vouchers revealed.  Every status change goes through ref.lifecycle_guard.
 
+-- Funding: the balance and its ledger row in one statement (the ledger's
+-- checks refuse a non-positive amount).
 CREATE FUNCTION ref.fund_wallet(p_client_id bigint, p_currency char(3), p_amount numeric)
 RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-	v_wallet ref.wallets;
-	v_entry bigint;
-BEGIN
-	IF p_amount IS NULL OR p_amount <= 0 OR p_amount <> round(p_amount, 2) THEN
-		RAISE EXCEPTION 'amount must be positive, with at most 2 decimals' USING ERRCODE = '22023';
-	END IF;
-	INSERT INTO ref.wallets AS w (client_id, currency, balance)
-	VALUES (p_client_id, p_currency, p_amount)
-	ON CONFLICT (client_id, currency) DO UPDATE SET balance = w.balance + excluded.balance
-	RETURNING * INTO v_wallet;
+LANGUAGE sql AS $$
+	WITH w AS (
+		INSERT INTO ref.wallets AS w (client_id, currency, balance)
+		VALUES (p_client_id, p_currency, p_amount)
+		ON CONFLICT (client_id, currency) DO UPDATE SET balance = w.balance + excluded.balance
+		RETURNING w.id, w.balance
+	)
 	INSERT INTO ref.ledger_entries (client_id, wallet_id, kind, amount, balance_after)
-	VALUES (p_client_id, v_wallet.id, 'FUNDING', p_amount, v_wallet.balance)
-	RETURNING id INTO v_entry;
-	RETURN v_entry;
-END
+	SELECT p_client_id, w.id, 'FUNDING', p_amount, w.balance FROM w
+	RETURNING id
 $$;
 COMMENT ON FUNCTION ref.fund_wallet(bigint, char, numeric) IS 'credits a wallet, with its ledger row';
 
@@ -89,8 +84,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	v_product ref.products;
 	v_order ref.orders;
-	v_wallet ref.wallets;
-	v_rate numeric := 1;
+	v_wallet_id bigint;
+	v_currency char(3);
+	v_rate numeric;
 	v_percent numeric;
 	v_minor smallint;
 	v_raw_total numeric;
@@ -101,32 +97,26 @@ DECLARE
 	v_balance numeric;
 	v_debit bigint;
 	v_units bigint[];
+	v_problem text;
 BEGIN
 	-- validation: every failure raises before anything is written
-	IF p_product_id IS NULL OR p_product_id <= 0 THEN
-		RAISE EXCEPTION 'productId: must be a positive integer' USING ERRCODE = '22023';
-	END IF;
-	IF p_quantity IS NULL OR p_quantity < 1 THEN
-		RAISE EXCEPTION 'quantity: must be an integer >= 1' USING ERRCODE = '22023';
-	END IF;
-	IF p_denomination IS NULL OR p_denomination <= 0 OR p_denomination <> round(p_denomination, 2) THEN
-		RAISE EXCEPTION 'denomination: must be a positive amount with at most 2 decimals'
-			USING ERRCODE = '22023';
-	END IF;
-	IF p_po_number IS NULL OR btrim(p_po_number) = '' OR length(p_po_number) > 100 THEN
-		RAISE EXCEPTION 'poNumber: is required, at most 100 characters' USING ERRCODE = '22023';
-	END IF;
-	IF p_email IS NOT NULL AND (length(p_email) > 254
-			OR p_email !~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+\.[^@[:space:][:cntrl:].]+$') THEN
-		RAISE EXCEPTION 'email: not a valid email address' USING ERRCODE = '22023';
-	END IF;
-	IF p_tag IS NOT NULL AND length(p_tag) > 100 THEN
-		RAISE EXCEPTION 'tag: at most 100 characters' USING ERRCODE = '22023';
-	END IF;
-	IF (p_topup_phone_code IS NULL) <> (p_topup_phone_number IS NULL)
-	   OR p_topup_phone_code !~ '^\+[1-9][0-9]{0,3}$' OR p_topup_phone_number !~ '^[0-9]{4,14}$' THEN
-		RAISE EXCEPTION 'topupData: a phone code (+NN) and a number of 4 to 14 digits'
-			USING ERRCODE = '22023';
+	v_problem := CASE
+		WHEN p_product_id IS NULL OR p_product_id <= 0 THEN 'productId: must be a positive integer'
+		WHEN p_quantity IS NULL OR p_quantity < 1 THEN 'quantity: must be an integer >= 1'
+		WHEN p_denomination IS NULL OR p_denomination <= 0 OR p_denomination <> round(p_denomination, 2)
+			THEN 'denomination: must be a positive amount with at most 2 decimals'
+		WHEN p_po_number IS NULL OR btrim(p_po_number) = '' OR length(p_po_number) > 100
+			THEN 'poNumber: is required, at most 100 characters'
+		WHEN p_email IS NOT NULL AND (length(p_email) > 254
+			 OR p_email !~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+\.[^@[:space:][:cntrl:].]+$')
+			THEN 'email: not a valid email address'
+		WHEN length(p_tag) > 100 THEN 'tag: at most 100 characters'
+		WHEN (p_topup_phone_code IS NULL) <> (p_topup_phone_number IS NULL)
+			 OR p_topup_phone_code !~ '^\+[1-9][0-9]{0,3}$' OR p_topup_phone_number !~ '^[0-9]{4,14}$'
+			THEN 'topupData: a phone code (+NN) and a number of 4 to 14 digits'
+	END;
+	IF v_problem IS NOT NULL THEN
+		RAISE EXCEPTION '%', v_problem USING ERRCODE = '22023';
 	END IF;
 	SELECT * INTO v_product FROM ref.products WHERE id = p_product_id;
 	IF NOT FOUND OR NOT v_product.active THEN
@@ -173,24 +163,22 @@ BEGIN
 	IF v_product.kind = 'TOPUP' AND p_topup_phone_code IS NULL THEN
 		RAISE EXCEPTION 'topupData: is required for top-up product %', p_product_id USING ERRCODE = '22023';
 	END IF;
-	SELECT * INTO v_wallet FROM ref.wallets
-	 WHERE client_id = p_client_id AND (currency = v_product.currency OR is_default)
-	 ORDER BY currency = v_product.currency DESC LIMIT 1;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'client % has no wallet in %', p_client_id, v_product.currency USING ERRCODE = '22023';
+	-- the wallet (the product's currency, else the default one), its rate,
+	-- the discount and the rounding, in one query
+	SELECT w.id, w.currency, CASE WHEN w.currency = v_product.currency THEN 1 ELSE fx.rate END,
+		   coalesce(d.discount_percent, v_product.discount_percent), cur.minor_unit
+	  INTO v_wallet_id, v_currency, v_rate, v_percent, v_minor
+	  FROM ref.wallets w
+	  JOIN ref.currencies cur ON cur.code = w.currency
+	  LEFT JOIN ref.fx_rates fx ON fx.base = v_product.currency AND fx.quote = w.currency
+	  LEFT JOIN ref.client_discounts d ON d.client_id = p_client_id AND d.product_id = p_product_id
+	 WHERE w.client_id = p_client_id AND (w.currency = v_product.currency OR w.is_default)
+	 ORDER BY w.currency = v_product.currency DESC
+	 LIMIT 1;
+	IF NOT FOUND OR v_rate IS NULL THEN
+		RAISE EXCEPTION 'client % has no wallet in % nor a default wallet with an exchange rate',
+			p_client_id, v_product.currency USING ERRCODE = '22023';
 	END IF;
-	IF v_wallet.currency <> v_product.currency THEN
-		SELECT rate INTO v_rate FROM ref.fx_rates
-		 WHERE base = v_product.currency AND quote = v_wallet.currency;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'no exchange rate from % to %', v_product.currency, v_wallet.currency
-				USING ERRCODE = '22023';
-		END IF;
-	END IF;
-	v_percent := coalesce((SELECT d.discount_percent FROM ref.client_discounts d
-							WHERE d.client_id = p_client_id AND d.product_id = p_product_id),
-						  v_product.discount_percent);
-	SELECT minor_unit INTO v_minor FROM ref.currencies WHERE code = v_wallet.currency;
 	v_raw_total := p_denomination * p_quantity * v_rate;
 	v_total := round(v_raw_total, v_minor);
 	v_raw_discount := v_raw_total * v_percent / 100;
@@ -199,15 +187,15 @@ BEGIN
 
 	-- the debit, with its ledger row
 	UPDATE ref.wallets SET balance = balance - v_charged
-	 WHERE id = v_wallet.id AND balance >= v_charged
+	 WHERE id = v_wallet_id AND balance >= v_charged
 	RETURNING balance INTO v_balance;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'insufficient balance' USING ERRCODE = '22023';
 	END IF;
 	INSERT INTO ref.ledger_entries (client_id, wallet_id, kind, amount, balance_after, order_id)
-	VALUES (p_client_id, v_wallet.id, 'DEBIT', -v_charged, v_balance, v_order.id)
+	VALUES (p_client_id, v_wallet_id, 'DEBIT', -v_charged, v_balance, v_order.id)
 	RETURNING id INTO v_debit;
-	UPDATE ref.orders SET status = 'PENDING', charge_currency = v_wallet.currency,
+	UPDATE ref.orders SET status = 'PENDING', charge_currency = v_currency,
 		   currency_value = v_rate, discount_percent = v_percent,
 		   raw_order_total = v_raw_total, order_total = v_total,
 		   raw_order_discount = v_raw_discount, order_discount = v_discount,
@@ -240,8 +228,7 @@ BEGIN
 		UPDATE ref.orders SET sub_status = 'VENDOR_ORDER_PENDING', updated_at = now()
 		 WHERE id = v_order.id;
 	END IF;
-	response := ref.place_order_response(v_order.id);
-	replayed := false;
+	SELECT ref.place_order_response(v_order.id), false INTO response, replayed;
 END
 $$;
 COMMENT ON FUNCTION ref.create_order(bigint, bigint, integer, numeric, text, text, text,

@@ -1,44 +1,29 @@
 -- The reference implementation, part 5: order details and the order list.
 --
 -- order_details reveals the vouchers through ref.reveal_vouchers
--- (pgp_sym_decrypt, one audit row each).  list_orders pages with
+-- (pgp_sym_decrypt, one audit row each).  list_orders builds the SQL of
+-- the filters given (so each call is planned for them), pages with
 -- LIMIT/OFFSET over the (client, [status | product,] placed_at, id)
 -- indexes and counts the matching rows for the pagination headers, as a
 -- plain-SQL implementation does.
 
-CREATE FUNCTION ref.rfc3339(p_at timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-$$;
-COMMENT ON FUNCTION ref.rfc3339(timestamptz) IS 'RFC 3339 UTC text of a time';
-
 -- NULL when the client has no such order (unknown and another client's alike).
 CREATE FUNCTION ref.order_details(p_client_id bigint, p_order_id bigint) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE
-	v_order ref.orders;
 BEGIN
 	IF p_order_id IS NULL OR p_order_id <= 0 THEN
 		RAISE EXCEPTION 'id: must be an integer > 0' USING ERRCODE = '22023';
 	END IF;
-	SELECT * INTO v_order FROM ref.orders WHERE id = p_order_id AND client_id = p_client_id;
-	IF NOT FOUND THEN
-		RETURN NULL;
-	END IF;
-	RETURN jsonb_build_object(
-		'id', v_order.id,
-		'reference_code', v_order.reference_code,
-		'transaction_id', v_order.transaction_id,
-		'amount', round(v_order.amount_charged, 2)::text,
-		'product_id', v_order.product_id,
-		'denomination', round(v_order.denomination, 2)::text,
-		'quantity', v_order.quantity,
-		'discount', round(v_order.order_discount, 2)::text,
-		'vouchers', CASE WHEN v_order.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')
-						 THEN ref.reveal_vouchers(p_client_id, v_order.id)
-						 ELSE '[]'::jsonb END,
-		'status', v_order.status,
-		'placed_at', ref.rfc3339(v_order.placed_at));
+	RETURN (SELECT jsonb_build_object(
+				'id', o.id, 'reference_code', o.reference_code, 'transaction_id', o.transaction_id,
+				'amount', round(o.amount_charged, 2)::text, 'product_id', o.product_id,
+				'denomination', round(o.denomination, 2)::text, 'quantity', o.quantity,
+				'discount', round(o.order_discount, 2)::text,
+				'vouchers', CASE WHEN o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')
+								 THEN ref.reveal_vouchers(p_client_id, o.id) ELSE '[]' END,
+				'status', o.status, 'placed_at', ref.rfc3339(o.placed_at))
+			  FROM ref.orders o
+			 WHERE o.id = p_order_id AND o.client_id = p_client_id);
 END
 $$;
 COMMENT ON FUNCTION ref.order_details(bigint, bigint) IS
@@ -55,6 +40,7 @@ CREATE FUNCTION ref.list_orders(
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v_status ref.order_status;
+	v_where text;
 BEGIN
 	page := coalesce(p_page, 1);
 	per_page := coalesce(p_limit, 10);
@@ -71,41 +57,34 @@ BEGIN
 		v_status := upper(p_status)::ref.order_status;
 	END IF;
 
-	SELECT count(*) INTO total_count
-	  FROM ref.orders o
-	 WHERE o.client_id = p_client_id
-	   AND (v_status IS NULL OR o.status = v_status)
-	   AND (p_product_id IS NULL OR o.product_id = p_product_id)
-	   AND (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
-	   AND (p_placed_to IS NULL OR o.placed_at < p_placed_to);
+	-- the optional filters as SQL, planned for the filters given
+	v_where := 'o.client_id = $1'
+		|| CASE WHEN v_status IS NOT NULL THEN ' AND o.status = $2' ELSE '' END
+		|| CASE WHEN p_product_id IS NOT NULL THEN ' AND o.product_id = $3' ELSE '' END
+		|| CASE WHEN p_placed_from IS NOT NULL THEN ' AND o.placed_at >= $4' ELSE '' END
+		|| CASE WHEN p_placed_to IS NOT NULL THEN ' AND o.placed_at < $5' ELSE '' END;
+	EXECUTE 'SELECT count(*) FROM ref.orders o WHERE ' || v_where
+		INTO total_count USING p_client_id, v_status, p_product_id, p_placed_from, p_placed_to;
 	total_pages := (total_count + per_page - 1) / per_page;
 
-	SELECT coalesce(jsonb_agg(jsonb_build_object(
-			   'id', o.id,
-			   'product_name', p.name,
-			   'currency', coalesce(o.charge_currency, p.currency),
-			   'reference_code', o.reference_code,
-			   'transaction_id', o.transaction_id,
-			   'product_id', o.product_id,
-			   'denomination', round(o.denomination, 2)::text,
-			   'quantity', o.quantity,
-			   'amount', round(o.amount_charged, 2)::text,
-			   'status', o.status,
-			   'email', o.email,
-			   'mobile', CASE WHEN o.mobile_number IS NOT NULL THEN
-				   jsonb_build_object('mobile_country_code', o.mobile_country_code,
-									  'mobile_number', o.mobile_number) END,
-			   'placed_at', ref.rfc3339(o.placed_at)) ORDER BY o.placed_at DESC, o.id DESC), '[]')
-	  INTO items
-	  FROM (SELECT * FROM ref.orders o
-			 WHERE o.client_id = p_client_id
-			   AND (v_status IS NULL OR o.status = v_status)
-			   AND (p_product_id IS NULL OR o.product_id = p_product_id)
-			   AND (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
-			   AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
-			 ORDER BY o.placed_at DESC, o.id DESC
-			 LIMIT per_page OFFSET (page - 1)::bigint * per_page) AS o
-	  JOIN ref.products p ON p.id = o.product_id;
+	EXECUTE format($q$
+		SELECT coalesce(jsonb_agg(jsonb_build_object(
+				   'id', o.id, 'product_name', p.name,
+				   'currency', coalesce(o.charge_currency, p.currency),
+				   'reference_code', o.reference_code, 'transaction_id', o.transaction_id,
+				   'product_id', o.product_id, 'denomination', round(o.denomination, 2)::text,
+				   'quantity', o.quantity, 'amount', round(o.amount_charged, 2)::text,
+				   'status', o.status, 'email', o.email,
+				   'mobile', CASE WHEN o.mobile_number IS NOT NULL THEN
+					   jsonb_build_object('mobile_country_code', o.mobile_country_code,
+										  'mobile_number', o.mobile_number) END,
+				   'placed_at', ref.rfc3339(o.placed_at)) ORDER BY o.placed_at DESC, o.id DESC), '[]')
+		  FROM (SELECT * FROM ref.orders o WHERE %s
+				 ORDER BY o.placed_at DESC, o.id DESC LIMIT $6 OFFSET $7) AS o
+		  JOIN ref.products p ON p.id = o.product_id$q$, v_where)
+		INTO items
+		USING p_client_id, v_status, p_product_id, p_placed_from, p_placed_to,
+			  per_page, (page - 1)::bigint * per_page;
 END
 $$;
 COMMENT ON FUNCTION ref.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz) IS
