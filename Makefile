@@ -43,7 +43,7 @@ include $(PGXS)
 orders--1.0.sql: scripts/build-install-script.sh $(SCHEMA_PARTS) Makefile
 	scripts/build-install-script.sh "$(ENUM_TYPES)" $(SCHEMA_PARTS) > $@
 
-.PHONY: run test fuzz docs
+.PHONY: run test fuzz docs bench bench-smoke
 run:
 	scripts/run.sh
 
@@ -82,3 +82,11 @@ install: install-gateway
 .PHONY: install-gateway
 install-gateway: $(GATEWAY)
 	$(INSTALL_PROGRAM) $(GATEWAY) '$(DESTDIR)$(bindir)/orders-gateway'
+
+# Benchmarks (bench/, docs/benchmarks.md): the engine against the PL/pgSQL
+# reference and the machine's limit, in a durable cluster of their own.
+bench:  # the full run (~25 min): bench/results/<date>.md and .svg
+	bench/run.sh
+
+bench-smoke:  # every workload once on tiny data: checks the harness, not timings
+	bench/run.sh --smoke

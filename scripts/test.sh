@@ -57,6 +57,15 @@ run_suites() {
 		status=1
 	fi
 
+	# The benchmark harness on tiny data, every workload once, so that it
+	# never rots; it asserts that each ran without error, never a timing.
+	if bench/run.sh --smoke --installed; then
+		echo "test bench-smoke ... ok"
+	else
+		echo "test bench-smoke ... FAILED"
+		status=1
+	fi
+
 	# TAP tests start their own clusters with initdb, which refuses root:
 	# run them as postgres on a copy of the tree that postgres can write.
 	if [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
