@@ -9,6 +9,27 @@
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA orders FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA api FROM PUBLIC;
 
+-- The one exception: the support functions of the enum types (I/O,
+-- comparison, hashing, min/max; schema/10_enum_types.sql.in).  They are
+-- part of the types, like int2's: pure, leakproof, touching no data.
+-- Without them any role that may read a status column could not compare
+-- it ("WHERE status = 'delivered'" needs EXECUTE on the = function).
+DO $$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN
+		SELECT p.oid::regprocedure
+		FROM pg_catalog.pg_proc p
+		JOIN pg_catalog.pg_type t
+			ON t.typnamespace = p.pronamespace AND t.typtype = 'b' AND t.typelem = 0
+		WHERE p.pronamespace = 'orders'::regnamespace
+		  AND p.proname ~ ('^' || t.typname || '_(in|out|recv|send|eq|ne|lt|le|gt|ge|cmp|hash|hash_extended|smaller|larger)$')
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
+	END LOOP;
+END $$;
+
 -- Row-level security.  Every table of schema orders with a client_id
 -- column is client-owned: orders_api sees and touches only the rows of
 -- orders.current_client_id(), which only the authentication functions
