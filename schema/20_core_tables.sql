@@ -13,7 +13,26 @@ CREATE TABLE orders.products (
 	id			bigint PRIMARY KEY CHECK (id > 0),
 	name		text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
 	currency	char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
-	delivery_type orders.delivery_type NOT NULL DEFAULT 'CODE_WITH_PIN'
+	delivery_type orders.delivery_type NOT NULL DEFAULT 'CODE_WITH_PIN',
+	-- the catalog (schema/50_catalog.sql, docs/orders.md)
+	kind		text NOT NULL DEFAULT 'GIFT_CARD' CHECK (kind IN ('GIFT_CARD', 'TOPUP')),
+	-- denominations: a fixed list, or a range min..max in steps of step
+	-- from min; neither means the product is not orderable yet
+	denominations numeric(14, 2)[] CHECK (0 < ALL (denominations)),
+	min_denomination numeric(14, 2) CHECK (min_denomination > 0),
+	max_denomination numeric(14, 2),
+	denomination_step numeric(14, 2) CHECK (denomination_step > 0),
+	delivery_mode orders.delivery_mode NOT NULL DEFAULT 'ONLINE',
+	classification orders.classification NOT NULL DEFAULT 'CLOSED_LOOP',
+	link_type	orders.link_type,
+	order_quantity_limit integer NOT NULL DEFAULT 1 CHECK (order_quantity_limit BETWEEN 1 AND 10000),
+	discount_percent numeric(5, 2) NOT NULL DEFAULT 0 CHECK (discount_percent >= 0 AND discount_percent < 100),
+	vendor_logo text NOT NULL DEFAULT '',
+	active		boolean NOT NULL DEFAULT true,
+	CHECK (denominations IS NULL OR min_denomination IS NULL),
+	CHECK ((min_denomination IS NULL) = (max_denomination IS NULL)
+		   AND (min_denomination IS NULL) = (denomination_step IS NULL)),
+	CHECK (max_denomination >= min_denomination)
 );
 COMMENT ON TABLE orders.products IS 'the catalog of products that can be ordered';
 
@@ -28,7 +47,30 @@ CREATE TABLE orders.orders (
 	sub_status	orders.order_sub_status NOT NULL DEFAULT 'INITIAL',
 	placed_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
-	UNIQUE (client_id, po_number)
+	-- client_seq is set by a trigger (schema/54_order_listing.sql); the
+	-- rest by orders.create_order (schema/53_order_create.sql) and nullable,
+	-- so that tests of other concerns can insert bare orders
+	client_seq	bigint NOT NULL,	-- 1, 2, 3... per client, no gaps (listing)
+	reference_code text NOT NULL UNIQUE
+		DEFAULT 'ORD-' || upper(substr(md5(gen_random_uuid()::text), 1, 16)),
+	request_fingerprint bytea,		-- sha256 of the normalized request
+	email		text,
+	tag			text,
+	notify_receiver_email boolean NOT NULL DEFAULT false,
+	notify_admin_email boolean NOT NULL DEFAULT false,
+	mobile_country_code text,
+	mobile_number text,
+	charge_currency char(3),		-- the wallet debited
+	currency_value numeric(20, 10),	-- product currency -> charge currency
+	discount_percent numeric(5, 2),
+	raw_order_total numeric,
+	order_total numeric(14, 2),
+	raw_order_discount numeric,
+	order_discount numeric(14, 2),
+	amount_charged numeric(14, 2),
+	transaction_id bigint,			-- the DEBIT ledger entry
+	UNIQUE (client_id, po_number),
+	UNIQUE (client_id, client_seq)
 );
 COMMENT ON TABLE orders.orders IS 'orders; (client_id, po_number) is the idempotency key';
 
@@ -70,6 +112,9 @@ CREATE TABLE orders.recharges (
 	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	order_item_id bigint NOT NULL UNIQUE REFERENCES orders.order_items,
 	status		orders.recharge_status NOT NULL DEFAULT 'PENDING',
+	-- the operator's id of the recharge, from its submission on (fulfilment)
+	operator_reference text,
+	detail		text,
 	updated_at	timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE orders.recharges IS 'mobile top-up recharges, one per top-up item';

@@ -12,11 +12,22 @@
  */
 #define ERRCODE_ORDERS_ILLEGAL_TRANSITION	MAKE_SQLSTATE('O','R','0','0','1')
 #define ERRCODE_ORDERS_ILLEGAL_SUB_STATUS	MAKE_SQLSTATE('O','R','0','0','2')
+/* OR003: append-only table changed (raised in SQL, orders.refuse_change). */
+/* Orders and money (raised in SQL, schema/5x; docs/errors.md). */
+#define ERRCODE_ORDERS_INVALID_INPUT		MAKE_SQLSTATE('O','R','1','0','0')
+#define ERRCODE_ORDERS_NOT_FOUND			MAKE_SQLSTATE('O','R','1','0','1')
+#define ERRCODE_ORDERS_PO_NUMBER_CONFLICT	MAKE_SQLSTATE('O','R','1','0','2')
+#define ERRCODE_ORDERS_REFUSED				MAKE_SQLSTATE('O','R','1','0','3')
+#define ERRCODE_ORDERS_ALREADY_REFUNDED		MAKE_SQLSTATE('O','R','1','0','4')
 
 extern void _PG_init(void);
 
 /* Per-concern initialisation, called from _PG_init. */
 extern void orders_lifecycle_init(void);
 extern void orders_vault_init(void);
+extern void orders_identity_init(void);
+extern void orders_credentials_init(void);
+extern void orders_ratelimit_init(void);
+extern void orders_fulfilment_init(void);
 
 #endif							/* ORDERS_H */

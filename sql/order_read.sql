@@ -1,0 +1,130 @@
+-- Reading orders: details (reference 002) and the paginated list
+-- (reference 004) with its filters and totals.
+\set SHOW_CONTEXT never
+\set VERBOSITY terse
+SET search_path = orders, public;
+
+INSERT INTO clients (id, name) OVERRIDING SYSTEM VALUE
+VALUES (4401, 'read client'), (4402, 'read client other'), (4403, 'read client history');
+CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE q; RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ' ' || SQLERRM;
+END $$;
+INSERT INTO products (id, name, currency, denominations, order_quantity_limit)
+VALUES (4401, 'Read Card', 'USD', '{10,20}', 5),
+	   (4402, 'Read Euro Card', 'EUR', '{5}', 5);
+SELECT fund_wallet(4401, 'USD', 1000) > 0 AS funded, fund_wallet(4401, 'EUR', 1000) > 0 AS funded,
+	   fund_wallet(4402, 'USD', 100) > 0 AS funded;
+INSERT INTO inventory_units (product_id, denomination, expires_at)
+SELECT 4401, 10, timestamptz '2031-06-30 12:00:00+00' + i * interval '1 day'
+FROM generate_series(1, 12) i;
+
+-- 30 orders: product 4401 at 10 (the first 12 units delivered, one unit an
+-- order), at 20 (no stock: pending), and product 4402 (pending).
+SELECT count(*) AS placed FROM generate_series(1, 30) n,
+	LATERAL create_order(4401,
+		p_product_id => CASE WHEN n % 3 = 0 THEN 4402 ELSE 4401 END,
+		p_quantity => 1,
+		p_denomination => CASE WHEN n % 3 = 0 THEN 5 WHEN n % 3 = 1 THEN 10 ELSE 20 END,
+		p_email => 'buyer' || n || '@example.com', p_tag => NULL,
+		p_po_number => 'READ-' || n,
+		p_topup_phone_code => CASE WHEN n % 5 = 0 THEN '+44' END,
+		p_topup_phone_number => CASE WHEN n % 5 = 0 THEN '7700900' || lpad(n::text, 3, '0') END) r;
+SELECT status, product_id, count(*) FROM orders.orders WHERE client_id = 4401
+GROUP BY status, product_id ORDER BY status, product_id;
+SELECT (SELECT id FROM orders.orders WHERE client_id = 4401 AND po_number = 'READ-1') AS delivered,
+	   (SELECT id FROM orders.orders WHERE client_id = 4401 AND po_number = 'READ-2') AS pending \gset
+
+-- Details: every field of reference 002, amounts as 2-decimal strings,
+-- RFC 3339 time, UPPERCASE status; vouchers of a delivered order from the
+-- vault, none for a pending one.
+SELECT jsonb_object_keys(order_details(4401, :delivered)) AS field ORDER BY 1;
+SELECT d ->> 'amount' AS amount, d ->> 'denomination' AS denomination, d ->> 'discount' AS discount,
+	   d ->> 'quantity' AS quantity, d ->> 'status' AS status, d ->> 'product_id' AS product_id,
+	   d ->> 'reference_code' = (SELECT reference_code FROM orders.orders WHERE id = :delivered) AS reference_ok,
+	   (d ->> 'transaction_id')::bigint = (SELECT id FROM ledger_entries WHERE order_id = :delivered) AS transaction_ok,
+	   d ->> 'placed_at' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$' AS placed_at_ok,
+	   jsonb_typeof(d -> 'amount') AS amount_type, d -> 'vouchers' AS vouchers
+FROM order_details(4401, :delivered) d;
+SELECT d ->> 'status' AS status, d -> 'vouchers' AS vouchers FROM order_details(4401, :pending) d;
+-- Another client's order and an unknown one answer alike; a bad id is an error.
+SELECT order_details(4402, :delivered) IS NULL AS other_client,
+	   order_details(4401, 999999999) IS NULL AS unknown;
+SELECT pg_temp.try('SELECT orders.order_details(4401, 0)'), pg_temp.try('SELECT orders.order_details(4401, -7)');
+-- Revealing is audited: one row per revealed item, by the vault.
+SELECT count(*) AS reveals FROM voucher_reveals WHERE order_id = :delivered;
+
+-- List: newest first, 10 by default, every field of reference 004.
+SELECT page, per_page, total_count, total_pages, jsonb_array_length(items) AS n,
+	   items -> 0 ->> 'id' = (SELECT max(id) FROM orders.orders WHERE client_id = 4401)::text AS newest_first
+FROM list_orders(4401);
+SELECT jsonb_pretty((items -> 0) - 'id' - 'reference_code' - 'transaction_id' - 'placed_at') AS last_order
+FROM list_orders(4401, 1, 1);
+SELECT items -> 0 -> 'mobile' AS mobile, items -> 1 -> 'mobile' AS no_mobile FROM list_orders(4401, 1, 2, p_status => 'pending');
+-- Pages and their arithmetic.
+SELECT p, l, page, per_page, total_count, total_pages, jsonb_array_length(items) AS n
+FROM (VALUES (1, 7), (4, 7), (5, 7), (9, 7), (1, 100), (2, 100), (30, 1), (31, 1)) v(p, l),
+	 LATERAL list_orders(4401, p, l);
+-- Filters: status in any case, product, both.
+SELECT s, pr, total_count, total_pages, jsonb_array_length(items) AS n
+FROM (VALUES ('delivered', NULL::bigint), ('PENDING', NULL), ('Pending', 4402), (NULL, 4402),
+			 ('processing', NULL), (NULL, 4499)) v(s, pr),
+	 LATERAL list_orders(4401, 1, 100, s, pr);
+-- Invalid parameters are clear errors.
+SELECT pg_temp.try(q) FROM (VALUES
+	('SELECT orders.list_orders(4401, 0)'),
+	('SELECT orders.list_orders(4401, 1, 0)'),
+	('SELECT orders.list_orders(4401, 1, 101)'),
+	('SELECT orders.list_orders(4401, 1, 10, ''shipped'')'),
+	('SELECT orders.list_orders(4401, 1, 10, NULL, 0)'),
+	('SELECT orders.list_orders(4401, 1, 10, NULL, NULL, ''2030-01-02'', ''2030-01-01'')')
+) v(q);
+-- Another client sees none of them.
+SELECT total_count, items FROM list_orders(4402);
+
+-- A client with a history: orders placed a day apart, imported directly.
+-- placed_at never decreases along client_seq: an earlier time is raised
+-- to the last one.
+INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity, placed_at, status)
+SELECT 4403, 'HIST-' || d, CASE WHEN d % 2 = 0 THEN 4401 ELSE 4402 END, 10, 1,
+	   timestamptz '2030-01-01 00:00:00+00' + (d - 1) * interval '1 day', 'PLACED'
+FROM generate_series(1, 40) d;
+INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity, placed_at)
+VALUES (4403, 'HIST-LATE', 4401, 10, 1, '2029-06-01 00:00:00+00');
+SELECT client_seq, placed_at FROM orders.orders WHERE client_id = 4403 AND client_seq >= 40 ORDER BY client_seq;
+-- Every combination of page, limit, status, product and placed-at range
+-- returns the rows (and totals) of the plain query, in its order.
+CREATE TEMP TABLE cases AS
+SELECT c.id AS client, p, l, s, pr, f, t
+FROM (VALUES (4401), (4403)) c(id),
+	 (VALUES (1), (2), (3), (7)) pg(p),
+	 (VALUES (1), (3), (10)) lim(l),
+	 (VALUES (NULL), ('PLACED'), ('PENDING'), ('DELIVERED')) st(s),
+	 (VALUES (NULL::bigint), (4401), (4402)) prod(pr),
+	 (VALUES (NULL::timestamptz, NULL::timestamptz),
+			 ('2030-01-05 00:00:00+00', NULL),
+			 (NULL, '2030-01-20 00:00:00+00'),
+			 ('2030-01-05 12:00:00+00', '2030-01-08 00:00:00+00'),
+			 ('2031-01-01 00:00:00+00', NULL)) r(f, t);
+SELECT count(*) AS cases,
+	   count(*) FILTER (WHERE got.ids IS NOT DISTINCT FROM want.ids
+						AND got.total_count = want.total
+						AND got.total_pages = (want.total + l - 1) / l) AS agree
+FROM cases,
+	 LATERAL (SELECT (SELECT array_agg((e ->> 'id')::bigint) FROM jsonb_array_elements(lo.items) e) AS ids,
+					 lo.total_count, lo.total_pages
+			  FROM list_orders(client, p, l, s, pr, f, t) lo) got,
+	 LATERAL (SELECT (SELECT array_agg(id ORDER BY client_seq DESC)
+					  FROM (SELECT id, client_seq FROM orders.orders o
+							WHERE o.client_id = client AND (s IS NULL OR o.status = s)
+							  AND (pr IS NULL OR o.product_id = pr)
+							  AND (f IS NULL OR o.placed_at >= f) AND (t IS NULL OR o.placed_at < t)
+							ORDER BY client_seq DESC OFFSET (p - 1) * l LIMIT l) x) AS ids,
+					 (SELECT count(*) FROM orders.orders o
+					  WHERE o.client_id = client AND (s IS NULL OR o.status = s)
+						AND (pr IS NULL OR o.product_id = pr)
+						AND (f IS NULL OR o.placed_at >= f) AND (t IS NULL OR o.placed_at < t)) AS total) want;
+-- The totals come from order_counts, which matches the orders.
+SELECT count(*) AS counters, count(*) FILTER (WHERE c.n = (SELECT count(*) FROM orders.orders o
+		WHERE o.client_id = c.client_id AND o.product_id = c.product_id AND o.status = c.status)) AS exact
+FROM order_counts c WHERE c.client_id IN (4401, 4403);
