@@ -121,18 +121,10 @@ COMMENT ON FUNCTION orders.unacknowledged_events(integer) IS
 CREATE FUNCTION orders.acknowledge_events(p_event_ids bigint[]) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 DECLARE
-	missing bigint;
 	early record;
 	acked integer;
 BEGIN
-	IF p_event_ids IS NULL OR cardinality(p_event_ids) = 0 THEN
-		RAISE EXCEPTION 'no event ids given' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT i INTO missing FROM unnest(p_event_ids) i
-	WHERE NOT EXISTS (SELECT 1 FROM orders.order_events e WHERE e.id = i) LIMIT 1;
-	IF missing IS NOT NULL THEN
-		RAISE EXCEPTION 'event % does not exist', missing USING ERRCODE = 'no_data_found';
-	END IF;
+	PERFORM orders.check_ids('event', p_event_ids, 'orders.order_events');
 	-- In order per order: an event is acknowledged only with, or after,
 	-- every earlier event of its order.
 	SELECT e.id, e.order_id, e.seq, earlier.seq AS earlier_seq INTO early

@@ -104,6 +104,26 @@ $$;
 COMMENT ON FUNCTION orders.check_label(text, text, integer) IS
 'p_value if it is non-empty and at most p_max characters, else an error naming p_what';
 
+-- Every id of p_ids is a row of p_table: else an error naming the first
+-- missing one (p_what: "event", "inventory unit").
+CREATE FUNCTION orders.check_ids(p_what text, p_ids bigint[], p_table regclass) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+DECLARE
+	missing bigint;
+BEGIN
+	IF p_ids IS NULL OR cardinality(p_ids) = 0 THEN
+		RAISE EXCEPTION 'no % ids given', p_what USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE format('SELECT i FROM unnest($1) i WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE t.id = i) LIMIT 1',
+				   p_table) INTO missing USING p_ids;
+	IF missing IS NOT NULL THEN
+		RAISE EXCEPTION '% % does not exist', p_what, missing USING ERRCODE = 'no_data_found';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION orders.check_ids(text, bigint[], regclass) IS
+'raises an error unless p_ids is non-empty and every id is a row of p_table; names the first missing one';
+
 CREATE FUNCTION orders.claim_vendor_jobs(p_worker text, p_limit integer DEFAULT 1,
 										 p_product_ids bigint[] DEFAULT NULL)
 RETURNS TABLE (job_id bigint, lease_token uuid, lease_until timestamptz,

@@ -123,69 +123,71 @@ $$;
 COMMENT ON FUNCTION orders.lock_order(bigint, bigint) IS
 'locks and returns an order (of that client, or of anyone when p_client_id is NULL); no_data_found otherwise';
 
-CREATE FUNCTION orders.cancel_locked_order(p_order orders.orders, p_reason text)
-RETURNS orders.orders
+-- Cancels an order (of that client; of anyone when p_client_id is NULL)
+-- while nothing of it is delivered; returns its state.
+CREATE FUNCTION orders.cancel_order_of(p_client_id bigint, p_order_id bigint, p_reason text)
+RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
 DECLARE
+	o orders.orders;
 	delivered integer;
 	submitted integer;
 	units bigint[];
 	j orders.vendor_jobs;
 BEGIN
+	PERFORM orders.check_label('reason', p_reason, 500);
+	o := orders.lock_order(p_client_id, p_order_id);
 	SELECT count(*) INTO delivered FROM orders.order_items
-	WHERE order_id = p_order.id AND status = 'DELIVERED';
-	IF p_order.status NOT IN ('PLACED', 'PENDING', 'PROCESSING') OR delivered > 0 THEN
-		RAISE EXCEPTION 'order % cannot be cancelled: it is % / %', p_order.id,
-			p_order.status, p_order.sub_status
+	WHERE order_id = o.id AND status = 'DELIVERED';
+	IF o.status NOT IN ('PLACED', 'PENDING', 'PROCESSING') OR delivered > 0 THEN
+		RAISE EXCEPTION 'order % cannot be cancelled: it is % / %', o.id,
+			o.status, o.sub_status
 			USING ERRCODE = 'OR502',
 				  DETAIL = CASE WHEN delivered > 0
-					THEN format('%s of its %s items are delivered.', delivered, p_order.quantity)
+					THEN format('%s of its %s items are delivered.', delivered, o.quantity)
 					ELSE 'Only an order that is PLACED, PENDING or PROCESSING can be cancelled.' END;
 	END IF;
 	SELECT count(*) INTO submitted FROM orders.recharges r
 	JOIN orders.order_items i ON i.id = r.order_item_id
-	WHERE i.order_id = p_order.id AND r.status IN ('DELIVERED', 'RECHARGED');
+	WHERE i.order_id = o.id AND r.status IN ('DELIVERED', 'RECHARGED');
 	IF submitted > 0 THEN
-		RAISE EXCEPTION 'order % cannot be cancelled: its recharge was submitted to the operator', p_order.id
+		RAISE EXCEPTION 'order % cannot be cancelled: its recharge was submitted to the operator', o.id
 			USING ERRCODE = 'OR502',
 				  DETAIL = 'A recharge can be cancelled only before it is submitted; wait for the operator''s answer.';
 	END IF;
 
 	PERFORM set_config('orders.transition_reason', 'cancelled: ' || p_reason, true);
-	SELECT * INTO j FROM orders.vendor_jobs WHERE order_id = p_order.id FOR UPDATE;
+	SELECT * INTO j FROM orders.vendor_jobs WHERE order_id = o.id FOR UPDATE;
 	IF FOUND AND j.status IN ('QUEUED', 'LEASED') THEN
 		PERFORM orders.close_vendor_job(j, 'CANCELLED', 'cancelled', p_reason);
 	END IF;
 	UPDATE orders.recharges r SET status = 'CANCELLED', updated_at = now()
 	FROM orders.order_items i
-	WHERE i.id = r.order_item_id AND i.order_id = p_order.id AND r.status = 'PENDING';
+	WHERE i.id = r.order_item_id AND i.order_id = o.id AND r.status = 'PENDING';
 	-- A unit reserved for an open item goes back to the pool.
 	SELECT array_agg(unit_id) INTO units FROM orders.order_items
-	WHERE order_id = p_order.id AND status IN ('PENDING', 'PROCESSING') AND unit_id IS NOT NULL;
+	WHERE order_id = o.id AND status IN ('PENDING', 'PROCESSING') AND unit_id IS NOT NULL;
 	UPDATE orders.order_items SET status = 'CANCELLED', unit_id = NULL, updated_at = now()
-	WHERE order_id = p_order.id AND status IN ('PENDING', 'PROCESSING');
+	WHERE order_id = o.id AND status IN ('PENDING', 'PROCESSING');
 	UPDATE orders.inventory_units SET status = 'AVAILABLE'
 	WHERE id = ANY (units) AND status = 'ALLOCATED';
-	RETURN orders.settle_order(p_order.id, 'COMPLETED', 'CANCELLED', 'NOT_REFUNDED',
-							   'cancelled: ' || p_reason);
+	PERFORM orders.settle_order(o.id, 'COMPLETED', 'CANCELLED', 'NOT_REFUNDED',
+								'cancelled: ' || p_reason);
+	RETURN orders.order_state(o.id);
 END
 $$;
-COMMENT ON FUNCTION orders.cancel_locked_order(orders.orders, text) IS
-'cancels a locked order while nothing of it is delivered: job, recharges, items cancelled, units released, full refund';
+COMMENT ON FUNCTION orders.cancel_order_of(bigint, bigint, text) IS
+'cancels an order (of a client, or any when p_client_id is NULL) while nothing of it is delivered: job, recharges, items cancelled, units released, full refund';
 
 CREATE FUNCTION orders.cancel_order(p_client_id bigint, p_order_id bigint,
 									p_reason text DEFAULT 'cancelled by the client')
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	o orders.orders;
 BEGIN
-	PERFORM orders.check_label('reason', p_reason, 500);
 	IF p_client_id IS NULL THEN
 		RAISE EXCEPTION 'client id is required' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	o := orders.cancel_locked_order(orders.lock_order(p_client_id, p_order_id), p_reason);
-	RETURN orders.order_state(o.id);
+	RETURN orders.cancel_order_of(p_client_id, p_order_id, p_reason);
 END
 $$;
 COMMENT ON FUNCTION orders.cancel_order(bigint, bigint, text) IS
@@ -193,14 +195,8 @@ COMMENT ON FUNCTION orders.cancel_order(bigint, bigint, text) IS
 
 CREATE FUNCTION orders.admin_cancel_order(p_order_id bigint, p_reason text)
 RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	o orders.orders;
-BEGIN
-	PERFORM orders.check_label('reason', p_reason, 500);
-	o := orders.cancel_locked_order(orders.lock_order(NULL, p_order_id), p_reason);
-	RETURN orders.order_state(o.id);
-END
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+	SELECT orders.cancel_order_of(NULL, p_order_id, p_reason)
 $$;
 COMMENT ON FUNCTION orders.admin_cancel_order(bigint, text) IS
 'an admin cancels any order while nothing of it is delivered: CANCELLED and a full refund';

@@ -161,19 +161,11 @@ COMMENT ON FUNCTION orders.expire_units() IS
 CREATE FUNCTION orders.revoke_units(p_unit_ids bigint[], p_reason text) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 DECLARE
-	missing bigint;
 	revoked integer;
 	delivered jsonb;
 BEGIN
 	PERFORM orders.check_label('reason', p_reason, 500);
-	IF p_unit_ids IS NULL OR cardinality(p_unit_ids) = 0 THEN
-		RAISE EXCEPTION 'no unit ids given' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT u INTO missing FROM unnest(p_unit_ids) u
-	WHERE NOT EXISTS (SELECT 1 FROM orders.inventory_units iu WHERE iu.id = u) LIMIT 1;
-	IF missing IS NOT NULL THEN
-		RAISE EXCEPTION 'inventory unit % does not exist', missing USING ERRCODE = 'no_data_found';
-	END IF;
+	PERFORM orders.check_ids('inventory unit', p_unit_ids, 'orders.inventory_units');
 	SELECT coalesce(jsonb_agg(jsonb_build_object('unit_id', i.unit_id, 'order_id', i.order_id,
 			'client_id', i.client_id) ORDER BY i.unit_id), '[]')
 	INTO delivered

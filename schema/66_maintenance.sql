@@ -39,36 +39,27 @@ BEGIN
 	blocked := orders.expire_units();
 
 	-- Leases that ran out: the job returns to the queue (after the backoff,
-	-- as a failed attempt).  Busy orders are left to the next round.
+	-- as a failed attempt).  Retry windows that closed: the job ends.  Busy
+	-- orders are left to the next round.
 	FOR j IN
 		SELECT vj.* FROM orders.vendor_jobs vj JOIN orders.orders o ON o.id = vj.order_id
-		WHERE vj.status = 'LEASED' AND vj.lease_until <= now()
-		ORDER BY vj.lease_until, vj.id
+		WHERE (vj.status = 'LEASED' AND vj.lease_until <= now())
+		   OR (vj.status = 'QUEUED' AND vj.deadline <= now())
+		ORDER BY vj.id
 		FOR UPDATE OF vj, o SKIP LOCKED
 	LOOP
 		BEGIN
-			PERFORM orders.requeue_vendor_job(j, 'lease_expired',
-				format('the lease of %s expired', j.leased_by));
-			recovered := recovered + 1;
+			IF j.status = 'LEASED' THEN
+				PERFORM orders.requeue_vendor_job(j, 'lease_expired',
+					format('the lease of %s expired', j.leased_by));
+				recovered := recovered + 1;
+			ELSE
+				PERFORM orders.expire_vendor_job(j);
+				expired := expired + 1;
+			END IF;
 		EXCEPTION WHEN OTHERS THEN
 			errors := errors + 1;
-			RAISE WARNING 'orders maintenance: lease recovery of vendor job % failed: %', j.id, SQLERRM;
-		END;
-	END LOOP;
-
-	-- Retry windows that closed.
-	FOR j IN
-		SELECT vj.* FROM orders.vendor_jobs vj JOIN orders.orders o ON o.id = vj.order_id
-		WHERE vj.status = 'QUEUED' AND vj.deadline <= now()
-		ORDER BY vj.deadline, vj.id
-		FOR UPDATE OF vj, o SKIP LOCKED
-	LOOP
-		BEGIN
-			PERFORM orders.expire_vendor_job(j);
-			expired := expired + 1;
-		EXCEPTION WHEN OTHERS THEN
-			errors := errors + 1;
-			RAISE WARNING 'orders maintenance: expiry of vendor job % failed: %', j.id, SQLERRM;
+			RAISE WARNING 'orders maintenance: vendor job % (%): %', j.id, j.status, SQLERRM;
 		END;
 	END LOOP;
 

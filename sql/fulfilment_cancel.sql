@@ -4,16 +4,11 @@
 -- After a delivery a cancel is refused.  An admin releases orders waiting
 -- for action: over the bulk limit (approved: inventory now, else the vendor
 -- queue) or waiting for a retry (retried now).
--- (the helpers are not echoed: see sql/fulfilment_helpers.psql)
-\set ECHO none
+\set suite 'fulfilment cancel'
+\set funds 300
 \i sql/fulfilment_helpers.psql
-\set ECHO all
-
-INSERT INTO clients (name) VALUES ('fulfilment cancel client') RETURNING id AS client \gset
 INSERT INTO clients (name) VALUES ('fulfilment cancel other client') RETURNING id AS other \gset
-SELECT fund_wallet(:client, 'USD', 300) IS NOT NULL AS funded;
-INSERT INTO products (id, name, currency, denominations, order_quantity_limit)
-VALUES (6301, 'Cancel Card', 'USD', '{10,20}', 50);
+SELECT pg_temp.products('[{"id": 6301, "name": "Cancel Card", "denominations": [10, 20], "limit": 50}]');
 -- Loads n units of 6301 / denomination (codes generated, never printed).
 CREATE FUNCTION pg_temp.stock(n integer, denom numeric) RETURNS bigint LANGUAGE sql AS $$
 	SELECT count(*) FROM orders.load_inventory((

@@ -3,15 +3,10 @@
 -- readers take the unacknowledged rows in order and acknowledge them, in
 -- seq order per order.  The rows never change otherwise.  (The NOTIFY that
 -- goes with each row is checked by test/t/050_fulfilment_worker.pl.)
--- (the helpers are not echoed: see sql/fulfilment_helpers.psql)
-\set ECHO none
+\set suite 'fulfilment events'
+\set funds 100
 \i sql/fulfilment_helpers.psql
-\set ECHO all
-
-INSERT INTO clients (name) VALUES ('fulfilment events client') RETURNING id AS client \gset
-SELECT fund_wallet(:client, 'USD', 100) IS NOT NULL AS funded;
-INSERT INTO products (id, name, currency, denominations, order_quantity_limit)
-VALUES (6601, 'Events Card', 'USD', '{10}', 5);
+SELECT pg_temp.products('[{"id": 6601, "name": "Events Card", "denominations": [10], "limit": 5}]');
 -- The unacknowledged events of this suite's orders.
 CREATE FUNCTION pg_temp.pending_events() RETURNS TABLE (o text, seq integer, event text, status text, sub_status text)
 LANGUAGE sql AS $$

@@ -4,15 +4,10 @@
 -- transient failures and lost leases are retried with exponential backoff;
 -- a final failure or a closed retry window fails the order and refunds it
 -- exactly once.  Time is simulated by moving a job's timestamps.
--- (the helpers are not echoed: see sql/fulfilment_helpers.psql)
-\set ECHO none
+\set suite 'fulfilment queue'
+\set funds 500
 \i sql/fulfilment_helpers.psql
-\set ECHO all
-
-INSERT INTO clients (name) VALUES ('fulfilment queue client') RETURNING id AS client \gset
-SELECT fund_wallet(:client, 'USD', 500) IS NOT NULL AS funded;
-INSERT INTO products (id, name, currency, denominations, order_quantity_limit)
-VALUES (6101, 'Queue Card', 'USD', '{10,25}', 10), (6102, 'Other Card', 'USD', '{10}', 10);
+SELECT pg_temp.products('[{"id": 6101, "name": "Queue Card", "denominations": [10, 25], "limit": 10}, {"id": 6102, "name": "Other Card", "denominations": [10], "limit": 10}]');
 
 -- A DELAYED order (no inventory) waits for a vendor, with a queued job
 -- whose retry window is orders.vendor_retry_window (24 hours by default).

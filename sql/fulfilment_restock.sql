@@ -3,15 +3,10 @@
 -- oldest order first, and leaves the rest AVAILABLE.  Units past their
 -- expiry become BLOCKED and are never allocated; a vendor recall makes
 -- units REVOKED (a delivered one keeps its order DELIVERED: docs).
--- (the helpers are not echoed: see sql/fulfilment_helpers.psql)
-\set ECHO none
+\set suite 'fulfilment restock'
+\set funds 500
 \i sql/fulfilment_helpers.psql
-\set ECHO all
-
-INSERT INTO clients (name) VALUES ('fulfilment restock client') RETURNING id AS client \gset
-SELECT fund_wallet(:client, 'USD', 500) IS NOT NULL AS funded;
-INSERT INTO products (id, name, currency, denominations, order_quantity_limit)
-VALUES (6501, 'Restock Card', 'USD', '{10,20}', 10);
+SELECT pg_temp.products('[{"id": 6501, "name": "Restock Card", "denominations": [10, 20], "limit": 10}]');
 -- Loads n units of 6501 (codes generated, never printed) expiring at
 -- "expires"; returns their statuses.
 CREATE FUNCTION pg_temp.stock(n integer, denom numeric, expires timestamptz DEFAULT now() + interval '1 year')

@@ -4,16 +4,10 @@
 -- attempt.  It drives real jobs through the vendor report functions, so
 -- every life of an order can be played without a vendor: ok, partial,
 -- transient, final, slow, for vouchers and top-ups.
--- (the helpers are not echoed: see sql/fulfilment_helpers.psql)
-\set ECHO none
+\set suite 'fulfilment sandbox'
+\set funds 1000
 \i sql/fulfilment_helpers.psql
-\set ECHO all
-
-INSERT INTO clients (name) VALUES ('fulfilment sandbox client') RETURNING id AS client \gset
-SELECT fund_wallet(:client, 'USD', 1000) IS NOT NULL AS funded;
-INSERT INTO products (id, name, currency, kind, denominations, order_quantity_limit)
-VALUES (6701, 'Sandbox Card', 'USD', 'GIFT_CARD', '{10}', 10),
-	   (6702, 'Sandbox Topup', 'USD', 'TOPUP', '{5}', 3);
+SELECT pg_temp.products('[{"id": 6701, "name": "Sandbox Card", "denominations": [10], "limit": 10}, {"id": 6702, "name": "Sandbox Topup", "kind": "TOPUP", "denominations": [5], "limit": 3}]');
 INSERT INTO sandbox_vendor_scenarios (po_prefix, outcomes, note) VALUES
 	('sbt-', '{ok}', 'fulfilment_sandbox'),
 	('sbt-partial-', '{partial,ok}', 'fulfilment_sandbox'),

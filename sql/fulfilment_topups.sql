@@ -3,15 +3,10 @@
 -- DELIVERED) and answers later, per recharge, RECHARGED (the item is
 -- delivered) or FAILED (the item fails; refunded when the order ends).
 -- Top-up orders never carry vouchers; voucherDetails tells each recharge.
--- (the helpers are not echoed: see sql/fulfilment_helpers.psql)
-\set ECHO none
+\set suite 'fulfilment topup'
+\set funds 200
 \i sql/fulfilment_helpers.psql
-\set ECHO all
-
-INSERT INTO clients (name) VALUES ('fulfilment topup client') RETURNING id AS client \gset
-SELECT fund_wallet(:client, 'USD', 200) IS NOT NULL AS funded;
-INSERT INTO products (id, name, currency, kind, denominations, order_quantity_limit)
-VALUES (6401, 'Topup Mobile', 'USD', 'TOPUP', '{5,10}', 3);
+SELECT pg_temp.products('[{"id": 6401, "name": "Topup Mobile", "kind": "TOPUP", "denominations": [5, 10], "limit": 3}]');
 -- The recharges of an order, in item order.
 CREATE FUNCTION pg_temp.recharges(order_id bigint) RETURNS bigint[] LANGUAGE sql AS $$
 	SELECT array_agg(r.id ORDER BY r.id) FROM orders.recharges r

@@ -29,26 +29,38 @@ static int	retry_window_s = 86400;
 static bool sandbox_vendor = false;
 static bool restock_on_load = true;
 
+/* The queue's durations: superuser settings in seconds. */
+static const struct
+{
+	const char *name;
+	const char *description;
+	int		   *value;
+	int			max;
+}			durations[] = {
+	{"orders.vendor_lease_timeout",
+		"How long a claimed vendor job is held before it returns to the queue.",
+	&lease_timeout_s, 7 * 86400},
+	{"orders.vendor_retry_base",
+		"Delay before the first retry of a vendor job; doubled at each further attempt.",
+	&retry_base_s, 86400},
+	{"orders.vendor_retry_max",
+		"Longest delay between two attempts of a vendor job.",
+	&retry_max_s, 7 * 86400},
+	{"orders.vendor_retry_window",
+		"How long after it was queued a vendor job may still be retried; past it the order fails and is refunded.",
+	&retry_window_s, 365 * 86400},
+};
+
 /* Called from _PG_init: the settings of fulfilment, then the worker. */
 void
 orders_fulfilment_init(void)
 {
-	DefineCustomIntVariable("orders.vendor_lease_timeout",
-							"How long a claimed vendor job is held before it returns to the queue.",
-							NULL, &lease_timeout_s, 300, 1, 7 * 86400,
-							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
-	DefineCustomIntVariable("orders.vendor_retry_base",
-							"Delay before the first retry of a vendor job; doubled at each further attempt.",
-							NULL, &retry_base_s, 30, 1, 86400,
-							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
-	DefineCustomIntVariable("orders.vendor_retry_max",
-							"Longest delay between two attempts of a vendor job.",
-							NULL, &retry_max_s, 3600, 1, 7 * 86400,
-							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
-	DefineCustomIntVariable("orders.vendor_retry_window",
-							"How long after it was queued a vendor job may still be retried; past it the order fails and is refunded.",
-							NULL, &retry_window_s, 86400, 1, 365 * 86400,
-							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	int			i;
+
+	for (i = 0; i < (int) lengthof(durations); i++)
+		DefineCustomIntVariable(durations[i].name, durations[i].description, NULL,
+								durations[i].value, *durations[i].value, 1, durations[i].max,
+								PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomBoolVariable("orders.sandbox_vendor",
 							 "Let orders.run_maintenance() (and so the background worker) play the sandbox vendor.",
 							 "For demos and tests only: the sandbox invents voucher codes.",

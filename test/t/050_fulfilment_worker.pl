@@ -28,6 +28,7 @@ my $keys = $node->basedir . '/vault.keys';
 }
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'orders'
+restart_after_crash = on
 orders.vault_key_file = '$keys'
 orders.worker_interval = '1s'
 orders.sandbox_vendor = on
