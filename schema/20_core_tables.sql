@@ -112,6 +112,9 @@ CREATE TABLE orders.recharges (
 	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	order_item_id bigint NOT NULL UNIQUE REFERENCES orders.order_items,
 	status		orders.recharge_status NOT NULL DEFAULT 'PENDING',
+	-- the operator's id of the recharge, from its submission on (fulfilment)
+	operator_reference text,
+	detail		text,
 	updated_at	timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE orders.recharges IS 'mobile top-up recharges, one per top-up item';

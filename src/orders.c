@@ -21,4 +21,5 @@ _PG_init(void)
 	orders_identity_init();
 	orders_credentials_init();
 	orders_ratelimit_init();
+	orders_fulfilment_init();
 }
