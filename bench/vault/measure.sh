@@ -1,7 +1,9 @@
 #!/bin/bash
-# Run inside a throwaway cluster by bench/vault/run.sh (which see).
+# Run inside a throwaway cluster by bench/vault/run.sh (which see):
+#   measure.sh SECONDS UNITS
 set -euo pipefail
 seconds=$1
+units=$2
 export PGDATABASE=postgres
 psql -X -q -v ON_ERROR_STOP=1 -f setup.sql
 
@@ -50,3 +52,5 @@ for op in encrypt decrypt; do
 		}' "$results"
 done
 rm -f "$results"
+echo
+psql -X -q -v ON_ERROR_STOP=1 -v n="$units" -f load.sql
