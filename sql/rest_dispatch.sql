@@ -17,9 +17,12 @@ SELECT orders.admin_put_product('{"id": 70201, "name": "Dispatch Card", "currenc
 SELECT orders.admin_put_product('{"id": 70202, "name": "Withdrawn Card", "currency": "USD",
 	"denominations": [5], "active": false}');
 SELECT orders.admin_fund_wallet(:a, 'usd', 60);
--- One unit in stock for 10.00: that denomination is INSTANT, 25.00 DELAYED.
-INSERT INTO orders.inventory_units (product_id, denomination, expires_at)
-VALUES (70201, 10, now() + interval '1 year');
+-- One unit in stock for 10.00 (loaded through the vault): that denomination
+-- is INSTANT, 25.00 DELAYED.
+SELECT count(*) AS loaded FROM orders.load_inventory(jsonb_build_array(jsonb_build_object(
+	'product_id', 70201, 'denomination', 10, 'expires_at', '2030-06-30T23:59:59Z',
+	'card_number', 'CARD-70201-DISPATCH', 'pin_code', '7020',
+	'claim_url', 'https://redeem.example/70201')));
 
 CREATE FUNCTION pg_temp.req(m text, p text, q text, h jsonb, b text DEFAULT NULL)
 RETURNS TABLE (status integer, headers jsonb, body text)
@@ -133,11 +136,8 @@ SELECT * FROM pg_temp.req('GET', '/api/v1/orders/abc', NULL, :'ha');
 SELECT * FROM pg_temp.req('GET', '/api/v1/orders/-1', NULL, :'ha');
 
 -- Vouchers appear once the order is delivered, and only to its owner:
--- order 10.00 (one unit in stock, loaded through the vault) is INSTANT.
-SELECT count(*) AS loaded FROM orders.load_inventory(jsonb_build_array(jsonb_build_object(
-	'product_id', 70201, 'denomination', 10, 'expires_at', '2030-06-30T23:59:59Z',
-	'card_number', 'CARD-70201-DISPATCH', 'pin_code', '7020',
-	'claim_url', 'https://redeem.example/70201')));
+-- 10.00 is in stock, so that order is INSTANT (the codes are compared, not
+-- printed).
 SELECT d.status, d.body::jsonb #>> '{data,placeOrder,data,orderStatus}' AS order_status,
 	   jsonb_array_length(d.body::jsonb #> '{data,placeOrder,data,vouchers}') AS vouchers
 FROM api.dispatch('POST', '/api/v1/orders', NULL, :'ha',
@@ -146,6 +146,8 @@ SELECT id AS o3 FROM orders.orders WHERE client_id = :a AND po_number = 'dispatc
 SELECT d.status, d.body::jsonb->>'status' AS order_status,
 	   jsonb_array_length(d.body::jsonb->'vouchers') AS vouchers,
 	   d.body::jsonb #>> '{vouchers,0,card_number}' = 'CARD-70201-DISPATCH' AS card_ok,
+	   d.body::jsonb #>> '{vouchers,0,pin_code}' = '7020' AS pin_ok,
+	   d.body::jsonb #>> '{vouchers,0,claim_url}' = 'https://redeem.example/70201' AS url_ok,
 	   d.body::jsonb #>> '{vouchers,0,expires_at}' AS expires_at
 FROM api.dispatch('GET', '/api/v1/orders/' || :o3, NULL, :'ha', NULL) d;
 SELECT * FROM pg_temp.req('GET', '/api/v1/orders/' || :o3, NULL, :'hb');

@@ -108,6 +108,8 @@ SELECT r->>'status' AS status, jsonb_array_length(r->'vouchers') AS vouchers,
 FROM api.order_details(id => :'o2') r;
 SELECT current_setting('response.status', true) AS status;
 COMMIT;
+-- Two reveals audited: the placeOrder response of an INSTANT order carries
+-- its vouchers, then the details.
 SELECT count(*) AS reveals_audited FROM orders.voucher_reveals WHERE order_id = :o2;
 
 -- GET /rpc/products and POST /rpc/charges
