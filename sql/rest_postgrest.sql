@@ -17,6 +17,9 @@ SELECT orders.admin_create_client('api-postgrest B') AS b \gset
 SELECT key_id AS a_key, secret AS a_secret FROM orders.admin_issue_api_key(:a) \gset
 SELECT key_id AS b_key, secret AS b_secret FROM orders.admin_issue_api_key(:b) \gset
 SELECT orders.admin_put_product('{"id": 70301, "name": "PostgREST Card", "currency": "EUR", "denominations": [20]}');
+-- A second product for the delivered order, so that a restock of the first
+-- (which serves the waiting DELAYED order pgrst-1 first) is not involved.
+SELECT orders.admin_put_product('{"id": 70302, "name": "PostgREST Stocked Card", "currency": "EUR", "denominations": [20]}');
 SELECT orders.admin_fund_wallet(:a, 'EUR', 100);
 SELECT json_build_object('x-api-key', :'a_key', 'x-api-secret', :'a_secret', 'accept', 'application/json') AS ha \gset
 
@@ -87,11 +90,11 @@ ROLLBACK;
 -- A delivered order: its vouchers are revealed and audited, which a READ
 -- ONLY transaction cannot do.  GET answers 405 (use POST); POST reveals.
 SELECT count(*) AS loaded FROM orders.load_inventory(jsonb_build_array(jsonb_build_object(
-	'product_id', 70301, 'denomination', 20, 'expires_at', '2031-01-31T23:59:59Z',
-	'card_number', 'CARD-70301-ONE', 'pin_code', '7030')));
+	'product_id', 70302, 'denomination', 20, 'expires_at', '2031-01-31T23:59:59Z',
+	'card_number', 'CARD-70302-ONE', 'pin_code', '7030')));
 SELECT d.status FROM api.dispatch('POST', '/api/v1/orders', NULL,
 	json_build_object('X-API-Key', :'a_key', 'X-API-Secret', :'a_secret')::jsonb,
-	'{"data": {"productId": 70301, "quantity": 1, "denomination": 20, "poNumber": "pgrst-delivered"}}') d;
+	'{"data": {"productId": 70302, "quantity": 1, "denomination": 20, "poNumber": "pgrst-delivered"}}') d;
 SELECT id AS o2, status FROM orders.orders WHERE client_id = :a AND po_number = 'pgrst-delivered' \gset
 \echo :status
 BEGIN READ ONLY;
@@ -104,7 +107,7 @@ SELECT pg_temp.postgrest_settings('POST', '/rpc/order_details', :'ha');
 SELECT api.pre_request();
 SELECT r->>'status' AS status, jsonb_array_length(r->'vouchers') AS vouchers,
 	   (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(r->'vouchers'->0) k) AS voucher_fields,
-	   r->'vouchers'->0->>'card_number' = 'CARD-70301-ONE' AS decrypted
+	   r->'vouchers'->0->>'card_number' = 'CARD-70302-ONE' AS decrypted
 FROM api.order_details(id => :'o2') r;
 SELECT current_setting('response.status', true) AS status;
 COMMIT;

@@ -128,10 +128,20 @@ SELECT count(*) > 5 AS several_client_tables
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'client_id'
 WHERE c.relnamespace = 'orders'::regnamespace AND c.relkind = 'r';
 
--- 4. Privileges.  Nothing of schemas orders and api is executable by PUBLIC.
+-- 4. Privileges.  Nothing of schemas orders and api is executable by PUBLIC
+-- but the support functions of the enum types (schema/96_api_security.sql):
+-- they are counted, and nothing else is listed.
+SELECT count(*) AS enum_type_support_functions
+FROM pg_proc p JOIN pg_type t ON t.typnamespace = p.pronamespace AND t.typtype = 'b' AND t.typelem = 0
+WHERE p.pronamespace = 'orders'::regnamespace
+  AND p.proname ~ ('^' || t.typname || '_(in|out|recv|send|eq|ne|lt|le|gt|ge|cmp|hash|hash_extended|smaller|larger)$')
+  AND EXISTS (SELECT 1 FROM aclexplode(p.proacl) x WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE');
 SELECT p.oid::regprocedure AS public_function
 FROM pg_proc p
 WHERE p.pronamespace IN ('orders'::regnamespace, 'api'::regnamespace)
+  AND NOT EXISTS (SELECT 1 FROM pg_type t
+				  WHERE t.typnamespace = p.pronamespace AND t.typtype = 'b' AND t.typelem = 0
+					AND p.proname ~ ('^' || t.typname || '_(in|out|recv|send|eq|ne|lt|le|gt|ge|cmp|hash|hash_extended|smaller|larger)$'))
   AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) x
 									WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE'));
 -- The API role executes no internal function that takes a client id, nor
