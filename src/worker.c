@@ -43,18 +43,23 @@ orders_worker_init(void)
 {
 	BackgroundWorker worker;
 
-	DefineCustomStringVariable("orders.worker_database",
-							   "Database in which the orders background worker runs maintenance; empty: no worker.",
-							   "Needs orders in shared_preload_libraries.",
-							   &worker_database, "postgres",
-							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("orders.worker_interval",
 							"Time between two maintenance rounds of the orders background worker.",
 							NULL, &worker_interval_s, 10, 1, 86400,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 
-	if (!process_shared_preload_libraries_in_progress ||
-		worker_database == NULL || worker_database[0] == '\0')
+	/*
+	 * Loaded later (not preloaded), there is no worker, and a postmaster
+	 * setting could not be defined anymore.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	DefineCustomStringVariable("orders.worker_database",
+							   "Database in which the orders background worker runs maintenance; empty: no worker.",
+							   "Needs orders in shared_preload_libraries.",
+							   &worker_database, "postgres",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	if (worker_database == NULL || worker_database[0] == '\0')
 		return;
 
 	memset(&worker, 0, sizeof(worker));
