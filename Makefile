@@ -18,7 +18,8 @@ DATA_built = orders--1.0.sql
 PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
 # Server headers as system headers: -Wextra is for our code, not theirs.
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
-# The vault's AES-256-GCM and HMAC (OpenSSL's libcrypto, which the server links too).
+# OpenSSL's libcrypto (which the server links too): the vault's AES-256-GCM
+# and HMAC, and the HMAC and constant-time comparison of API credentials.
 SHLIB_LINK += -lcrypto
 
 # pg_regress suites in sql/ and expected/ (the PGXS defaults).
@@ -42,7 +43,7 @@ include $(PGXS)
 orders--1.0.sql: scripts/build-install-script.sh $(SCHEMA_PARTS) Makefile
 	scripts/build-install-script.sh "$(ENUM_TYPES)" $(SCHEMA_PARTS) > $@
 
-.PHONY: run test fuzz docs
+.PHONY: run test fuzz docs bench bench-smoke
 run:
 	scripts/run.sh
 
@@ -54,3 +55,38 @@ fuzz:  # SECONDS_TO_RUN=60 by default
 
 docs: all
 	scripts/render-docs.sh
+
+# The REST gateway (gateway/, docs/gateway.md): a program of its own,
+# built with its own flags (PGXS's are for the server module) and
+# installed beside the PostgreSQL programs (pg_config --bindir).
+GATEWAY = gateway/orders-gateway
+GATEWAY_SRCS = $(sort $(filter-out gateway/openapi_json.c,$(wildcard gateway/*.c))) gateway/openapi_json.c
+GATEWAY_CFLAGS = -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -pthread \
+	$(shell pkg-config --cflags libmicrohttpd libpq)
+GATEWAY_LIBS = -pthread $(shell pkg-config --libs libmicrohttpd libpq)
+EXTRA_CLEAN += $(GATEWAY) gateway/*.o gateway/openapi_json.c
+
+all: $(GATEWAY)
+
+$(GATEWAY): $(GATEWAY_SRCS:.c=.o)
+	$(CC) -o $@ $^ $(GATEWAY_LIBS)
+
+gateway/%.o: gateway/%.c $(wildcard gateway/*.h)
+	$(CC) $(GATEWAY_CFLAGS) -c -o $@ $<
+
+# The API document, served by the gateway, embedded as JSON.
+gateway/openapi_json.c: docs/openapi.yaml gateway/embed-openapi.py
+	gateway/embed-openapi.py $< $@
+
+install: install-gateway
+.PHONY: install-gateway
+install-gateway: $(GATEWAY)
+	$(INSTALL_PROGRAM) $(GATEWAY) '$(DESTDIR)$(bindir)/orders-gateway'
+
+# Benchmarks (bench/, docs/benchmarks.md): the engine against the PL/pgSQL
+# reference and the machine's limit, in a durable cluster of their own.
+bench:  # the full run (~25 min): bench/results/<date>.md and .svg
+	bench/run.sh
+
+bench-smoke:  # every workload once on tiny data: checks the harness, not timings
+	bench/run.sh --smoke

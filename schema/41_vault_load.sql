@@ -125,11 +125,13 @@ BEGIN
 			ON a.product_id = b.product_id AND a.fps[1] = b.fps[1] AND a.ord < b.ord
 		GROUP BY b.ord
 		UNION ALL
+		-- one row per (entry, fingerprint), joined on both columns of the
+		-- unique index: linear whatever the plan (a fingerprint computed
+		-- inside the join would leave product_id alone as the index key)
 		SELECT n.ord, 'its code is already loaded for this product'
-		FROM prints n
-		CROSS JOIN LATERAL unnest(n.fps) AS f(fp)
+		FROM (SELECT p.ord, p.product_id, unnest(p.fps) AS fp FROM prints p) n
 		JOIN orders.inventory_units i
-			ON i.product_id = n.product_id AND i.fingerprint = f.fp
+			ON i.product_id = n.product_id AND i.fingerprint = n.fp
 	) d
 	ORDER BY d.ord LIMIT 1;
 	IF FOUND THEN

@@ -5,48 +5,49 @@
 --     placed-at range) is a range of client_seq computed by arithmetic: page
 --     500 reads its 20 rows, not the 10,000 before them;
 --   - totals come from order_counts, kept per (client, product, status) by
---     a trigger, not from counting rows.
-
-CREATE TABLE orders.client_order_seq (
-	client_id	bigint PRIMARY KEY REFERENCES orders.clients,
-	last_seq	bigint NOT NULL,
-	last_placed_at timestamptz NOT NULL
-);
-COMMENT ON TABLE orders.client_order_seq IS
-'per client: the last client_seq given to an order and its placed_at (orders are numbered without gaps)';
+--     statement triggers, not from counting rows.
 
 CREATE TABLE orders.order_counts (
 	client_id	bigint NOT NULL,
 	product_id	bigint NOT NULL,
 	status		orders.order_status NOT NULL,
-	n			bigint NOT NULL,	-- no CHECK: a decrement is an upsert of -1 too
+	n			bigint NOT NULL,	-- no CHECK: a decrement is an upsert of a negative n
 	PRIMARY KEY (client_id, product_id, status)
 );
 COMMENT ON TABLE orders.order_counts IS
-'number of orders per client, product and status, kept by a trigger: the totals of the order list';
+'number of orders per client, product and status, kept by triggers: the totals of the order list';
 
 CREATE INDEX orders_by_client_status ON orders.orders (client_id, status, client_seq);
 CREATE INDEX orders_by_client_product ON orders.orders (client_id, product_id, client_seq);
 CREATE INDEX orders_by_client_placed_at ON orders.orders (client_id, placed_at, client_seq);
 
+-- SECURITY DEFINER (both triggers): numbering and counting must work
+-- whoever inserts, and see every order of the client whatever row-level
+-- security the caller is under.  enable_seqscan off: a bulk load into a
+-- table the planner still believes empty would otherwise scan every row
+-- loaded so far, for each new one (quadratic; tried).
 CREATE FUNCTION orders.order_sequence() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, orders SET enable_seqscan = off AS $$
+DECLARE
+	last_seq bigint;
+	last_placed_at timestamptz;
 BEGIN
-	-- Takes the client's row lock first: orders of one client are numbered
-	-- one at a time, so the duplicate check below is exact.  A duplicate
-	-- poNumber takes no number (its INSERT fails or does nothing), which
-	-- keeps the numbering free of gaps.
-	INSERT INTO orders.client_order_seq AS s VALUES (NEW.client_id, 0, NEW.placed_at)
-	ON CONFLICT (client_id) DO UPDATE SET last_seq = s.last_seq;
-	IF EXISTS (SELECT 1 FROM orders.orders
-			   WHERE client_id = NEW.client_id AND po_number = NEW.po_number) THEN
-		NEW.client_seq := 0;
-		RETURN NEW;
-	END IF;
-	UPDATE orders.client_order_seq s
-	SET last_seq = s.last_seq + 1, last_placed_at = greatest(s.last_placed_at, NEW.placed_at)
-	WHERE s.client_id = NEW.client_id
-	RETURNING s.last_seq, s.last_placed_at INTO NEW.client_seq, NEW.placed_at;
+	-- The client's row lock, held to commit: a client's orders are numbered
+	-- one at a time, so the next number below is exact.  The number is read
+	-- from the orders themselves: an INSERT that fails or does nothing (a
+	-- duplicate poNumber with ON CONFLICT DO NOTHING) leaves no gap.  (A row lock, not an advisory lock: a bulk load of many
+	-- clients in one transaction takes no lock-table slot per client.  And
+	-- no counter row updated per order: a bulk load would walk an ever
+	-- longer chain of its own versions of that row.)
+	PERFORM 1 FROM orders.clients WHERE id = NEW.client_id FOR NO KEY UPDATE;
+	-- The client's last order (rows inserted earlier by the same statement
+	-- included): one probe of the unique index (client_id, client_seq).
+	SELECT o.client_seq, o.placed_at INTO last_seq, last_placed_at
+	FROM orders.orders o WHERE o.client_id = NEW.client_id
+	ORDER BY o.client_seq DESC LIMIT 1;
+	NEW.client_seq := coalesce(last_seq, 0) + 1;
+	NEW.placed_at := greatest(NEW.placed_at, last_placed_at);
 	RETURN NEW;
 END
 $$;
@@ -59,35 +60,51 @@ CREATE TRIGGER order_sequence
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_sequence;
 
 CREATE FUNCTION orders.order_count() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 BEGIN
-	-- One statement, rows in key order: two transactions moving orders
-	-- between the same statuses lock the counters in the same order.
-	INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
-	SELECT d.client_id, d.product_id, d.status, d.n
-	FROM (SELECT OLD.client_id, OLD.product_id, OLD.status, -1 WHERE TG_OP <> 'INSERT'
-		  UNION ALL
-		  SELECT NEW.client_id, NEW.product_id, NEW.status, 1 WHERE TG_OP <> 'DELETE')
-		AS d(client_id, product_id, status, n)
-	ORDER BY d.client_id, d.product_id, d.status
-	ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
+	-- Once per statement, from its transition tables: a bulk load of a
+	-- million orders is one upsert per (client, product, status), not a
+	-- million updates of the same counter.  Rows in key order: two
+	-- transactions moving orders between the same statuses lock the
+	-- counters in the same order.
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
+		SELECT client_id, product_id, status, count(*) FROM new_rows
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+		ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
+	ELSIF TG_OP = 'DELETE' THEN
+		INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
+		SELECT client_id, product_id, status, -count(*) FROM old_rows
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+		ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
+	ELSE
+		INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
+		SELECT client_id, product_id, status, sum(d) FROM
+			(SELECT client_id, product_id, status, 1 AS d FROM new_rows
+			 UNION ALL
+			 SELECT client_id, product_id, status, -1 FROM old_rows) moved
+		GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
+		ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
+	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION orders.order_count() IS
-'trigger: keeps orders.order_counts in step with the orders';
+'statement trigger: keeps orders.order_counts in step with the orders inserted, moved or deleted';
 
-CREATE TRIGGER order_count_insert_delete
-	AFTER INSERT OR DELETE ON orders.orders
-	FOR EACH ROW EXECUTE FUNCTION orders.order_count();
-CREATE TRIGGER order_count_update
-	AFTER UPDATE OF client_id, product_id, status ON orders.orders
-	FOR EACH ROW
-	WHEN (OLD.client_id <> NEW.client_id OR OLD.product_id <> NEW.product_id
-		  OR OLD.status <> NEW.status)
-	EXECUTE FUNCTION orders.order_count();
-ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_insert_delete;
+-- Transition tables allow one event per trigger.
+CREATE TRIGGER order_count_insert AFTER INSERT ON orders.orders
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION orders.order_count();
+CREATE TRIGGER order_count_update AFTER UPDATE ON orders.orders
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION orders.order_count();
+CREATE TRIGGER order_count_delete AFTER DELETE ON orders.orders
+	REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION orders.order_count();
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_insert;
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_update;
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_delete;
 
 CREATE FUNCTION orders.rfc3339(p_at timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
@@ -176,7 +193,8 @@ BEGIN
 
 	-- The placed-at range as a client_seq range (placed_at never decreases
 	-- along client_seq): two probes of orders_by_client_placed_at.
-	SELECT s.last_seq INTO hi FROM orders.client_order_seq s WHERE s.client_id = p_client_id;
+	SELECT o.client_seq INTO hi FROM orders.orders o WHERE o.client_id = p_client_id
+	ORDER BY o.client_seq DESC LIMIT 1;
 	hi := coalesce(hi, 0);
 	lo := 1;
 	IF p_placed_from IS NOT NULL THEN

@@ -9,7 +9,11 @@ PACKAGES="
 	libpq-dev libssl-dev libmicrohttpd-dev pkg-config
 	libipc-run-perl
 	graphviz curl jq ca-certificates procps util-linux
+	python3 python3-yaml
 "
+# node and npm run the OpenAPI linter (scripts/lint-openapi.sh): Debian's,
+# unless a node with npm is already installed (from whatever source).
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 
 missing=""
 for p in $PACKAGES; do

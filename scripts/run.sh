@@ -11,6 +11,10 @@ scripts/install-deps.sh
 bindir=$(pg_config --bindir)
 export PATH="$bindir:$PATH"
 make -s WERROR=1 all
+# Installing is machine-wide: hold the lock of make test from the install
+# until the extension is created, so nobody's install comes in between.
+exec 9>/tmp/orders-install.lock
+flock 9
 make -s install
 
 PGPORT=${ORDERS_PGPORT:-54329}
@@ -48,7 +52,7 @@ cleanup() {
 trap cleanup EXIT
 trap "cleanup; exit 0" INT TERM
 
-as_server pg_ctl -D "$data" -w -l "$run/postgres.log" \
+as_server pg_ctl -D "$data" -w -l "$run/postgres.log" 9>&- \
 	-o "-p $PGPORT -k $run -c listen_addresses=localhost -c shared_preload_libraries=orders" start >/dev/null
 export PGHOST=$run PGPORT PGUSER=postgres PGDATABASE=orders
 psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'orders'" | grep -q 1 ||
@@ -57,6 +61,8 @@ psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS orders CASCADE"
 for f in demo/*.sql; do
 	[ -e "$f" ] && psql -X -q -v ON_ERROR_STOP=1 -f "$f" >/dev/null
 done
+flock -u 9
+exec 9>&-
 
 extra_pids=""
 [ -x scripts/run-services.sh ] && . scripts/run-services.sh

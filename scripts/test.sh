@@ -49,11 +49,28 @@ run_suites() {
 	# The lifecycle diagrams in docs/ are drawn from the code: check them.
 	scripts/render-docs.sh --check || status=1
 
+	# The API description: an established linter (Redocly CLI), pinned.
+	if scripts/lint-openapi.sh; then
+		echo "test openapi-lint ... ok"
+	else
+		echo "test openapi-lint ... FAILED"
+		status=1
+	fi
+
+	# The benchmark harness on tiny data, every workload once, so that it
+	# never rots; it asserts that each ran without error, never a timing.
+	if bench/run.sh --smoke --installed; then
+		echo "test bench-smoke ... ok"
+	else
+		echo "test bench-smoke ... FAILED"
+		status=1
+	fi
+
 	# TAP tests start their own clusters with initdb, which refuses root:
 	# run them as postgres on a copy of the tree that postgres can write.
 	if [ -n "$(ls test/t/*.pl 2>/dev/null)" ]; then
 		tapdir=$(mktemp -d /tmp/orders-tap.XXXXXX)
-		tar --exclude=.git --exclude=.run -cf - . | tar -C "$tapdir" -xf -
+		tar --exclude=.git --exclude=.run --exclude=node_modules -cf - . | tar -C "$tapdir" -xf -
 		if [ "$(id -u)" -eq 0 ]; then
 			chown -R postgres "$tapdir"
 			runuser -u postgres -- make -s -C "$tapdir" installcheck REGRESS= ISOLATION= || status=1

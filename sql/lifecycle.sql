@@ -3,6 +3,16 @@
 \set SHOW_CONTEXT never
 SET search_path = orders, public;
 
+-- Ids in the messages below do not depend on what other suites created
+-- before: this suite numbers its rows from fixed values, and gives the
+-- sequences back at the end.
+SELECT pg_get_serial_sequence('orders.orders', 'id') AS order_seq,
+	pg_get_serial_sequence('orders.inventory_units', 'id') AS unit_seq \gset
+SELECT last_value AS order_seq_was FROM :order_seq \gset
+SELECT last_value AS unit_seq_was FROM :unit_seq \gset
+SELECT setval(:'order_seq', 900000) IS NOT NULL AS numbered,
+	setval(:'unit_seq', 900000) IS NOT NULL AS numbered;
+
 INSERT INTO clients (name) VALUES ('lifecycle client');
 INSERT INTO products (id, name, currency) VALUES (1, 'Lifecycle Card', 'USD');
 
@@ -10,7 +20,7 @@ INSERT INTO products (id, name, currency) VALUES (1, 'Lifecycle Card', 'USD');
 CREATE FUNCTION pg_temp.fresh(entity text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
 	o bigint; i bigint; r bigint;
-	c bigint := (SELECT id FROM orders.clients LIMIT 1);
+	c bigint := (SELECT id FROM orders.clients WHERE name = 'lifecycle client');
 BEGIN
 	IF entity = 'inventory_unit' THEN
 		INSERT INTO orders.inventory_units (product_id, denomination, expires_at)
@@ -103,7 +113,7 @@ WHERE a.accepted <> EXISTS (SELECT 1 FROM orders.transitions() t
 SELECT entity, string_agg(to_status, ', ') FROM orders.transitions()
 WHERE from_status IS NULL GROUP BY entity ORDER BY entity;
 INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity, status)
-VALUES ((SELECT id FROM clients), 'born-delivered', 1, 10, 1, 'DELIVERED');
+VALUES ((SELECT id FROM clients WHERE name = 'lifecycle client'), 'born-delivered', 1, 10, 1, 'DELIVERED');
 INSERT INTO orders.inventory_units (product_id, denomination, expires_at, status)
 VALUES (1, 10, now(), 'DELIVERED');
 
@@ -167,3 +177,6 @@ CREATE TRIGGER g BEFORE INSERT ON public.no_status
 	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('order');
 INSERT INTO public.no_status VALUES (1);
 DROP TABLE public.no_status;
+
+SELECT setval(:'order_seq', :order_seq_was) IS NOT NULL AS restored,
+	setval(:'unit_seq', :unit_seq_was) IS NOT NULL AS restored;

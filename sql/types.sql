@@ -120,6 +120,17 @@ SELECT count(*) FROM status_probe WHERE status = 'delivered';
 SELECT count(*) FROM status_probe WHERE status = 'Delivered' OR status = 'failed';
 SELECT count(*) FROM status_probe WHERE status IN ('delivered', 'PLACED');
 
+-- Any role that may read the column may compare it: the types' support
+-- functions are the one thing of orders executable by PUBLIC.
+CREATE ROLE types_reader;
+GRANT SELECT ON public.status_probe TO types_reader;
+SET ROLE types_reader;
+SELECT count(*) FROM status_probe WHERE status = 'delivered' AND mode <> 'na';
+SELECT max(status) FROM status_probe;
+RESET ROLE;
+REVOKE SELECT ON public.status_probe FROM types_reader;
+DROP ROLE types_reader;
+
 -- A text-typed parameter, as a driver would bind it, uses the index too.
 PREPARE by_status(text) AS SELECT count(*) FROM status_probe WHERE status = $1;
 SET plan_cache_mode = force_generic_plan;

@@ -49,7 +49,8 @@ FROM (VALUES
 	('non-ASCII', :non_ascii, 'KARTE-ÄÖÜ-0004', 'ß✓', NULL, 'Référence 漢字'),
 	('longest allowed', :long_values, NULL, NULL, 'https://redeem.example.com/' || repeat('x', 2021), repeat('R', 256))
 ) AS u(what, unit, card, pin, url, ref)
-JOIN orders.inventory_units i ON i.id = u.unit;
+JOIN orders.inventory_units i ON i.id = u.unit
+ORDER BY u.unit;
 
 -- A JSON batch: one result row per entry, in order; an entry already
 -- expired is loaded BLOCKED; numbers and strings both work for denomination.

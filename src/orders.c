@@ -18,5 +18,8 @@ _PG_init(void)
 {
 	orders_lifecycle_init();
 	orders_vault_init();
+	orders_identity_init();
+	orders_credentials_init();
+	orders_ratelimit_init();
 	orders_fulfilment_init();
 }

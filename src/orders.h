@@ -25,6 +25,9 @@ extern void _PG_init(void);
 /* Per-concern initialisation, called from _PG_init. */
 extern void orders_lifecycle_init(void);
 extern void orders_vault_init(void);
+extern void orders_identity_init(void);
+extern void orders_credentials_init(void);
+extern void orders_ratelimit_init(void);
 extern void orders_fulfilment_init(void);
 
 #endif							/* ORDERS_H */

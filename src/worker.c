@@ -49,8 +49,8 @@ orders_worker_init(void)
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 
 	/*
-	 * Loaded later (not preloaded), there is no worker, and a postmaster
-	 * setting could not be defined anymore.
+	 * A postmaster-level setting can only be defined while preloading:
+	 * loaded later (CREATE EXTENSION without preload) there is no worker.
 	 */
 	if (!process_shared_preload_libraries_in_progress)
 		return;

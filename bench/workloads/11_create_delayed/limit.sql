@@ -1,0 +1,1 @@
+../10_create_instant/limit.sql

@@ -1,0 +1,7 @@
+-- what: bench.transition_plpgsql, the same copy with only the PL/pgSQL lifecycle trigger (table lookups, history row)
+-- before: VACUUM bench.transition_plpgsql
+\set lo :trans_lo + :client_id * :trans_span + random(0, :trans_span / 100 - 1) * 100
+\set hi :lo + 99
+UPDATE bench.transition_plpgsql SET status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING' END,
+	sub_status = CASE WHEN status = 'PENDING' THEN 'PROCESSING' ELSE 'PENDING_REPROCESS' END
+ WHERE id BETWEEN :lo AND :hi;

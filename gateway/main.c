@@ -1,0 +1,264 @@
+/*
+ * main.c
+ *		orders-gateway: the thin REST gateway of orders.
+ *
+ * Each HTTP request becomes one call of api.dispatch(method, path, query,
+ * headers, body) on a pooled connection, and its result becomes the HTTP
+ * response.  This file reads the options, starts the pool and the HTTP
+ * server, and on SIGTERM or SIGINT stops accepting, lets the requests in
+ * progress finish (up to --drain-timeout) and exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "pool.h"
+#include "server.h"
+
+#define GATEWAY_VERSION "1.0"
+
+typedef struct Options
+{
+	PoolConfig	pool;
+	ServerConfig server;
+	int			drain_timeout_s;
+} Options;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+			"orders-gateway: the REST gateway of the orders extension\n"
+			"\n"
+			"Serves /api/v1/... over HTTP: each request becomes one call of\n"
+			"api.dispatch(method, path, query, headers, body) in PostgreSQL, and its\n"
+			"result the response.  The gateway answers two paths itself:\n"
+			"GET /api/v1/openapi.json (the API description) and GET /healthz.\n"
+			"\n"
+			"Usage: orders-gateway [OPTION]...\n"
+			"\n"
+			"  -l, --listen=ADDR         listen on this numeric IPv4/IPv6 address (127.0.0.1)\n"
+			"  -p, --port=PORT           listen on this port, 0 for any free one (8080)\n"
+			"  -d, --conninfo=CONNINFO   libpq connection string or URI; empty: the PG*\n"
+			"                            environment variables (PGHOST, PGPORT, ...) (\"\")\n"
+			"  -r, --role=ROLE           SET ROLE to this on each connection, \"\" for none\n"
+			"                            (orders_api)\n"
+			"  -n, --pool-size=N         database connections (4)\n"
+			"      --max-body=BYTES      larger request bodies get 413 (65536)\n"
+			"      --max-headers=BYTES   larger request headers get 431 (8192)\n"
+			"      --max-connections=N   concurrent HTTP connections (256)\n"
+			"      --acquire-timeout=MS  wait this long for a free database connection,\n"
+			"                            then answer 503 (5000)\n"
+			"      --connect-timeout=S   libpq connect_timeout, unless CONNINFO sets it (3)\n"
+			"      --idle-timeout=S      close idle HTTP connections after this (30)\n"
+			"      --drain-timeout=S     on SIGTERM/SIGINT, wait this long for requests\n"
+			"                            in progress (10)\n"
+			"  -h, --help                show this help and exit\n"
+			"  -V, --version             show the version and exit\n"
+			"\n"
+			"One line per request goes to stderr: method, path, status, duration.\n"
+			"Headers, query strings and bodies are never logged.\n");
+}
+
+/*
+ * The numeric options: name, short option (or a code above 255), range and
+ * default.  One table, so each is parsed and range-checked the same way.
+ */
+enum
+{
+	NUM_PORT, NUM_POOL_SIZE, NUM_MAX_BODY, NUM_MAX_HEADERS, NUM_MAX_CONNECTIONS,
+	NUM_ACQUIRE_TIMEOUT, NUM_CONNECT_TIMEOUT, NUM_IDLE_TIMEOUT, NUM_DRAIN_TIMEOUT,
+	NUM_OPTIONS
+};
+
+static const struct
+{
+	const char *name;
+	int			code;
+	long		min;
+	long		max;
+	long		fallback;
+}			numeric_options[NUM_OPTIONS] = {
+	[NUM_PORT] = {"port", 'p', 0, 65535, 8080},
+	[NUM_POOL_SIZE] = {"pool-size", 'n', 1, 1000, 4},
+	[NUM_MAX_BODY] = {"max-body", 256 + NUM_MAX_BODY, 1, 64 * 1024 * 1024, 65536},
+	[NUM_MAX_HEADERS] = {"max-headers", 256 + NUM_MAX_HEADERS, 256, 1024 * 1024, 8192},
+	[NUM_MAX_CONNECTIONS] = {"max-connections", 256 + NUM_MAX_CONNECTIONS, 1, 100000, 256},
+	[NUM_ACQUIRE_TIMEOUT] = {"acquire-timeout", 256 + NUM_ACQUIRE_TIMEOUT, 0, 600000, 5000},
+	[NUM_CONNECT_TIMEOUT] = {"connect-timeout", 256 + NUM_CONNECT_TIMEOUT, 1, 600, 3},
+	[NUM_IDLE_TIMEOUT] = {"idle-timeout", 256 + NUM_IDLE_TIMEOUT, 1, 3600, 30},
+	[NUM_DRAIN_TIMEOUT] = {"drain-timeout", 256 + NUM_DRAIN_TIMEOUT, 0, 3600, 10},
+};
+
+static long
+parse_number(const char *arg, int which)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' ||
+		v < numeric_options[which].min || v > numeric_options[which].max)
+	{
+		fprintf(stderr, "orders-gateway: invalid value \"%s\" for --%s: expected an integer from %ld to %ld\n",
+				arg, numeric_options[which].name,
+				numeric_options[which].min, numeric_options[which].max);
+		exit(2);
+	}
+	return v;
+}
+
+static void
+parse_options(int argc, char **argv, Options *o)
+{
+	struct option longopts[NUM_OPTIONS + 6] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"conninfo", required_argument, NULL, 'd'},
+		{"role", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+	};
+	long		num[NUM_OPTIONS];
+	int			c,
+				i;
+
+	for (i = 0; i < NUM_OPTIONS; i++)
+	{
+		longopts[5 + i].name = numeric_options[i].name;
+		longopts[5 + i].has_arg = required_argument;
+		longopts[5 + i].val = numeric_options[i].code;
+		num[i] = numeric_options[i].fallback;
+	}
+	o->server.listen_address = "127.0.0.1";
+	o->pool.conninfo = "";
+	o->pool.role = "orders_api";
+
+	while ((c = getopt_long(argc, argv, "l:p:d:r:n:hV", longopts, NULL)) != -1)
+	{
+		for (i = 0; i < NUM_OPTIONS; i++)
+			if (c == numeric_options[i].code)
+				break;
+		if (i < NUM_OPTIONS)
+		{
+			num[i] = parse_number(optarg, i);
+			continue;
+		}
+		switch (c)
+		{
+			case 'l':
+				o->server.listen_address = optarg;
+				break;
+			case 'd':
+				o->pool.conninfo = optarg;
+				break;
+			case 'r':
+				o->pool.role = optarg;
+				break;
+			case 'h':
+				usage(stdout);
+				exit(0);
+			case 'V':
+				printf("orders-gateway %s\n", GATEWAY_VERSION);
+				exit(0);
+			default:
+				fprintf(stderr, "Try \"orders-gateway --help\" for more information.\n");
+				exit(2);
+		}
+	}
+	if (optind < argc)
+	{
+		fprintf(stderr, "orders-gateway: unexpected argument \"%s\"\n", argv[optind]);
+		fprintf(stderr, "Try \"orders-gateway --help\" for more information.\n");
+		exit(2);
+	}
+	o->server.port = (int) num[NUM_PORT];
+	o->server.max_body = (size_t) num[NUM_MAX_BODY];
+	o->server.max_headers = (size_t) num[NUM_MAX_HEADERS];
+	o->server.max_connections = (int) num[NUM_MAX_CONNECTIONS];
+	o->server.connection_timeout_s = (int) num[NUM_IDLE_TIMEOUT];
+	o->pool.size = (int) num[NUM_POOL_SIZE];
+	o->pool.acquire_timeout_ms = (int) num[NUM_ACQUIRE_TIMEOUT];
+	o->pool.connect_timeout_s = (int) num[NUM_CONNECT_TIMEOUT];
+	o->drain_timeout_s = (int) num[NUM_DRAIN_TIMEOUT];
+}
+
+/*
+ * Let the requests in progress finish, up to the drain timeout; a second
+ * signal cuts the wait short.
+ */
+static void
+drain(Server *server, const sigset_t *signals, int timeout_s)
+{
+	struct timespec tick = {0, 20 * 1000 * 1000};
+	long		waited_ms = 0;
+
+	log_msg("shutting down: %d request(s) in progress", server_in_flight(server));
+	server_quiesce(server);
+	while (server_in_flight(server) > 0 && waited_ms < timeout_s * 1000L)
+	{
+		if (sigtimedwait(signals, NULL, &tick) > 0)
+		{
+			log_msg("second signal: not waiting any longer");
+			break;
+		}
+		waited_ms += 20;
+	}
+	if (server_in_flight(server) > 0)
+		log_msg("%d request(s) still in progress, closing their connections",
+				server_in_flight(server));
+}
+
+int
+main(int argc, char **argv)
+{
+	Options		o;
+	sigset_t	signals;
+	Pool	   *pool;
+	Server	   *server;
+	int			sig;
+
+	parse_options(argc, argv, &o);
+
+	/*
+	 * Block the stop signals before any thread exists, so every thread
+	 * inherits the mask and only sigwait() below sees them.
+	 */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	pool = pool_create(&o.pool);
+	if (pool == NULL)
+	{
+		log_msg("out of memory");
+		return 1;
+	}
+	server = server_start(&o.server, pool);
+	if (server == NULL)
+	{
+		pool_destroy(pool);
+		return 1;
+	}
+	log_msg("listening on %s port %d (pool of %d connections, role %s)",
+			o.server.listen_address, server_port(server), o.pool.size,
+			o.pool.role[0] ? o.pool.role : "(none)");
+
+	while (sigwait(&signals, &sig) != 0)
+		;
+	log_msg("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	drain(server, &signals, o.drain_timeout_s);
+	server_stop(server);
+	pool_destroy(pool);
+	log_msg("stopped");
+	return 0;
+}

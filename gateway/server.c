@@ -1,0 +1,637 @@
+/*
+ * server.c
+ *		The HTTP side of the gateway (see server.h).
+ *
+ * A request goes through three calls of the access handler: headers
+ * (limits are checked here, so an oversized upload is refused before it is
+ * read), body chunks (collected up to the limit), end of request (the one
+ * SQL call, then the response).  The raw request target comes from the
+ * URI log callback, which also starts the request's clock; the completion
+ * callback writes the log line.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "dispatch.h"
+#include "json.h"
+#include "log.h"
+#include "openapi.h"
+#include "request.h"
+#include "server.h"
+#include "strbuf.h"
+
+/*
+ * An upload past the body limit is read and thrown away (libmicrohttpd
+ * cannot answer in the middle of an upload) up to this many times the
+ * limit; past that the connection is closed without an answer.
+ */
+#define DISCARD_FACTOR 16
+
+struct Server
+{
+	ServerConfig config;
+	Pool	   *pool;
+	struct MHD_Daemon *daemon;
+	atomic_int	in_flight;
+	atomic_bool draining;
+};
+
+typedef struct Request
+{
+	struct timespec start;
+	char	   *target;			/* raw request target, as received */
+	char		method[16];		/* for the log line */
+	bool		headers_seen;
+	HttpHeader *headers;
+	size_t		nheaders;
+	size_t		headers_cap;
+	StrBuf		body;
+	uint64_t	received;		/* bytes of body received */
+	bool		body_too_large;
+	int			status;			/* sent, for the log; 0 = none */
+	const char *note;			/* for the log: why the gateway answered */
+} Request;
+
+static const char path_openapi[] = "/api/v1/openapi.json";
+static const char path_health[] = "/healthz";
+
+/* ---- responses ---- */
+
+static enum MHD_Result
+send_response(Server *server, struct MHD_Connection *c, Request *r,
+			  int status, struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	if (atomic_load(&server->draining))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(c, (unsigned int) status, resp);
+	MHD_destroy_response(resp);
+	r->status = status;
+	return ret;
+}
+
+static struct MHD_Response *
+json_response(const char *body, size_t len)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+	if (resp != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+								"application/json; charset=utf-8");
+	return resp;
+}
+
+/*
+ * An answer of the gateway itself, in the API's error format
+ * {"error": "...", "message": "..."}.
+ */
+static enum MHD_Result
+send_error(Server *server, struct MHD_Connection *c, Request *r,
+		   int status, const char *error, const char *message)
+{
+	StrBuf		body = STRBUF_INIT;
+	struct MHD_Response *resp;
+
+	strbuf_append_str(&body, "{\"error\":");
+	json_append_string(&body, error, strlen(error));
+	strbuf_append_str(&body, ",\"message\":");
+	json_append_string(&body, message, strlen(message));
+	strbuf_append_char(&body, '}');
+	if (!strbuf_ok(&body))
+	{
+		strbuf_free(&body);
+		return MHD_NO;
+	}
+	resp = json_response(body.data, body.len);
+	strbuf_free(&body);
+	if (resp != NULL && status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (r->note == NULL)
+		r->note = error;
+	return send_response(server, c, r, status, resp);
+}
+
+static enum MHD_Result
+send_unavailable(Server *server, struct MHD_Connection *c, Request *r,
+				 const char *note)
+{
+	r->note = note;
+	return send_error(server, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "service_unavailable",
+					  "The service is temporarily unavailable. Please try again later.");
+}
+
+static enum MHD_Result
+send_internal_error(Server *server, struct MHD_Connection *c, Request *r)
+{
+	return send_error(server, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  "internal_error", "Internal server error");
+}
+
+/* ---- the gateway's own resources ---- */
+
+static bool
+path_is(const RequestTarget *t, const char *path)
+{
+	return t->path_len == strlen(path) && memcmp(t->path, path, t->path_len) == 0;
+}
+
+static bool
+method_is_read(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+		strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+static enum MHD_Result
+send_method_not_allowed(Server *server, struct MHD_Connection *c, Request *r)
+{
+	StrBuf		body = STRBUF_INIT;
+	struct MHD_Response *resp;
+
+	strbuf_append_str(&body, "{\"error\":\"method_not_allowed\",\"message\":\"Only GET and HEAD are allowed here\"}");
+	resp = json_response(strbuf_cstr(&body), body.len);
+	strbuf_free(&body);
+	if (resp != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	r->note = "method_not_allowed";
+	return send_response(server, c, r, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+}
+
+static enum MHD_Result
+serve_openapi(Server *server, struct MHD_Connection *c, Request *r)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(gateway_openapi_json_len,
+										   (void *) gateway_openapi_json,
+										   MHD_RESPMEM_PERSISTENT);
+	if (resp != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+								"application/json; charset=utf-8");
+	return send_response(server, c, r, MHD_HTTP_OK, resp);
+}
+
+/* 200 when a connection of the pool answers a trivial query, else 503. */
+static enum MHD_Result
+serve_health(Server *server, struct MHD_Connection *c, Request *r)
+{
+	PooledConn	pc;
+	PGresult   *res;
+	bool		ok;
+	char		body[64];
+
+	if (pool_acquire(server->pool, &pc) != POOL_OK)
+		return send_unavailable(server, c, r, "database unavailable");
+	res = PQexec(pc.conn, "SELECT 1");
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	pool_release(server->pool, &pc, PQstatus(pc.conn) != CONNECTION_OK);
+	if (!ok)
+		return send_unavailable(server, c, r, "database unavailable");
+	snprintf(body, sizeof(body), "{\"status\":\"ok\",\"pool_size\":%d}",
+			 pool_size(server->pool));
+	return send_response(server, c, r, MHD_HTTP_OK, json_response(body, strlen(body)));
+}
+
+/* ---- dispatch ---- */
+
+static enum MHD_Result
+send_dispatched(Server *server, struct MHD_Connection *c, Request *r,
+				const DispatchResponse *d)
+{
+	struct MHD_Response *resp;
+	bool		has_type = false;
+	int			i;
+
+	resp = MHD_create_response_from_buffer(d->body_len, (void *) d->body,
+										   MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	for (i = 0; i < d->nheaders; i++)
+	{
+		const char *name = dispatch_header_name(d, i);
+		const char *value = dispatch_header_value(d, i);
+
+		/* never forward what could split the response or forge a header */
+		if (!response_header_name_valid(name) || !response_header_value_valid(value) ||
+			MHD_add_response_header(resp, name, value) != MHD_YES)
+		{
+			StrBuf		n = STRBUF_INIT;
+
+			log_escape(&n, name, strlen(name), 64);
+			log_msg("dropped response header \"%s\" from api.dispatch", strbuf_cstr(&n));
+			strbuf_free(&n);
+			continue;
+		}
+		if (strcasecmp(name, MHD_HTTP_HEADER_CONTENT_TYPE) == 0)
+			has_type = true;
+	}
+	if (!has_type && d->body_len > 0)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+								"application/json; charset=utf-8");
+	return send_response(server, c, r, d->status, resp);
+}
+
+static enum MHD_Result
+serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
+			   const char *method, const RequestTarget *t)
+{
+	StrBuf		headers = STRBUF_INIT,
+				path = STRBUF_INIT,
+				query = STRBUF_INIT;
+	DispatchRequest req;
+	DispatchResponse d;
+	DispatchOutcome outcome;
+	PooledConn	pc;
+	PoolStatus	ps;
+	long		bad;
+	enum MHD_Result ret;
+
+	bad = request_headers_to_json(&headers, r->headers, r->nheaders);
+	if (bad >= 0)
+	{
+		StrBuf		msg = STRBUF_INIT;
+
+		strbuf_append_str(&msg, "Request header ");
+		log_escape(&msg, r->headers[bad].name, r->headers[bad].name_len, 64);
+		strbuf_append_str(&msg, " is not valid UTF-8");
+		ret = send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request",
+						 strbuf_cstr(&msg));
+		strbuf_free(&msg);
+		strbuf_free(&headers);
+		return ret;
+	}
+	strbuf_append(&path, t->path, t->path_len);
+	strbuf_append(&query, t->query, t->query_len);
+	if (!strbuf_ok(&headers) || !strbuf_ok(&path) || !strbuf_ok(&query))
+	{
+		ret = send_internal_error(server, c, r);
+		goto done;
+	}
+	req.method = method;
+	req.path = strbuf_cstr(&path);
+	req.query = strbuf_cstr(&query);
+	req.headers_json = strbuf_cstr(&headers);
+	req.body = r->body.len > 0 ? strbuf_cstr(&r->body) : NULL;
+
+	ps = pool_acquire(server->pool, &pc);
+	if (ps != POOL_OK)
+	{
+		ret = send_unavailable(server, c, r, ps == POOL_BUSY ? "pool busy" : "database unavailable");
+		goto done;
+	}
+	outcome = dispatch_call(pc.conn, &req, &d);
+
+	/*
+	 * A connection that was idle in the pool may have been closed by a
+	 * server restart without our noticing: retry once on a new one.
+	 */
+	if (outcome == DISPATCH_CONNECTION_LOST && pc.reused)
+	{
+		dispatch_response_free(&d);
+		if (pool_reconnect(server->pool, &pc))
+			outcome = dispatch_call(pc.conn, &req, &d);
+	}
+	switch (outcome)
+	{
+		case DISPATCH_OK:
+			ret = send_dispatched(server, c, r, &d);
+			break;
+		case DISPATCH_CONNECTION_LOST:
+			ret = send_unavailable(server, c, r, "database connection lost");
+			break;
+		case DISPATCH_UNAVAILABLE:
+			log_msg("api.dispatch: database unavailable, SQLSTATE %s", d.sqlstate);
+			ret = send_unavailable(server, c, r, "database unavailable");
+			break;
+		default:
+			/* the details are in the server log; none go to the client */
+			log_msg("api.dispatch failed, SQLSTATE %s", d.sqlstate[0] ? d.sqlstate : "(none)");
+			ret = send_internal_error(server, c, r);
+			break;
+	}
+	dispatch_response_free(&d);
+	pool_release(server->pool, &pc, pc.conn == NULL || PQstatus(pc.conn) != CONNECTION_OK);
+done:
+	strbuf_free(&headers);
+	strbuf_free(&path);
+	strbuf_free(&query);
+	return ret;
+}
+
+/* ---- the request's three phases ---- */
+
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+			   const char *value, size_t value_size)
+{
+	Request    *r = cls;
+
+	(void) kind;
+	if (r->nheaders == r->headers_cap)
+	{
+		size_t		cap = r->headers_cap ? r->headers_cap * 2 : 16;
+		HttpHeader *h = realloc(r->headers, cap * sizeof(HttpHeader));
+
+		if (h == NULL)
+			return MHD_NO;
+		r->headers = h;
+		r->headers_cap = cap;
+	}
+	r->headers[r->nheaders].name = key;
+	r->headers[r->nheaders].name_len = key_size;
+	r->headers[r->nheaders].value = value ? value : "";
+	r->headers[r->nheaders].value_len = value ? value_size : 0;
+	r->nheaders++;
+	return MHD_YES;
+}
+
+/* Headers are in: check the limits before any body is read. */
+static enum MHD_Result
+on_headers(Server *server, struct MHD_Connection *c, Request *r, const char *method)
+{
+	const char *cl;
+	uint64_t	length;
+	char		msg[128];
+
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, r);
+	if (request_headers_size(r->headers, r->nheaders) > server->config.max_headers)
+	{
+		snprintf(msg, sizeof(msg), "Request headers exceed %zu bytes",
+				 server->config.max_headers);
+		return send_error(server, c, r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+						  "request_header_fields_too_large", msg);
+	}
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL && request_content_length(cl, &length) &&
+		length > server->config.max_body)
+	{
+		snprintf(msg, sizeof(msg), "Request body exceeds %zu bytes",
+				 server->config.max_body);
+		return send_error(server, c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+						  "payload_too_large", msg);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+on_body_chunk(Server *server, Request *r, const char *data, size_t *size)
+{
+	r->received += *size;
+	if (!r->body_too_large && r->body.len + *size > server->config.max_body)
+	{
+		r->body_too_large = true;
+		strbuf_free(&r->body);
+	}
+	if (!r->body_too_large)
+		strbuf_append(&r->body, data, *size);
+	*size = 0;
+	if (r->received > (uint64_t) server->config.max_body * DISCARD_FACTOR)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+on_request_complete(Server *server, struct MHD_Connection *c, Request *r,
+					const char *method)
+{
+	RequestTarget t;
+	const char *bad;
+	char		msg[192];
+
+	if (r->body_too_large)
+	{
+		snprintf(msg, sizeof(msg), "Request body exceeds %zu bytes",
+				 server->config.max_body);
+		return send_error(server, c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+						  "payload_too_large", msg);
+	}
+	if (!strbuf_ok(&r->body))
+		return send_internal_error(server, c, r);
+	bad = request_target_split(r->target, strlen(r->target), &t);
+	if (bad != NULL)
+	{
+		snprintf(msg, sizeof(msg), "Invalid request: %s", bad);
+		return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
+	}
+	if (path_is(&t, path_openapi) || path_is(&t, path_health))
+	{
+		if (!method_is_read(method))
+			return send_method_not_allowed(server, c, r);
+		if (path_is(&t, path_openapi))
+			return serve_openapi(server, c, r);
+		return serve_health(server, c, r);
+	}
+	if (r->body.len > 0)
+	{
+		JsonSyntaxError err;
+
+		if (!json_syntax_check(r->body.data, r->body.len, &err))
+		{
+			snprintf(msg, sizeof(msg), "Request body is not valid JSON: %s at byte %zu",
+					 err.reason, err.offset);
+			return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
+		}
+	}
+	return serve_dispatch(server, c, r, method, &t);
+}
+
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *c, const char *url,
+			   const char *method, const char *version, const char *upload_data,
+			   size_t *upload_data_size, void **req_cls)
+{
+	Server	   *server = cls;
+	Request    *r = *req_cls;
+
+	(void) url;					/* decoded by libmicrohttpd; we use the raw target */
+	(void) version;
+	if (r == NULL)
+		return MHD_NO;			/* the URI log callback ran out of memory */
+	if (!r->headers_seen)
+	{
+		r->headers_seen = true;
+		return on_headers(server, c, r, method);
+	}
+	if (*upload_data_size > 0)
+		return on_body_chunk(server, r, upload_data, upload_data_size);
+	return on_request_complete(server, c, r, method);
+}
+
+/* ---- request bookkeeping ---- */
+
+static void *
+request_begin(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	Server	   *server = cls;
+	Request    *r = calloc(1, sizeof(Request));
+
+	(void) c;
+	atomic_fetch_add(&server->in_flight, 1);
+	if (r == NULL)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->target = strdup(uri);
+	if (r->target == NULL)
+	{
+		free(r);
+		return NULL;
+	}
+	snprintf(r->method, sizeof(r->method), "-");
+	return r;
+}
+
+static void
+request_end(void *cls, struct MHD_Connection *c, void **req_cls,
+			enum MHD_RequestTerminationCode toe)
+{
+	Server	   *server = cls;
+	Request    *r = *req_cls;
+	struct timespec now;
+	const char *note;
+
+	(void) c;
+	if (r != NULL)
+	{
+		size_t		path_len = strcspn(r->target, "?#");
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		note = r->note;
+		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			note = "connection closed before the response was sent";
+		log_request(r->method, r->target, path_len, r->status,
+					(now.tv_sec - r->start.tv_sec) * 1e3 +
+					(now.tv_nsec - r->start.tv_nsec) / 1e6, note);
+		strbuf_free(&r->body);
+		free(r->headers);
+		free(r->target);
+		free(r);
+		*req_cls = NULL;
+	}
+	atomic_fetch_sub(&server->in_flight, 1);
+}
+
+static void
+mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char		line[512];
+
+	(void) cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_msg("libmicrohttpd: %s", line);
+}
+
+/* ---- life cycle ---- */
+
+Server *
+server_start(const ServerConfig *config, Pool *pool)
+{
+	Server	   *server = calloc(1, sizeof(Server));
+	struct addrinfo hints,
+			   *addr = NULL;
+	char		port[16];
+	unsigned int flags;
+	int			rc;
+
+	if (server == NULL)
+		return NULL;
+	server->config = *config;
+	server->pool = pool;
+	atomic_init(&server->in_flight, 0);
+	atomic_init(&server->draining, false);
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", config->port);
+	rc = getaddrinfo(config->listen_address, port, &hints, &addr);
+	if (rc != 0)
+	{
+		log_msg("invalid listen address \"%s\": %s (give a numeric IPv4 or IPv6 address)",
+				config->listen_address, gai_strerror(rc));
+		free(server);
+		return NULL;
+	}
+
+	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+		MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (addr->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+
+	server->daemon = MHD_start_daemon(flags, (uint16_t) config->port,
+									  NULL, NULL,
+									  access_handler, server,
+									  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+									  MHD_OPTION_SOCK_ADDR, addr->ai_addr,
+									  MHD_OPTION_URI_LOG_CALLBACK, request_begin, server,
+									  MHD_OPTION_NOTIFY_COMPLETED, request_end, server,
+									  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) config->max_connections,
+									  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) config->connection_timeout_s,
+	/*
+	 * Room for headers well past our own limit, so that oversized headers
+	 * reach our handler and get the JSON 431, not libmicrohttpd's own.
+	 */
+									  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+									  (size_t) (config->max_headers * 4 + 32768),
+									  MHD_OPTION_END);
+	freeaddrinfo(addr);
+	if (server->daemon == NULL)
+	{
+		log_msg("cannot listen on %s port %d", config->listen_address, config->port);
+		free(server);
+		return NULL;
+	}
+	return server;
+}
+
+int
+server_port(Server *server)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	return info != NULL ? info->port : server->config.port;
+}
+
+/* Stop accepting connections; requests in progress go on. */
+void
+server_quiesce(Server *server)
+{
+	MHD_socket	listener;
+
+	atomic_store(&server->draining, true);
+	listener = MHD_quiesce_daemon(server->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);		/* ours to close, says libmicrohttpd */
+}
+
+int
+server_in_flight(Server *server)
+{
+	return atomic_load(&server->in_flight);
+}
+
+void
+server_stop(Server *server)
+{
+	MHD_stop_daemon(server->daemon);
+	free(server);
+}

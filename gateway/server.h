@@ -1,0 +1,35 @@
+/*
+ * server.h
+ *		The HTTP side of the gateway (libmicrohttpd, a thread per connection).
+ *
+ * Every request goes to api.dispatch, except two that the gateway answers
+ * itself: GET /api/v1/openapi.json (the embedded API document) and
+ * GET /healthz (the gateway is up and reaches the database).
+ */
+#ifndef GATEWAY_SERVER_H
+#define GATEWAY_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pool.h"
+
+typedef struct ServerConfig
+{
+	const char *listen_address; /* numeric IPv4 or IPv6 address */
+	int			port;			/* 0: any free port */
+	size_t		max_body;		/* bytes; larger bodies get 413 */
+	size_t		max_headers;	/* bytes of all headers; more get 431 */
+	int			max_connections;
+	int			connection_timeout_s;	/* idle HTTP connections are closed */
+} ServerConfig;
+
+typedef struct Server Server;
+
+extern Server *server_start(const ServerConfig *config, Pool *pool);
+extern int	server_port(Server *server);
+extern void server_quiesce(Server *server);
+extern int	server_in_flight(Server *server);
+extern void server_stop(Server *server);
+
+#endif
