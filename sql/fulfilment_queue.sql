@@ -6,7 +6,7 @@
 -- exactly once.  Time is simulated by moving a job's timestamps.
 \set suite 'fulfilment queue'
 \set funds 500
-\i sql/order_fulfilment_helpers.psql
+\i sql/fulfilment_helpers.psql
 SELECT pg_temp.products('[{"id": 6101, "name": "Queue Card", "denominations": [10, 25], "limit": 10}, {"id": 6102, "name": "Other Card", "denominations": [10], "limit": 10}]');
 
 -- A DELAYED order (no inventory) waits for a vendor, with a queued job

@@ -6,7 +6,7 @@
 -- queue) or waiting for a retry (retried now).
 \set suite 'fulfilment cancel'
 \set funds 300
-\i sql/order_fulfilment_helpers.psql
+\i sql/fulfilment_helpers.psql
 INSERT INTO clients (name) VALUES ('fulfilment cancel other client') RETURNING id AS other \gset
 SELECT pg_temp.products('[{"id": 6301, "name": "Cancel Card", "denominations": [10, 20], "limit": 50}]');
 -- Loads n units of 6301 / denomination (codes generated, never printed).

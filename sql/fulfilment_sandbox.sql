@@ -6,7 +6,7 @@
 -- transient, final, slow, for vouchers and top-ups.
 \set suite 'fulfilment sandbox'
 \set funds 1000
-\i sql/order_fulfilment_helpers.psql
+\i sql/fulfilment_helpers.psql
 SELECT pg_temp.products('[{"id": 6701, "name": "Sandbox Card", "denominations": [10], "limit": 10}, {"id": 6702, "name": "Sandbox Topup", "kind": "TOPUP", "denominations": [5], "limit": 3}]');
 INSERT INTO sandbox_vendor_scenarios (po_prefix, outcomes, note) VALUES
 	('sbt-', '{ok}', 'fulfilment_sandbox'),

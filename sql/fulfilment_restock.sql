@@ -5,7 +5,7 @@
 -- units REVOKED (a delivered one keeps its order DELIVERED: docs).
 \set suite 'fulfilment restock'
 \set funds 500
-\i sql/order_fulfilment_helpers.psql
+\i sql/fulfilment_helpers.psql
 SELECT pg_temp.products('[{"id": 6501, "name": "Restock Card", "denominations": [10, 20], "limit": 10}]');
 -- Loads n units of 6501 (codes generated, never printed) expiring at
 -- "expires"; returns their statuses.

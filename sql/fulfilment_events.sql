@@ -5,7 +5,7 @@
 -- goes with each row is checked by test/t/050_fulfilment_worker.pl.)
 \set suite 'fulfilment events'
 \set funds 100
-\i sql/order_fulfilment_helpers.psql
+\i sql/fulfilment_helpers.psql
 SELECT pg_temp.products('[{"id": 6601, "name": "Events Card", "denominations": [10], "limit": 5}]');
 -- The unacknowledged events of this suite's orders.
 CREATE FUNCTION pg_temp.pending_events() RETURNS TABLE (o text, seq integer, event text, status text, sub_status text)

@@ -5,7 +5,7 @@
 -- Top-up orders never carry vouchers; voucherDetails tells each recharge.
 \set suite 'fulfilment topup'
 \set funds 200
-\i sql/order_fulfilment_helpers.psql
+\i sql/fulfilment_helpers.psql
 SELECT pg_temp.products('[{"id": 6401, "name": "Topup Mobile", "kind": "TOPUP", "denominations": [5, 10], "limit": 3}]');
 -- The recharges of an order, in item order.
 CREATE FUNCTION pg_temp.recharges(order_id bigint) RETURNS bigint[] LANGUAGE sql AS $$
