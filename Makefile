@@ -28,7 +28,7 @@ REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=orders
 
 # Isolation specs (pg_isolation_regress).
-ISOLATION = $(basename $(notdir $(wildcard test/isolation/specs/*.spec)))
+ISOLATION = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=pgcrypto --load-extension=orders
 
 # TAP tests (PostgreSQL::Test::Cluster); scripts/test.sh runs them as the
