@@ -208,4 +208,29 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM orders.verify_ledger()'), 
 	'verify_ledger() is still empty');
 
 $node->stop;
+
+# Where orders cannot be preloaded: no worker, and the same work is one
+# function an operator calls (or schedules).
+my $plain = PostgreSQL::Test::Cluster->new('not_preloaded');
+$plain->init;
+$plain->append_conf('postgresql.conf', qq{orders.vault_key_file = '$keys'});
+$plain->start;
+$plain->safe_psql('postgres', q{
+	CREATE EXTENSION orders CASCADE;
+	INSERT INTO orders.clients (name) VALUES ('operator client');
+	SELECT orders.fund_wallet(1, 'USD', 100);
+	INSERT INTO orders.products (id, name, currency, denominations, order_quantity_limit)
+	VALUES (1, 'Operator Card', 'USD', '{10}', 5);
+	SELECT orders.create_order(1, 1, 2, 10, NULL, NULL, 'by-hand-1');
+});
+is($plain->safe_psql('postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'orders maintenance worker'"),
+	'0', 'not preloaded: no worker');
+is($plain->safe_psql('postgres', q{
+	SET orders.sandbox_vendor = on;
+	SELECT orders.run_maintenance()->'sandbox';
+	SELECT status || '/' || sub_status FROM orders.orders}),
+	qq({"ok": 1}\nDELIVERED/VENDOR_VOUCHER_FETCHED),
+	'not preloaded: orders.run_maintenance() does the round by hand (here with the sandbox vendor)');
+$plain->stop;
 done_testing();
