@@ -134,6 +134,8 @@ start_cluster() {
 	jit = off
 	log_min_messages = warning
 	log_min_error_statement = panic
+	# the request paths are measured, not maintenance: no background worker
+	orders.worker_database = ''
 	CONF
 	# The vault's key ring: one fresh key, readable by the server only.
 	printf '1:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$work/vault.keys"
@@ -246,7 +248,7 @@ start_gateway() {
 		2>"$work/gateway.log" 9>&- &
 	gateway_pid=$!
 	for _ in $(seq 50); do
-		gateway_port=$(sed -n 's/.*listening on .* port \([0-9]*\).*/\1/p' "$work/gateway.log" | head -1)
+		gateway_port=$(sed -n 's/.*listening on .* port \([0-9]*\).*/\1/p' "$work/gateway.log" | awk 'NR == 1')
 		[ -n "$gateway_port" ] && return 0
 		kill -0 "$gateway_pid" 2>/dev/null || break
 		sleep 0.1
@@ -348,7 +350,7 @@ done
 # --- the trigger probe and the profiles ------------------------------------------
 
 # The lifecycle triggers' own time per row (EXPLAIN ANALYZE), in alternation.
-probe=$(psql -X -tA -F $'\t' -c "SELECT * FROM bench.trigger_probe(15, 100)")
+probe=$(psql -X -tA -F $'\t' -c "SELECT * FROM bench.trigger_probe(21, 100)")
 log "trigger time per row (us): $(echo "$probe" | tr '\t\n' ' ;')"
 
 if [ $smoke -eq 1 ]; then
@@ -390,7 +392,7 @@ if [ "${BENCH_PROFILE:-1}" = 1 ]; then
 		fi
 		before_pgbench="SELECT pg_stat_statements_reset()" run_pgbench "$script" 1 "$profiles/$w" "${RUN_ARGS[@]}" ||
 			log "profile of $w: pgbench failed"
-		[ -n "$perf_pid" ] && wait "$perf_pid"
+		[ -z "$perf_pid" ] || wait "$perf_pid" || true
 		psql -X -tA -F $'\t' -o "$profiles/$w/statements.tsv" -c "
 			SELECT toplevel, calls, round(total_exec_time::numeric, 3),
 				   regexp_replace(left(query, 300), '\s+', ' ', 'g')
@@ -399,7 +401,7 @@ if [ "${BENCH_PROFILE:-1}" = 1 ]; then
 			 ORDER BY total_exec_time DESC LIMIT 25"
 		if [ -s "$profiles/$w/perf.data" ]; then
 			perf report -i "$profiles/$w/perf.data" --stdio --no-children --comm postgres \
-				--sort dso,symbol 2>/dev/null | grep -E '^ +[0-9]' | head -25 >"$profiles/$w/perf.txt"
+				--sort dso,symbol 2>/dev/null | awk '/^ +[0-9]/ && ++n <= 25' >"$profiles/$w/perf.txt"
 		fi
 		log "profiled $w"
 	done
@@ -410,7 +412,7 @@ fi
 
 env_file=$work/env.tsv
 {
-	printf 'cpu\t%s\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+	printf 'cpu\t%s\n' "$(lscpu | awk -F': +' '/^Model name:/ && !n++ {print $2}')"
 	printf 'cores\t%s\n' "$(nproc)"
 	printf 'memory\t%s\n' "$(free -h | awk '/^Mem:/ {print $2}')"
 	printf 'kernel\t%s\n' "$(uname -sr)"
