@@ -16,10 +16,12 @@ ALTER TABLE ref.vendor_jobs ADD PRIMARY KEY (id), ADD UNIQUE (order_id), ADD UNI
 CREATE INDEX ON ref.vendor_jobs (next_attempt_at, id) WHERE status = 'QUEUED';
 CREATE INDEX ON ref.vendor_jobs (lease_until) WHERE status = 'LEASED';
 
--- One INSERT for the events of this change (the new status's, and
--- order.refunded when the sub-status becomes REFUNDED), numbered after the
--- order's last one; the order row is locked by the change itself.
-CREATE FUNCTION ref.order_events_append() RETURNS trigger
+-- One trigger for both: the events of this change in one INSERT (the new
+-- status's, and order.refunded when the sub-status becomes REFUNDED),
+-- numbered after the order's last one (the order row is locked by the
+-- change itself), a NOTIFY each; then the vendor job if the order now
+-- waits for a vendor.
+CREATE FUNCTION ref.order_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
 	e record;
@@ -43,29 +45,16 @@ BEGIN
 			'id', e.id, 'order_id', NEW.id, 'client_id', NEW.client_id,
 			'seq', e.seq, 'event', e.event)::text);
 	END LOOP;
+	IF NEW.status = 'PENDING' AND NEW.sub_status = 'VENDOR_ORDER_PENDING' THEN
+		INSERT INTO ref.vendor_jobs (client_id, order_id, deadline)
+		VALUES (NEW.client_id, NEW.id, now() + interval '1 day')
+		ON CONFLICT (order_id) DO NOTHING;
+	END IF;
 	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION ref.order_events_append() IS
-'trigger: the outbox rows of an order status change, with a NOTIFY each';
+COMMENT ON FUNCTION ref.order_changed() IS
+'trigger: the outbox rows (with a NOTIFY each) and the vendor job of an order status change';
 
-CREATE TRIGGER order_events_append
-	AFTER INSERT OR UPDATE OF status, sub_status ON ref.orders
-	FOR EACH ROW EXECUTE FUNCTION ref.order_events_append();
-
-CREATE FUNCTION ref.vendor_job_queue() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-	INSERT INTO ref.vendor_jobs (client_id, order_id, deadline)
-	VALUES (NEW.client_id, NEW.id, now() + interval '1 day')
-	ON CONFLICT (order_id) DO NOTHING;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION ref.vendor_job_queue() IS
-'trigger: a vendor job for an order that starts waiting for a vendor';
-
-CREATE TRIGGER vendor_job_queue
-	AFTER INSERT OR UPDATE OF status, sub_status ON ref.orders
-	FOR EACH ROW WHEN (NEW.status = 'PENDING' AND NEW.sub_status = 'VENDOR_ORDER_PENDING')
-	EXECUTE FUNCTION ref.vendor_job_queue();
+CREATE TRIGGER order_changed AFTER INSERT OR UPDATE OF status, sub_status ON ref.orders
+	FOR EACH ROW EXECUTE FUNCTION ref.order_changed();
