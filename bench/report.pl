@@ -427,7 +427,7 @@ sub profile {
 		'Written by `make bench` after the measured runs: each workload once more, the engine '
 		  . 'only, one client, with `pg_stat_statements` (track = all: the statements inside the '
 		  . 'functions too) and, where `perf` works, a sample of the whole machine '
-		  . '(`perf record -a`, postgres processes only; the server binary is stripped, so '
+		  . '(`perf record -a`, postgres processes only, percentages of their samples; the server binary is stripped, so '
 		  . 'static functions show as addresses). "share" is a statement\'s total time over the '
 		  . 'top-level statements\' total: nested statements are counted inside their callers '
 		  . 'too, so shares do not add up to 100%.', '');

@@ -198,24 +198,25 @@ for f in "$bench"/reference/*.sql "$bench"/limit/*.sql; do
 	psql_q -f "$f"
 done
 
+# Data files run in name order; files with the same number run at the same
+# time (the two implementations' big clients, independent of each other),
+# and a file saying "-- parallel: N" runs N times at once (-v part, parts).
 load_started=$(date +%s)
-for f in "$bench"/data/*.sql; do
-	if ! why=$(requirements_met "$f"); then
-		log "data: skip $(basename "$f") (needs $why)"
-		continue
-	fi
-	parts=$(sed -n 's/^-- parallel: *//p' "$f")
-	log "data: $(basename "$f")"
-	if [ -n "$parts" ]; then
-		pids=()
-		for ((i = 0; i < parts; i++)); do
-			psql_q -o /dev/null "${SCALE[@]}" -v part=$i -v parts="$parts" -f "$f" &
+for group in $(ls "$bench"/data/*.sql | sed 's|.*/\([0-9]*\)_[^/]*$|\1|' | sort -u); do
+	pids=()
+	for f in "$bench"/data/"${group}"_*.sql; do
+		if ! why=$(requirements_met "$f"); then
+			log "data: skip $(basename "$f") (needs $why)"
+			continue
+		fi
+		parts=$(sed -n 's/^-- parallel: *//p' "$f")
+		log "data: $(basename "$f")"
+		for ((i = 0; i < ${parts:-1}; i++)); do
+			psql_q -o /dev/null "${SCALE[@]}" -v part=$i -v parts="${parts:-1}" -f "$f" &
 			pids+=($!)
 		done
-		for p in "${pids[@]}"; do wait "$p"; done
-	else
-		psql_q -o /dev/null "${SCALE[@]}" -f "$f"
-	fi
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
 done
 psql_q -c "VACUUM (ANALYZE)" -c "CHECKPOINT"
 load_seconds=$(($(date +%s) - load_started))
@@ -347,6 +348,9 @@ for wdir in "$bench"/workloads/*/; do
 	done
 done
 
+# The settings the runs had (the profile pass below preloads more).
+settings=$(psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, current_setting(name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'jit', 'random_page_cost', 'shared_preload_libraries') ORDER BY name")
+
 # --- the trigger probe and the profiles ------------------------------------------
 
 # The lifecycle triggers' own time per row (EXPLAIN ANALYZE), in alternation.
@@ -400,7 +404,7 @@ if [ "${BENCH_PROFILE:-1}" = 1 ]; then
 			 WHERE query NOT LIKE '%pg_stat_statements%'
 			 ORDER BY total_exec_time DESC LIMIT 25"
 		if [ -s "$profiles/$w/perf.data" ]; then
-			perf report -i "$profiles/$w/perf.data" --stdio --no-children --comm postgres \
+			perf report -i "$profiles/$w/perf.data" --stdio --no-children --comm postgres --percentage relative \
 				--sort dso,symbol 2>/dev/null | awk '/^ +[0-9]/ && ++n <= 25' >"$profiles/$w/perf.txt"
 		fi
 		log "profiled $w"
@@ -424,7 +428,7 @@ env_file=$work/env.tsv
 	printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg) (load average before the report; other processes share the machine)"
 	printf 'run\t%s\n' "pgbench -M prepared, $(echo "${RUN_ARGS[*]}" | sed 's/-T \(.*\)/\1 s per run/; s/-t \(.*\)/\1 transactions per client/'), clients: $CLIENTS"
 	printf 'load_seconds\t%s\n' "$load_seconds"
-	psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'jit', 'random_page_cost', 'shared_preload_libraries') ORDER BY name"
+	echo "$settings"
 	psql -X -tA -F $'\t' -c "SELECT 'size ' || label, value FROM bench.sizes() ORDER BY label"
 	echo "$probe" | sed 's/^/probe /'
 	[ -e "$profile_out" ] && printf 'profile\t%s\n' "$(basename "$profile_out")"

@@ -26,6 +26,12 @@ COMMENT ON TABLE bench.transition_plpgsql IS 'orders.orders with only the PL/pgS
 CREATE TABLE bench.transition_bare (LIKE orders.orders INCLUDING ALL);
 COMMENT ON TABLE bench.transition_bare IS 'orders.orders without any trigger';
 
+-- Ids far above any order's: the triggers write history rows of entity
+-- 'order' under these ids, next to the real orders' history.
+ALTER TABLE bench.transition_c ALTER COLUMN id RESTART WITH 1000000000001;
+ALTER TABLE bench.transition_plpgsql ALTER COLUMN id RESTART WITH 1000000000001;
+ALTER TABLE bench.transition_bare ALTER COLUMN id RESTART WITH 1000000000001;
+
 SELECT bench.range_param(impl, 'trans', first_id, last_id)
   FROM (VALUES ('ours', 'bench.transition_c'), ('ref', 'bench.transition_plpgsql'),
 			   ('limit', 'bench.transition_bare')) AS t(impl, tab),
@@ -58,7 +64,8 @@ BEGIN
 	CREATE TEMP TABLE probe (impl text, trigger_ms float8, total_ms float8) ON COMMIT DROP;
 	FOR r IN 1 .. p_repeats LOOP
 		-- a fresh slice of rows each time, within the table
-		lo := 1 + (r * p_rows) % greatest(bench.p('ours', 'trans_hi') - p_rows, 1);
+		lo := bench.p('ours', 'trans_lo')
+			  + (r * p_rows) % greatest(bench.p('ours', 'trans_hi') - bench.p('ours', 'trans_lo') - p_rows, 1);
 		FOR t IN SELECT * FROM (VALUES ('ours', 'bench.transition_c'), ('ref', 'bench.transition_plpgsql'),
 									   ('limit', 'bench.transition_bare')) AS v(impl, tab) LOOP
 			EXECUTE format('EXPLAIN (ANALYZE, FORMAT JSON) UPDATE %s'
