@@ -294,7 +294,7 @@ for wdir in "$bench"/workloads/*/; do
 	[[ $w =~ $ONLY ]] || continue
 	impls=()
 	declare -A script_of=()
-	for impl in ours ref limit nodecrypt; do
+	for impl in ours nodecrypt ref limit; do
 		for ext in sql lua; do
 			[ -e "$wdir/$impl.$ext" ] && impls+=("$impl") && script_of[$impl]=$wdir/$impl.$ext
 		done
