@@ -191,7 +191,10 @@ sub report {
 		chomp;
 		my ($k, $v) = split /\t/, $_, 2;
 		next unless defined $v;
-		if ($k =~ /^probe (.*)/) { my ($t, $u) = split /\t/, $v; $probe{$1} = { trigger => $t, update => $u }; }
+		if ($k =~ /^probe (.*)/) {
+			my ($t, $u, $m) = split /\t/, $v;
+			$probe{$1} = { trigger => $t, update => $u, min => $m // '' };
+		}
 		elsif ($k =~ /^setting (.*)/) { push @settings, "$1 = $v"; }
 		elsif ($k =~ /^size (.*)/) { push @sizes, "$1: $v"; }
 		else { $env{$k} = $v; }
@@ -247,13 +250,13 @@ sub report {
 	  . '0.33 means 3x cheaper. The pgbench row derives it from whole 100-row UPDATE transactions, '
 	  . '(ours - limit) / (ref - limit) of their mean latency, where commits and index '
 	  . 'maintenance blur microseconds; the EXPLAIN ANALYZE row reads the trigger\'s own time '
-	  . '("Trigger ...: time=... calls=...") of single-client UPDATEs of 100 rows, median of 15 '
+	  . '("Trigger ...: time=... calls=...") of single-client UPDATEs of 100 rows, median of 21 '
 	  . 'in alternation (below).', '';
 	if (%probe) {
-		push @md, '| trigger time per row (EXPLAIN ANALYZE, median of 15 UPDATEs of 100 rows) | trigger us | whole UPDATE us |';
-		push @md, '|---|---|---|';
+		push @md, table_head('EXPLAIN ANALYZE, 21 UPDATEs of 100 rows', 'trigger us per row (median)',
+			'trigger us per row (min)', 'whole UPDATE us per row (median)');
 		for my $impl (sort { impl_rank($a) <=> impl_rank($b) } keys %probe) {
-			push @md, "| $impl | $probe{$impl}{trigger} | $probe{$impl}{update} |";
+			push @md, "| $impl | $probe{$impl}{trigger} | $probe{$impl}{min} | $probe{$impl}{update} |";
 		}
 		push @md, '';
 	}
@@ -424,7 +427,7 @@ sub profile {
 		'Written by `make bench` after the measured runs: each workload once more, the engine '
 		  . 'only, one client, with `pg_stat_statements` (track = all: the statements inside the '
 		  . 'functions too) and, where `perf` works, a sample of the whole machine '
-		  . '(`perf record -a`, postgres processes only; the server binary is stripped, so '
+		  . '(`perf record -a`, postgres processes only, percentages of their samples; the server binary is stripped, so '
 		  . 'static functions show as addresses). "share" is a statement\'s total time over the '
 		  . 'top-level statements\' total: nested statements are counted inside their callers '
 		  . 'too, so shares do not add up to 100%.', '');

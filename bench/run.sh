@@ -134,6 +134,8 @@ start_cluster() {
 	jit = off
 	log_min_messages = warning
 	log_min_error_statement = panic
+	# the request paths are measured, not maintenance: no background worker
+	orders.worker_database = ''
 	CONF
 	# The vault's key ring: one fresh key, readable by the server only.
 	printf '1:%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$work/vault.keys"
@@ -196,24 +198,25 @@ for f in "$bench"/reference/*.sql "$bench"/limit/*.sql; do
 	psql_q -f "$f"
 done
 
+# Data files run in name order; files with the same number run at the same
+# time (the two implementations' big clients, independent of each other),
+# and a file saying "-- parallel: N" runs N times at once (-v part, parts).
 load_started=$(date +%s)
-for f in "$bench"/data/*.sql; do
-	if ! why=$(requirements_met "$f"); then
-		log "data: skip $(basename "$f") (needs $why)"
-		continue
-	fi
-	parts=$(sed -n 's/^-- parallel: *//p' "$f")
-	log "data: $(basename "$f")"
-	if [ -n "$parts" ]; then
-		pids=()
-		for ((i = 0; i < parts; i++)); do
-			psql_q -o /dev/null "${SCALE[@]}" -v part=$i -v parts="$parts" -f "$f" &
+for group in $(ls "$bench"/data/*.sql | sed 's|.*/\([0-9]*\)_[^/]*$|\1|' | sort -u); do
+	pids=()
+	for f in "$bench"/data/"${group}"_*.sql; do
+		if ! why=$(requirements_met "$f"); then
+			log "data: skip $(basename "$f") (needs $why)"
+			continue
+		fi
+		parts=$(sed -n 's/^-- parallel: *//p' "$f")
+		log "data: $(basename "$f")"
+		for ((i = 0; i < ${parts:-1}; i++)); do
+			psql_q -o /dev/null "${SCALE[@]}" -v part=$i -v parts="${parts:-1}" -f "$f" &
 			pids+=($!)
 		done
-		for p in "${pids[@]}"; do wait "$p"; done
-	else
-		psql_q -o /dev/null "${SCALE[@]}" -f "$f"
-	fi
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
 done
 psql_q -c "VACUUM (ANALYZE)" -c "CHECKPOINT"
 load_seconds=$(($(date +%s) - load_started))
@@ -246,7 +249,7 @@ start_gateway() {
 		2>"$work/gateway.log" 9>&- &
 	gateway_pid=$!
 	for _ in $(seq 50); do
-		gateway_port=$(sed -n 's/.*listening on .* port \([0-9]*\).*/\1/p' "$work/gateway.log" | head -1)
+		gateway_port=$(sed -n 's/.*listening on .* port \([0-9]*\).*/\1/p' "$work/gateway.log" | awk 'NR == 1')
 		[ -n "$gateway_port" ] && return 0
 		kill -0 "$gateway_pid" 2>/dev/null || break
 		sleep 0.1
@@ -291,7 +294,7 @@ for wdir in "$bench"/workloads/*/; do
 	[[ $w =~ $ONLY ]] || continue
 	impls=()
 	declare -A script_of=()
-	for impl in ours ref limit nodecrypt; do
+	for impl in ours nodecrypt ref limit; do
 		for ext in sql lua; do
 			[ -e "$wdir/$impl.$ext" ] && impls+=("$impl") && script_of[$impl]=$wdir/$impl.$ext
 		done
@@ -345,10 +348,13 @@ for wdir in "$bench"/workloads/*/; do
 	done
 done
 
+# The settings the runs had (the profile pass below preloads more).
+settings=$(psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, current_setting(name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'jit', 'random_page_cost', 'shared_preload_libraries') ORDER BY name")
+
 # --- the trigger probe and the profiles ------------------------------------------
 
 # The lifecycle triggers' own time per row (EXPLAIN ANALYZE), in alternation.
-probe=$(psql -X -tA -F $'\t' -c "SELECT * FROM bench.trigger_probe(15, 100)")
+probe=$(psql -X -tA -F $'\t' -c "SELECT * FROM bench.trigger_probe(21, 100)")
 log "trigger time per row (us): $(echo "$probe" | tr '\t\n' ' ;')"
 
 if [ $smoke -eq 1 ]; then
@@ -390,7 +396,7 @@ if [ "${BENCH_PROFILE:-1}" = 1 ]; then
 		fi
 		before_pgbench="SELECT pg_stat_statements_reset()" run_pgbench "$script" 1 "$profiles/$w" "${RUN_ARGS[@]}" ||
 			log "profile of $w: pgbench failed"
-		[ -n "$perf_pid" ] && wait "$perf_pid"
+		[ -z "$perf_pid" ] || wait "$perf_pid" || true
 		psql -X -tA -F $'\t' -o "$profiles/$w/statements.tsv" -c "
 			SELECT toplevel, calls, round(total_exec_time::numeric, 3),
 				   regexp_replace(left(query, 300), '\s+', ' ', 'g')
@@ -398,8 +404,8 @@ if [ "${BENCH_PROFILE:-1}" = 1 ]; then
 			 WHERE query NOT LIKE '%pg_stat_statements%'
 			 ORDER BY total_exec_time DESC LIMIT 25"
 		if [ -s "$profiles/$w/perf.data" ]; then
-			perf report -i "$profiles/$w/perf.data" --stdio --no-children --comm postgres \
-				--sort dso,symbol 2>/dev/null | grep -E '^ +[0-9]' | head -25 >"$profiles/$w/perf.txt"
+			perf report -i "$profiles/$w/perf.data" --stdio --no-children --comm postgres --percentage relative \
+				--sort dso,symbol 2>/dev/null | awk '/^ +[0-9]/ && ++n <= 25' >"$profiles/$w/perf.txt"
 		fi
 		log "profiled $w"
 	done
@@ -410,7 +416,7 @@ fi
 
 env_file=$work/env.tsv
 {
-	printf 'cpu\t%s\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+	printf 'cpu\t%s\n' "$(lscpu | awk -F': +' '/^Model name:/ && !n++ {print $2}')"
 	printf 'cores\t%s\n' "$(nproc)"
 	printf 'memory\t%s\n' "$(free -h | awk '/^Mem:/ {print $2}')"
 	printf 'kernel\t%s\n' "$(uname -sr)"
@@ -422,7 +428,7 @@ env_file=$work/env.tsv
 	printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg) (load average before the report; other processes share the machine)"
 	printf 'run\t%s\n' "pgbench -M prepared, $(echo "${RUN_ARGS[*]}" | sed 's/-T \(.*\)/\1 s per run/; s/-t \(.*\)/\1 transactions per client/'), clients: $CLIENTS"
 	printf 'load_seconds\t%s\n' "$load_seconds"
-	psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'jit', 'random_page_cost', 'shared_preload_libraries') ORDER BY name"
+	echo "$settings"
 	psql -X -tA -F $'\t' -c "SELECT 'size ' || label, value FROM bench.sizes() ORDER BY label"
 	echo "$probe" | sed 's/^/probe /'
 	[ -e "$profile_out" ] && printf 'profile\t%s\n' "$(basename "$profile_out")"

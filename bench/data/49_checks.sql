@@ -64,3 +64,15 @@ SELECT bench.check('ours and ref placeOrder bodies have the same keys',
 						   'replay-1') AS o,
 	   ref.create_order(bench.p('ref', 'writer'), 1001, 1, 25.00, 'bench@example.com', 'bench',
 						'replay-1') AS r;
+
+-- The same side effects: an order made by each create_order has as many
+-- outbox events (fulfilment's, when the engine has them) and history rows.
+SELECT bench.check(format('%s rows of a delivered order: ours %s, ref %s', what, o, r), o = r)
+  FROM (SELECT 'events', (SELECT count(*) FROM orders.order_events WHERE order_id = bench.p('ours', 'd1_lo')),
+			   (SELECT count(*) FROM ref.order_events WHERE order_id = bench.p('ref', 'd1_lo'))
+		 WHERE to_regclass('orders.order_events') IS NOT NULL
+		UNION ALL
+		SELECT 'history', (SELECT count(*) FROM orders.status_history
+							WHERE entity = 'order' AND entity_id = bench.p('ours', 'd1_lo')),
+			   (SELECT count(*) FROM ref.status_history
+				 WHERE entity = 'order' AND entity_id = bench.p('ref', 'd1_lo'))) AS x(what, o, r);
