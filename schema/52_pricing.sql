@@ -20,16 +20,17 @@ COMMENT ON TYPE orders.charge IS
 -- An amount as the reference prints it: 2 decimals, or every decimal of an
 -- exact (raw) amount that has more.
 CREATE FUNCTION orders.money_text(p_amount numeric) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
-	SELECT round(p_amount, 2)::text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT pg_catalog.round(p_amount, 2)::text
 $$;
 COMMENT ON FUNCTION orders.money_text(numeric) IS
 'an amount as an API string with 2 decimals ("25.00")';
 
 CREATE FUNCTION orders.exact_amount(p_amount numeric) RETURNS numeric
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
-	SELECT CASE WHEN scale(trim_scale(p_amount)) <= 2 THEN round(p_amount, 2)
-				ELSE trim_scale(p_amount) END
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT CASE WHEN pg_catalog.scale(pg_catalog.trim_scale(p_amount)) OPERATOR(pg_catalog.<=) 2
+				THEN pg_catalog.round(p_amount, 2)
+				ELSE pg_catalog.trim_scale(p_amount) END
 $$;
 COMMENT ON FUNCTION orders.exact_amount(numeric) IS
 'an unrounded amount with its significant decimals, at least 2 (25.00, 10.005)';
@@ -138,15 +139,15 @@ COMMENT ON FUNCTION orders.price(bigint, orders.products, numeric, integer) IS
 'what p_quantity units of p_denomination of a product cost a client, charged to which wallet (see docs/money.md)';
 
 CREATE FUNCTION orders.charge_json(p_charge orders.charge) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, orders AS $$
-	SELECT jsonb_build_object(
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT pg_catalog.jsonb_build_object(
 		'orderTotal', p_charge.order_total,
 		'rawOrderTotal', orders.exact_amount(p_charge.raw_order_total),
 		'orderDiscount', orders.money_text(p_charge.order_discount),
 		'rawOrderDiscount', orders.exact_amount(p_charge.raw_order_discount)::text,
 		'discountPercent', orders.money_text(p_charge.discount_percent),
 		'currencyCode', p_charge.currency,
-		'currencyValue', trim_scale(p_charge.currency_value),
+		'currencyValue', pg_catalog.trim_scale(p_charge.currency_value),
 		'amountCharged', p_charge.amount_charged)
 $$;
 COMMENT ON FUNCTION orders.charge_json(orders.charge) IS

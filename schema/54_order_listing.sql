@@ -107,16 +107,16 @@ ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_update;
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_delete;
 
 CREATE FUNCTION orders.rfc3339(p_at timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
-	SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+	SELECT pg_catalog.to_char(pg_catalog.timezone('UTC', p_at), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 COMMENT ON FUNCTION orders.rfc3339(timestamptz) IS
 'a time as RFC 3339 in UTC, to the second ("2024-01-15T10:30:00Z")';
 
 -- The fields references 002 (details) and 004 (list) share.
 CREATE FUNCTION orders.order_common_json(o orders.orders) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, orders AS $$
-	SELECT jsonb_build_object(
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT pg_catalog.jsonb_build_object(
 		'id', o.id,
 		'reference_code', o.reference_code,
 		'transaction_id', o.transaction_id,
@@ -132,13 +132,13 @@ COMMENT ON FUNCTION orders.order_common_json(orders.orders) IS
 
 -- An order as an element of the reference 004 list.
 CREATE FUNCTION orders.order_list_item(o orders.orders, p orders.products) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.order_common_json(o) || jsonb_build_object(
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	SELECT orders.order_common_json(o) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
 		'product_name', p.name,
 		'currency', coalesce(o.charge_currency, p.currency),
 		'email', o.email,
 		'mobile', CASE WHEN o.mobile_number IS NOT NULL THEN
-			jsonb_build_object('mobile_country_code', o.mobile_country_code,
+			pg_catalog.jsonb_build_object('mobile_country_code', o.mobile_country_code,
 							   'mobile_number', o.mobile_number) END)
 $$;
 COMMENT ON FUNCTION orders.order_list_item(orders.orders, orders.products) IS

@@ -24,8 +24,8 @@ COMMENT ON TABLE orders.order_events IS
 
 -- The event a status change announces; NULL when there is none.
 CREATE FUNCTION orders.status_event(p_status orders.order_status) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, orders AS $$
-	SELECT 'order.' || lower(p_status::text)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT 'order.' OPERATOR(pg_catalog.||) pg_catalog.lower(p_status::text)
 $$;
 COMMENT ON FUNCTION orders.status_event(orders.order_status) IS
 'the outbox event of an order entering a status: order.<status in lower case>';

@@ -11,8 +11,9 @@
 CREATE FUNCTION orders.undelivered_refund(p_amount_charged numeric, p_quantity integer,
 										  p_delivered integer)
 RETURNS numeric
-LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog AS $$
-	SELECT p_amount_charged - round(p_amount_charged * p_delivered / p_quantity, 2)
+LANGUAGE sql IMMUTABLE STRICT AS $$
+	SELECT p_amount_charged OPERATOR(pg_catalog.-)
+		pg_catalog.round(p_amount_charged OPERATOR(pg_catalog.*) p_delivered OPERATOR(pg_catalog./) p_quantity, 2)
 $$;
 COMMENT ON FUNCTION orders.undelivered_refund(numeric, integer, integer) IS
 'refund of the undelivered part: amount charged minus round(amount charged * delivered / quantity, 2)';

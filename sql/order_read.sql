@@ -128,3 +128,30 @@ FROM cases,
 SELECT count(*) AS counters, count(*) FILTER (WHERE c.n = (SELECT count(*) FROM orders.orders o
 		WHERE o.client_id = c.client_id AND o.product_id = c.product_id AND o.status = c.status)) AS exact
 FROM order_counts c WHERE c.client_id IN (4401, 4403);
+
+-- The JSON helpers are inlined into the statements that use them: no SET
+-- clause, fully qualified bodies, honest volatility (docs/design.md, "SQL
+-- helpers are inlined").  A helper that is not inlined is called, parsed and
+-- planned again at every execution of its caller's statement.
+CREATE FUNCTION pg_temp.plan_lines(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+	line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+		RETURN NEXT line;
+	END LOOP;
+END
+$$;
+SELECT h.helper, count(*) FILTER (WHERE l ~ ('\m' || h.helper || '\(')) AS calls_left_in_plan
+FROM (VALUES ('order_list_item', 'SELECT orders.order_list_item(o, p) FROM orders.orders o JOIN orders.products p ON p.id = o.product_id'),
+			 ('order_common_json', 'SELECT orders.order_common_json(o) FROM orders.orders o'),
+			 ('money_text', 'SELECT orders.money_text(o.amount_charged) FROM orders.orders o'),
+			 ('exact_amount', 'SELECT orders.exact_amount(o.amount_charged) FROM orders.orders o'),
+			 ('rfc3339', 'SELECT orders.rfc3339(o.placed_at) FROM orders.orders o'),
+			 ('status_event', 'SELECT orders.status_event(o.status) FROM orders.orders o'),
+			 ('undelivered_refund', 'SELECT orders.undelivered_refund(o.amount_charged, o.quantity, 1) FROM orders.orders o'),
+			 ('charge_json', 'SELECT orders.charge_json(NULL::orders.charge)'),
+			 -- the control: SECURITY DEFINER, so never inlined (1)
+			 ('delivery_time', 'SELECT orders.delivery_time(o.product_id, o.denomination) FROM orders.orders o')) h(helper, q),
+	 pg_temp.plan_lines(h.q) l
+GROUP BY h.helper ORDER BY h.helper;
