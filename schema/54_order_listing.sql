@@ -5,7 +5,11 @@
 --     placed-at range) is a range of client_seq computed by arithmetic: page
 --     500 reads its 20 rows, not the 10,000 before them;
 --   - totals come from order_counts, kept per (client, product, status) by
---     statement triggers, not from counting rows.
+--     statement triggers, not from counting rows;
+--   - a status- or product-filtered page finds the block of 1024 client_seq
+--     holding its first row from order_count_blocks (the same counts per
+--     block of client_seq) and walks at most that block's matching rows,
+--     not every matching row before the page.
 
 CREATE TABLE orders.order_counts (
 	client_id	bigint NOT NULL,
@@ -16,6 +20,32 @@ CREATE TABLE orders.order_counts (
 );
 COMMENT ON TABLE orders.order_counts IS
 'number of orders per client, product and status, kept by triggers: the totals of the order list';
+
+-- Block size of order_count_blocks (docs/design.md, "Listing orders"): a
+-- filtered page walks at most one block of the filter's index before its
+-- rows, and summing to the page's block reads one counter per block above
+-- it.  1024: the walk (under a millisecond, index-only) and the sum (page
+-- 500 of 20 reads about a dozen blocks) stay small together.
+CREATE FUNCTION orders.order_block_size() RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 1024::bigint $$;
+COMMENT ON FUNCTION orders.order_block_size() IS
+'client_seq per block of orders.order_count_blocks (block = client_seq / this)';
+
+CREATE TABLE orders.order_count_blocks (
+	client_id	bigint NOT NULL,
+	product_id	bigint NOT NULL,
+	status		orders.order_status NOT NULL,
+	block		bigint NOT NULL,	-- client_seq / orders.order_block_size()
+	n			bigint NOT NULL,	-- no CHECK: a decrement is an upsert of a negative n
+	PRIMARY KEY (client_id, product_id, status, block)
+);
+COMMENT ON TABLE orders.order_count_blocks IS
+'number of orders per client, product, status and block of client_seq, kept by triggers: where a deep page of a filtered order list starts';
+-- One index per filter shape, newest block first: status and product
+-- (the primary key), status only, product only.  n is in none of them, so
+-- that a counter's update can be HOT.
+CREATE INDEX order_count_blocks_by_status ON orders.order_count_blocks (client_id, status, block);
+CREATE INDEX order_count_blocks_by_product ON orders.order_count_blocks (client_id, product_id, block);
 
 CREATE INDEX orders_by_client_status ON orders.orders (client_id, status, client_seq);
 CREATE INDEX orders_by_client_product ON orders.orders (client_id, product_id, client_seq);
@@ -61,36 +91,53 @@ ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_sequence;
 
 CREATE FUNCTION orders.order_count() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	moved orders.order_count_blocks[];	-- the changes per counter of a block
 BEGIN
 	-- Once per statement, from its transition tables: a bulk load of a
-	-- million orders is one upsert per (client, product, status), not a
-	-- million updates of the same counter.  Rows in key order: two
+	-- million orders is one upsert per (client, product, status) and per
+	-- block of those, not a million updates of the same counter.
+	IF TG_OP = 'INSERT' THEN
+		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
+		INTO moved
+		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
+					 count(*) AS n
+			  FROM new_rows GROUP BY 1, 2, 3, 4) d;
+	ELSIF TG_OP = 'DELETE' THEN
+		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
+		INTO moved
+		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
+					 -count(*) AS n
+			  FROM old_rows GROUP BY 1, 2, 3, 4) d;
+	ELSE
+		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
+		INTO moved
+		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
+					 sum(d) AS n
+			  FROM (SELECT client_id, product_id, status, client_seq, 1 AS d FROM new_rows
+					UNION ALL
+					SELECT client_id, product_id, status, client_seq, -1 FROM old_rows) m
+			  GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0) d;
+	END IF;
+	IF moved IS NULL THEN
+		RETURN NULL;	-- nothing inserted or deleted, no status moved
+	END IF;
+	-- Counters in key order, the totals before the blocks: two
 	-- transactions moving orders between the same statuses lock the
 	-- counters in the same order.
-	IF TG_OP = 'INSERT' THEN
-		INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
-		SELECT client_id, product_id, status, count(*) FROM new_rows
-		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-		ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
-	ELSIF TG_OP = 'DELETE' THEN
-		INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
-		SELECT client_id, product_id, status, -count(*) FROM old_rows
-		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-		ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
-	ELSE
-		INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
-		SELECT client_id, product_id, status, sum(d) FROM
-			(SELECT client_id, product_id, status, 1 AS d FROM new_rows
-			 UNION ALL
-			 SELECT client_id, product_id, status, -1 FROM old_rows) moved
-		GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
-		ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
-	END IF;
+	INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
+	SELECT m.client_id, m.product_id, m.status, sum(m.n) FROM unnest(moved) m
+	GROUP BY 1, 2, 3 HAVING sum(m.n) <> 0 ORDER BY 1, 2, 3
+	ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
+	INSERT INTO orders.order_count_blocks AS c (client_id, product_id, status, block, n)
+	SELECT m.client_id, m.product_id, m.status, m.block, m.n FROM unnest(moved) m
+	ORDER BY 1, 2, 3, 4
+	ON CONFLICT (client_id, product_id, status, block) DO UPDATE SET n = c.n + excluded.n;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION orders.order_count() IS
-'statement trigger: keeps orders.order_counts in step with the orders inserted, moved or deleted';
+'statement trigger: keeps orders.order_counts and orders.order_count_blocks in step with the orders inserted, moved or deleted';
 
 -- Transition tables allow one event per trigger.
 CREATE TRIGGER order_count_insert AFTER INSERT ON orders.orders
@@ -164,6 +211,12 @@ DECLARE
 	hi bigint;
 	top bigint;			-- client_seq of the page's first (newest) row
 	seqs bigint[];
+	skip bigint;		-- matching rows before the page
+	blocks refcursor;	-- a filter's block counters, newest block first
+	blk bigint;
+	blk_rows bigint;
+	above bigint := 0;	-- matching rows in the blocks above blk
+	below bigint;		-- the page's rows have a client_seq below this
 BEGIN
 	page := coalesce(p_page, 1);
 	per_page := coalesce(p_limit, 10);
@@ -219,20 +272,68 @@ BEGIN
 		FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
 		WHERE o.client_id = p_client_id
 		  AND o.client_seq BETWEEN greatest(top - per_page + 1, lo) AND top;
-	ELSE
-		IF p_placed_from IS NULL AND p_placed_to IS NULL THEN
-			SELECT coalesce(sum(c.n), 0) INTO total_count FROM orders.order_counts c
-			WHERE c.client_id = p_client_id
-			  AND (st IS NULL OR c.status = st)
-			  AND (p_product_id IS NULL OR c.product_id = p_product_id);
-		ELSE
-			SELECT count(*) INTO total_count FROM orders.orders o
-			WHERE o.client_id = p_client_id AND o.client_seq BETWEEN lo AND hi
-			  AND (st IS NULL OR o.status = st)
-			  AND (p_product_id IS NULL OR o.product_id = p_product_id);
+	ELSIF p_placed_from IS NULL AND p_placed_to IS NULL THEN
+		-- Filtered by status and/or product: the total from order_counts;
+		-- the page from the block holding its first row (order_count_blocks,
+		-- newest block down, stopping there), then the filter's index from
+		-- the top of that block, skipping only that block's rows above the
+		-- page (at most a block) -- not every matching row before the page.
+		SELECT coalesce(sum(c.n), 0) INTO total_count FROM orders.order_counts c
+		WHERE c.client_id = p_client_id
+		  AND (st IS NULL OR c.status = st)
+		  AND (p_product_id IS NULL OR c.product_id = p_product_id);
+		skip := (page - 1)::bigint * per_page;
+		IF skip < total_count THEN
+			-- One query per filter shape, each on its own index.
+			IF p_product_id IS NULL THEN
+				OPEN blocks FOR SELECT c.block, sum(c.n) FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id AND c.status = st
+					GROUP BY c.block ORDER BY c.block DESC;
+			ELSIF st IS NULL THEN
+				OPEN blocks FOR SELECT c.block, sum(c.n) FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id AND c.product_id = p_product_id
+					GROUP BY c.block ORDER BY c.block DESC;
+			ELSE
+				OPEN blocks FOR SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id AND c.product_id = p_product_id AND c.status = st
+					ORDER BY c.block DESC;
+			END IF;
+			LOOP
+				FETCH blocks INTO blk, blk_rows;
+				EXIT WHEN NOT FOUND OR above + blk_rows > skip;
+				above := above + blk_rows;
+			END LOOP;
+			CLOSE blocks;
+			-- The page's first row is in block blk (skip < total_count):
+			-- skip - above matching rows of that block come before it.
+			below := (blk + 1) * orders.order_block_size();
+			skip := skip - above;
+			IF p_product_id IS NULL THEN
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.status = st AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			ELSIF st IS NULL THEN
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.product_id = p_product_id AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			ELSE
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.status = st AND o.product_id = p_product_id
+						AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			END IF;
 		END IF;
-		-- Filtered pages walk the filter's index (client, status or
-		-- product, client_seq): only the matching rows, newest first.
+	ELSE
+		-- Filtered within a placed-at range: counted and walked on the
+		-- filter's index within the range's client_seq (the blocks do not
+		-- follow the range's ends; docs/design.md, "Listing orders").
+		SELECT count(*) INTO total_count FROM orders.orders o
+		WHERE o.client_id = p_client_id AND o.client_seq BETWEEN lo AND hi
+		  AND (st IS NULL OR o.status = st)
+		  AND (p_product_id IS NULL OR o.product_id = p_product_id);
 		SELECT array_agg(f.client_seq) INTO seqs
 		FROM (SELECT o.client_seq FROM orders.orders o
 			  WHERE o.client_id = p_client_id AND o.client_seq BETWEEN lo AND hi
@@ -240,6 +341,8 @@ BEGIN
 				AND (p_product_id IS NULL OR o.product_id = p_product_id)
 			  ORDER BY o.client_seq DESC
 			  OFFSET (page - 1)::bigint * per_page LIMIT per_page) f;
+	END IF;
+	IF st IS NOT NULL OR p_product_id IS NOT NULL THEN
 		SELECT coalesce(jsonb_agg(orders.order_list_item(o, p) ORDER BY o.client_seq DESC), '[]')
 		INTO items
 		FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
@@ -254,6 +357,7 @@ COMMENT ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, t
 -- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
 -- add to the global defaults): revoke it from each function here.
 REVOKE EXECUTE ON FUNCTION
+	orders.order_block_size(),
 	orders.order_sequence(),
 	orders.order_count(),
 	orders.rfc3339(timestamptz),

@@ -129,6 +129,103 @@ SELECT count(*) AS counters, count(*) FILTER (WHERE c.n = (SELECT count(*) FROM 
 		WHERE o.client_id = c.client_id AND o.product_id = c.product_id AND o.status = c.status)) AS exact
 FROM order_counts c WHERE c.client_id IN (4401, 4403);
 
+-- Deep pages of a filtered list start from the block of order_count_blocks
+-- holding their first row (docs/design.md, "Listing orders").  A client
+-- with 5,000 orders (five blocks of 1,024), whose statuses then move in
+-- statements that span every block.
+SELECT orders.order_block_size() AS block_size;
+INSERT INTO clients (id, name) OVERRIDING SYSTEM VALUE VALUES (4404, 'read client deep');
+INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity, placed_at)
+SELECT 4404, 'DEEP-' || g, CASE WHEN g % 4 = 0 THEN 4402 ELSE 4401 END, 10, 1,
+	   timestamptz '2030-01-01 00:00:00+00' + g * interval '1 hour'
+FROM generate_series(1, 5000) g;
+UPDATE orders.orders SET status = 'PENDING' WHERE client_id = 4404 AND client_seq % 3 <> 0;
+UPDATE orders.orders SET status = 'DELIVERED', sub_status = 'COMPLETED'
+WHERE client_id = 4404 AND status = 'PENDING' AND client_seq % 7 <> 0;
+UPDATE orders.orders SET status = 'FAILED', sub_status = 'REFUNDED'
+WHERE client_id = 4404 AND status = 'PLACED' AND client_seq BETWEEN 1500 AND 2600;
+UPDATE orders.orders SET tag = 'untouched status' WHERE client_id = 4404 AND client_seq % 10 = 0;
+SELECT status, product_id, count(*), count(DISTINCT client_seq / orders.order_block_size()) AS blocks
+FROM orders.orders WHERE client_id = 4404 GROUP BY status, product_id ORDER BY status, product_id;
+-- The counters per block match the orders exactly (and sum to order_counts).
+CREATE FUNCTION pg_temp.blocks_exact(p_client bigint) RETURNS TABLE (counters bigint, exact bigint, totals_agree boolean)
+LANGUAGE sql AS $$
+	SELECT count(*), count(*) FILTER (WHERE b.n = (SELECT count(*) FROM orders.orders o
+			WHERE o.client_id = b.client_id AND o.product_id = b.product_id AND o.status = b.status
+			  AND o.client_seq / orders.order_block_size() = b.block)),
+		   (SELECT count(*) FROM orders.orders o WHERE o.client_id = p_client)
+		   = (SELECT count(*) FROM orders.orders o WHERE o.client_id = p_client
+			  AND EXISTS (SELECT FROM orders.order_count_blocks c WHERE c.client_id = o.client_id
+						  AND c.product_id = o.product_id AND c.status = o.status
+						  AND c.block = o.client_seq / orders.order_block_size()))
+		   AND (SELECT sum(n) FROM orders.order_count_blocks WHERE client_id = p_client)
+		   = (SELECT sum(n) FROM orders.order_counts WHERE client_id = p_client)
+	FROM orders.order_count_blocks b WHERE b.client_id = p_client
+$$;
+SELECT * FROM pg_temp.blocks_exact(4404);
+SELECT * FROM pg_temp.blocks_exact(4401);
+-- Deleted orders leave their blocks too (orders have events, which cannot
+-- be deleted: new orders without them, deleted in the same transaction).
+BEGIN;
+ALTER TABLE orders.orders DISABLE TRIGGER append_order_events;
+INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity)
+SELECT 4404, 'DEEP-GONE-' || g, 4402, 10, 1 FROM generate_series(1, 200) g;
+DELETE FROM orders.orders WHERE client_id = 4404 AND po_number LIKE 'DEEP-GONE-%' AND client_seq % 2 = 0;
+SELECT * FROM pg_temp.blocks_exact(4404);
+ROLLBACK;
+-- Every page of each filter shape agrees with the plain query: pages
+-- across the whole list, and with limit 1 the rows on both sides of each
+-- block boundary of the filter.
+CREATE TEMP TABLE deep_filters AS
+SELECT s, pr, (SELECT coalesce(array_agg(o.id ORDER BY o.client_seq DESC), '{}') FROM orders.orders o
+			   WHERE o.client_id = 4404 AND (s IS NULL OR o.status = s)
+				 AND (pr IS NULL OR o.product_id = pr)) AS ids
+FROM (VALUES (NULL), ('PLACED'), ('PENDING'), ('DELIVERED'), ('FAILED')) st(s),
+	 (VALUES (NULL::bigint), (4401), (4402)) prod(pr);
+CREATE TEMP TABLE deep_cases AS
+SELECT s, pr, ids, p, l
+FROM deep_filters,
+	 LATERAL (SELECT p, 7 FROM generate_series(1, cardinality(ids) / 7 + 2, 11) p
+			  UNION ALL SELECT p, 100 FROM generate_series(1, cardinality(ids) / 100 + 2) p
+			  UNION ALL
+			  SELECT DISTINCT (newer.n + d)::integer, 1
+			  FROM generate_series(0, 4) b,
+				   LATERAL (SELECT count(*) AS n FROM orders.orders o
+							WHERE o.client_id = 4404 AND o.client_seq >= b * orders.order_block_size()
+							  AND (s IS NULL OR o.status = s) AND (pr IS NULL OR o.product_id = pr)) newer,
+				   generate_series(-1, 1) d
+			  WHERE newer.n + d >= 1) pl(p, l);
+SELECT count(*) AS cases,
+	   count(*) FILTER (WHERE got.page_ids = ids[(p - 1) * l + 1 : p * l]
+						AND got.total_count = cardinality(ids)
+						AND got.total_pages = (cardinality(ids) + l - 1) / l) AS agree,
+	   count(*) FILTER (WHERE (p - 1) * l >= cardinality(ids)) AS empty_pages,
+	   count(*) FILTER (WHERE l = 1 AND p > orders.order_block_size()) AS beyond_a_block
+FROM deep_cases,
+	 LATERAL (SELECT coalesce((SELECT array_agg((e ->> 'id')::bigint) FROM jsonb_array_elements(lo.items) e), '{}') AS page_ids,
+					 lo.total_count, lo.total_pages
+			  FROM list_orders(4404, p, l, s, pr) lo) got;
+-- A deep page walks at most a block of index entries of the orders (plus
+-- the page's own), not the 1,990 matching rows before page 200 of 10 (the
+-- index entries read by this transaction, per filter shape).
+BEGIN;
+CREATE FUNCTION pg_temp.index_reads(p_page integer, p_status text, p_product bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	before bigint;
+	total bigint;
+BEGIN
+	SELECT sum(pg_stat_get_xact_tuples_returned(i.indexrelid)) INTO before
+	FROM pg_index i WHERE i.indrelid = 'orders.orders'::regclass;
+	SELECT lo.total_count INTO total FROM orders.list_orders(4404, p_page, 10, p_status, p_product) lo;
+	RETURN (SELECT sum(pg_stat_get_xact_tuples_returned(i.indexrelid))
+			FROM pg_index i WHERE i.indrelid = 'orders.orders'::regclass) - before;
+END
+$$;
+SELECT s, pr, pg_temp.index_reads(200, s, pr) <= orders.order_block_size() + 3 * 10 AS within_a_block
+FROM (VALUES ('DELIVERED', NULL::bigint), (NULL, 4401), ('DELIVERED', 4401)) v(s, pr);
+COMMIT;
+
 -- The JSON helpers are inlined into the statements that use them: no SET
 -- clause, fully qualified bodies, honest volatility (docs/design.md, "SQL
 -- helpers are inlined").  A helper that is not inlined is called, parsed and
