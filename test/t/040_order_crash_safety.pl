@@ -126,6 +126,12 @@ is( $node->safe_psql('postgres', q{
 		WHERE c.n <> (SELECT count(*) FROM orders.orders o
 					  WHERE o.client_id = c.client_id AND o.product_id = c.product_id AND o.status = c.status)}),
 	'0', 'the list totals match the orders');
+is( $node->safe_psql('postgres', q{
+		SELECT count(*) FROM orders.order_count_blocks c
+		WHERE c.n <> (SELECT count(*) FROM orders.orders o
+					  WHERE o.client_id = c.client_id AND o.product_id = c.product_id AND o.status = c.status
+						AND o.client_seq / orders.order_block_size() = c.block)}),
+	'0', 'the list block counters match the orders');
 
 # And the engine takes orders again.
 is( $node->safe_psql('postgres', q{
