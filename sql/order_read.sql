@@ -131,41 +131,44 @@ FROM order_counts c WHERE c.client_id IN (4401, 4403);
 
 -- Deep pages of a filtered list start from the block of order_count_blocks
 -- holding their first row (docs/design.md, "Listing orders").  A client
--- with 5,000 orders (five blocks of 1,024), whose statuses then move in
+-- with 4,200 orders (five blocks of 1,024), whose statuses then move in
 -- statements that span every block.
 SELECT orders.order_block_size() AS block_size;
 INSERT INTO clients (id, name) OVERRIDING SYSTEM VALUE VALUES (4404, 'read client deep');
+-- (without their events, which this test does not read: faster)
+BEGIN;
+ALTER TABLE orders.orders DISABLE TRIGGER append_order_events;
 INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity, placed_at)
 SELECT 4404, 'DEEP-' || g, CASE WHEN g % 4 = 0 THEN 4402 ELSE 4401 END, 10, 1,
 	   timestamptz '2030-01-01 00:00:00+00' + g * interval '1 hour'
-FROM generate_series(1, 5000) g;
+FROM generate_series(1, 4200) g;
 UPDATE orders.orders SET status = 'PENDING' WHERE client_id = 4404 AND client_seq % 3 <> 0;
 UPDATE orders.orders SET status = 'DELIVERED', sub_status = 'COMPLETED'
 WHERE client_id = 4404 AND status = 'PENDING' AND client_seq % 7 <> 0;
 UPDATE orders.orders SET status = 'FAILED', sub_status = 'REFUNDED'
 WHERE client_id = 4404 AND status = 'PLACED' AND client_seq BETWEEN 1500 AND 2600;
 UPDATE orders.orders SET tag = 'untouched status' WHERE client_id = 4404 AND client_seq % 10 = 0;
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER append_order_events;
+COMMIT;
 SELECT status, product_id, count(*), count(DISTINCT client_seq / orders.order_block_size()) AS blocks
 FROM orders.orders WHERE client_id = 4404 GROUP BY status, product_id ORDER BY status, product_id;
--- The counters per block match the orders exactly (and sum to order_counts).
-CREATE FUNCTION pg_temp.blocks_exact(p_client bigint) RETURNS TABLE (counters bigint, exact bigint, totals_agree boolean)
+-- The counters per block match the orders exactly (and add up to order_counts).
+CREATE FUNCTION pg_temp.blocks_exact(p_client bigint)
+RETURNS TABLE (counters bigint, wrong bigint, totals_agree boolean)
 LANGUAGE sql AS $$
-	SELECT count(*), count(*) FILTER (WHERE b.n = (SELECT count(*) FROM orders.orders o
-			WHERE o.client_id = b.client_id AND o.product_id = b.product_id AND o.status = b.status
-			  AND o.client_seq / orders.order_block_size() = b.block)),
-		   (SELECT count(*) FROM orders.orders o WHERE o.client_id = p_client)
-		   = (SELECT count(*) FROM orders.orders o WHERE o.client_id = p_client
-			  AND EXISTS (SELECT FROM orders.order_count_blocks c WHERE c.client_id = o.client_id
-						  AND c.product_id = o.product_id AND c.status = o.status
-						  AND c.block = o.client_seq / orders.order_block_size()))
-		   AND (SELECT sum(n) FROM orders.order_count_blocks WHERE client_id = p_client)
+	SELECT count(got.n), count(*) FILTER (WHERE coalesce(got.n, 0) <> coalesce(want.n, 0)),
+		   (SELECT sum(n) FROM orders.order_count_blocks WHERE client_id = p_client)
 		   = (SELECT sum(n) FROM orders.order_counts WHERE client_id = p_client)
-	FROM orders.order_count_blocks b WHERE b.client_id = p_client
+	FROM (SELECT c.product_id, c.status, c.block, c.n FROM orders.order_count_blocks c
+		  WHERE c.client_id = p_client) got
+	FULL JOIN (SELECT o.product_id, o.status, o.client_seq / orders.order_block_size() AS block, count(*) AS n
+			   FROM orders.orders o WHERE o.client_id = p_client GROUP BY 1, 2, 3) want
+		USING (product_id, status, block)
 $$;
 SELECT * FROM pg_temp.blocks_exact(4404);
 SELECT * FROM pg_temp.blocks_exact(4401);
--- Deleted orders leave their blocks too (orders have events, which cannot
--- be deleted: new orders without them, deleted in the same transaction).
+-- Deleted orders leave their blocks too (orders with events cannot be
+-- deleted: new orders without them, deleted in the same transaction).
 BEGIN;
 ALTER TABLE orders.orders DISABLE TRIGGER append_order_events;
 INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity)
@@ -177,22 +180,23 @@ ROLLBACK;
 -- across the whole list, and with limit 1 the rows on both sides of each
 -- block boundary of the filter.
 CREATE TEMP TABLE deep_filters AS
-SELECT s, pr, (SELECT coalesce(array_agg(o.id ORDER BY o.client_seq DESC), '{}') FROM orders.orders o
-			   WHERE o.client_id = 4404 AND (s IS NULL OR o.status = s)
-				 AND (pr IS NULL OR o.product_id = pr)) AS ids
+SELECT s, pr, f.ids, f.seqs
 FROM (VALUES (NULL), ('PLACED'), ('PENDING'), ('DELIVERED'), ('FAILED')) st(s),
-	 (VALUES (NULL::bigint), (4401), (4402)) prod(pr);
+	 (VALUES (NULL::bigint), (4401), (4402)) prod(pr),
+	 LATERAL (SELECT coalesce(array_agg(o.id ORDER BY o.client_seq DESC), '{}') AS ids,
+					 coalesce(array_agg(o.client_seq ORDER BY o.client_seq DESC), '{}') AS seqs
+			  FROM orders.orders o WHERE o.client_id = 4404 AND (s IS NULL OR o.status = s)
+				AND (pr IS NULL OR o.product_id = pr)) f;
 CREATE TEMP TABLE deep_cases AS
 SELECT s, pr, ids, p, l
 FROM deep_filters,
-	 LATERAL (SELECT p, 7 FROM generate_series(1, cardinality(ids) / 7 + 2, 11) p
-			  UNION ALL SELECT p, 100 FROM generate_series(1, cardinality(ids) / 100 + 2) p
+	 LATERAL (SELECT p, 7 FROM generate_series(1, cardinality(ids) / 7 + 2, 29) p
+			  UNION ALL SELECT p, 100 FROM generate_series(1, cardinality(ids) / 100 + 2, 3) p
 			  UNION ALL
 			  SELECT DISTINCT (newer.n + d)::integer, 1
 			  FROM generate_series(0, 4) b,
-				   LATERAL (SELECT count(*) AS n FROM orders.orders o
-							WHERE o.client_id = 4404 AND o.client_seq >= b * orders.order_block_size()
-							  AND (s IS NULL OR o.status = s) AND (pr IS NULL OR o.product_id = pr)) newer,
+				   LATERAL (SELECT count(*) AS n FROM unnest(seqs) q
+							WHERE q >= b * orders.order_block_size()) newer,
 				   generate_series(-1, 1) d
 			  WHERE newer.n + d >= 1) pl(p, l);
 SELECT count(*) AS cases,
@@ -205,24 +209,29 @@ FROM deep_cases,
 	 LATERAL (SELECT coalesce((SELECT array_agg((e ->> 'id')::bigint) FROM jsonb_array_elements(lo.items) e), '{}') AS page_ids,
 					 lo.total_count, lo.total_pages
 			  FROM list_orders(4404, p, l, s, pr) lo) got;
--- A deep page walks at most a block of index entries of the orders (plus
--- the page's own), not the 1,990 matching rows before page 200 of 10 (the
--- index entries read by this transaction, per filter shape).
+-- A deep page reads at most a block of index entries of the orders (plus
+-- the page's own), not the 1,490 matching rows before page 150 of 10: the
+-- index entries and rows (of sequential scans) of the orders read by this
+-- transaction, per filter shape.  Vacuumed first: the index entries of the
+-- versions the status moves left behind would count as reads until then.
+VACUUM ANALYZE orders.orders;
 BEGIN;
-CREATE FUNCTION pg_temp.index_reads(p_page integer, p_status text, p_product bigint) RETURNS bigint
+CREATE FUNCTION pg_temp.orders_reads() RETURNS bigint LANGUAGE sql AS $$
+	SELECT sum(pg_stat_get_xact_tuples_returned(r))::bigint
+	FROM (SELECT 'orders.orders'::regclass::oid
+		  UNION ALL SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = 'orders.orders'::regclass) x(r)
+$$;
+CREATE FUNCTION pg_temp.page_reads(p_page integer, p_status text, p_product bigint) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-	before bigint;
+	before bigint := pg_temp.orders_reads();
 	total bigint;
 BEGIN
-	SELECT sum(pg_stat_get_xact_tuples_returned(i.indexrelid)) INTO before
-	FROM pg_index i WHERE i.indrelid = 'orders.orders'::regclass;
 	SELECT lo.total_count INTO total FROM orders.list_orders(4404, p_page, 10, p_status, p_product) lo;
-	RETURN (SELECT sum(pg_stat_get_xact_tuples_returned(i.indexrelid))
-			FROM pg_index i WHERE i.indrelid = 'orders.orders'::regclass) - before;
+	RETURN pg_temp.orders_reads() - before;
 END
 $$;
-SELECT s, pr, pg_temp.index_reads(200, s, pr) <= orders.order_block_size() + 3 * 10 AS within_a_block
+SELECT s, pr, pg_temp.page_reads(150, s, pr) <= orders.order_block_size() + 3 * 10 AS within_a_block
 FROM (VALUES ('DELIVERED', NULL::bigint), (NULL, 4401), ('DELIVERED', 4401)) v(s, pr);
 COMMIT;
 
