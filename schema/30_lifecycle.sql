@@ -32,14 +32,28 @@ $$;
 COMMENT ON FUNCTION orders.refuse_change() IS
 'trigger: refuses UPDATE, DELETE and TRUNCATE on append-only tables';
 
-CREATE TRIGGER status_history_append_only
-	BEFORE UPDATE OR DELETE ON orders.status_history
-	FOR EACH ROW EXECUTE FUNCTION orders.refuse_change();
-CREATE TRIGGER status_history_no_truncate
-	BEFORE TRUNCATE ON orders.status_history
-	FOR EACH STATEMENT EXECUTE FUNCTION orders.refuse_change();
-ALTER TABLE orders.status_history ENABLE ALWAYS TRIGGER status_history_append_only;
-ALTER TABLE orders.status_history ENABLE ALWAYS TRIGGER status_history_no_truncate;
+-- Append-only for everybody, the owner and superusers included: ENABLE
+-- ALWAYS row and statement triggers, not just missing grants.  One place
+-- for the history, the ledger, the reveal audit and the API audit.
+CREATE FUNCTION orders.make_append_only(p_table regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+	t name := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = p_table);
+BEGIN
+	EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %s'
+				   ' FOR EACH ROW EXECUTE FUNCTION orders.refuse_change()',
+				   t || '_append_only', p_table);
+	EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s'
+				   ' FOR EACH STATEMENT EXECUTE FUNCTION orders.refuse_change()',
+				   t || '_no_truncate', p_table);
+	EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', p_table, t || '_append_only');
+	EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', p_table, t || '_no_truncate');
+END
+$$;
+COMMENT ON FUNCTION orders.make_append_only(regclass) IS
+'makes a table append-only for everybody: UPDATE, DELETE and TRUNCATE refused by ENABLE ALWAYS triggers (OR003)';
+
+SELECT orders.make_append_only('orders.status_history');
 
 CREATE TRIGGER lifecycle_guard
 	BEFORE INSERT OR UPDATE OF status, sub_status ON orders.orders

@@ -17,14 +17,7 @@ CREATE INDEX ON orders.voucher_reveals (client_id, order_id);
 COMMENT ON TABLE orders.voucher_reveals IS
 'append-only audit of every voucher reveal: client, order, item, unit, when, by which role';
 
-CREATE TRIGGER voucher_reveals_append_only
-	BEFORE UPDATE OR DELETE ON orders.voucher_reveals
-	FOR EACH ROW EXECUTE FUNCTION orders.refuse_change();
-CREATE TRIGGER voucher_reveals_no_truncate
-	BEFORE TRUNCATE ON orders.voucher_reveals
-	FOR EACH STATEMENT EXECUTE FUNCTION orders.refuse_change();
-ALTER TABLE orders.voucher_reveals ENABLE ALWAYS TRIGGER voucher_reveals_append_only;
-ALTER TABLE orders.voucher_reveals ENABLE ALWAYS TRIGGER voucher_reveals_no_truncate;
+SELECT orders.make_append_only('orders.voucher_reveals');
 
 CREATE FUNCTION orders.reveal_vouchers(p_client_id bigint, p_order_id bigint)
 RETURNS jsonb

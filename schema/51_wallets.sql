@@ -47,14 +47,7 @@ COMMENT ON TABLE orders.ledger_entries IS
 'append-only ledger: every wallet movement (funding, order debit, refund, adjustment) with the balance after it';
 
 -- Append-only, like the status history.
-CREATE TRIGGER ledger_entries_append_only
-	BEFORE UPDATE OR DELETE ON orders.ledger_entries
-	FOR EACH ROW EXECUTE FUNCTION orders.refuse_change();
-CREATE TRIGGER ledger_entries_no_truncate
-	BEFORE TRUNCATE ON orders.ledger_entries
-	FOR EACH STATEMENT EXECUTE FUNCTION orders.refuse_change();
-ALTER TABLE orders.ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_append_only;
-ALTER TABLE orders.ledger_entries ENABLE ALWAYS TRIGGER ledger_entries_no_truncate;
+SELECT orders.make_append_only('orders.ledger_entries');
 
 CREATE FUNCTION orders.ledger_apply() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$

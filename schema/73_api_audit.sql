@@ -16,14 +16,7 @@ COMMENT ON TABLE orders.api_audit IS
 'append-only audit of API calls: when, which client and key, which operation and order, which HTTP status';
 SELECT pg_catalog.pg_extension_config_dump('orders.api_audit', '');
 
-CREATE TRIGGER api_audit_append_only
-	BEFORE UPDATE OR DELETE ON orders.api_audit
-	FOR EACH ROW EXECUTE FUNCTION orders.refuse_change();
-CREATE TRIGGER api_audit_no_truncate
-	BEFORE TRUNCATE ON orders.api_audit
-	FOR EACH STATEMENT EXECUTE FUNCTION orders.refuse_change();
-ALTER TABLE orders.api_audit ENABLE ALWAYS TRIGGER api_audit_append_only;
-ALTER TABLE orders.api_audit ENABLE ALWAYS TRIGGER api_audit_no_truncate;
+SELECT orders.make_append_only('orders.api_audit');
 
 -- The client comes from the identity, never from an argument.  In a
 -- READ ONLY transaction (PostgREST serves GET that way) nothing can be

@@ -121,9 +121,12 @@ VALUES (1, 10, now(), 'DELIVERED');
 SELECT pg_temp.fresh('order') AS oid \gset
 UPDATE orders SET status = 'pending', sub_status = 'initial' WHERE id = :oid;
 UPDATE orders SET status = 'delivered', sub_status = 'inventory_fulfilled' WHERE id = :oid;
-\set VERBOSITY verbose
+-- Its SQLSTATE (OR001), then its message, detail and hint (verbose mode
+-- would also print the C source line, which moves with every edit).
+\set VERBOSITY sqlstate
 UPDATE orders SET status = 'pending', sub_status = 'initial' WHERE id = :oid;
 \set VERBOSITY default
+UPDATE orders SET status = 'pending', sub_status = 'initial' WHERE id = :oid;
 UPDATE orders SET status = 'cancelled', sub_status = 'refunded' WHERE id = :oid;
 -- A superuser is refused too (this suite runs as one), also in replica mode.
 SELECT rolsuper FROM pg_roles WHERE rolname = current_user;
