@@ -363,6 +363,7 @@ else
 	out=${BENCH_OUT:-$bench/results/$(date +%F).md}
 fi
 profile_out=${out%.md}-profile.md
+mkdir -p "$(dirname "$out")"	# bench/results/ does not exist in a fresh clone
 
 # Where the engine's time goes in the workloads with targets: every SQL
 # statement its functions run (pg_stat_statements, track = all) and, if
