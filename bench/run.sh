@@ -354,6 +354,14 @@ settings=$(psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, current_setting(n
 # --- the trigger probe and the profiles ------------------------------------------
 
 # The lifecycle triggers' own time per row (EXPLAIN ANALYZE), in alternation.
+# Microseconds: first let the autovacuum the write workloads set off finish
+# (up to 2 minutes), so that it does not run beside the probe.
+for waited in $(seq 0 120); do
+	[ "$(psql -X -tAc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && break
+	sleep 1
+done
+[ "$waited" -gt 0 ] && log "trigger probe: waited ${waited}s for autovacuum"
+psql_q -c CHECKPOINT
 probe=$(psql -X -tA -F $'\t' -c "SELECT * FROM bench.trigger_probe(21, 100)")
 log "trigger time per row (us): $(echo "$probe" | tr '\t\n' ' ;')"
 
