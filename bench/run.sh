@@ -47,6 +47,9 @@ else
 		-v details=500 -v details5=100 -v transition_rows=8000 -v vault_codes=100)
 fi
 ONLY=${BENCH_ONLY:-.}
+# The tree measured, named before the run writes its reports into bench/results/
+# (tracked files: named afterwards, every run would call itself -dirty).
+build=$(git -C "$(dirname "$0")" describe --always --dirty 2>/dev/null || echo unknown)
 
 log() { printf '%s  %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -433,7 +436,7 @@ env_file=$work/env.tsv
 	printf 'server\t%s\n' "$(psql -X -tAc 'SHOW server_version')"
 	printf 'pgbench\t%s\n' "$(pgbench --version)"
 	printf 'mode\t%s\n' "$([ $smoke -eq 1 ] && echo smoke || echo full)"
-	printf 'build\t%s\n' "$(git describe --always --dirty 2>/dev/null || echo unknown) ($([ $installed -eq 1 ] && echo "the machine's installation" || echo "private installation of this tree"))"
+	printf 'build\t%s\n' "$build ($([ $installed -eq 1 ] && echo "the machine's installation" || echo "private installation of this tree"))"
 	printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg) (load average before the report; other processes share the machine)"
 	printf 'run\t%s\n' "pgbench -M prepared, $(echo "${RUN_ARGS[*]}" | sed 's/-T \(.*\)/\1 s per run/; s/-t \(.*\)/\1 transactions per client/'), clients: $CLIENTS"
 	printf 'load_seconds\t%s\n' "$load_seconds"
