@@ -233,6 +233,7 @@ append_history(HistoryTarget *target, const LifecycleMachine *m, int64 id,
 	ExecClearTuple(slot);
 	values = slot->tts_values;
 	nulls = slot->tts_isnull;
+	/* any other column is NULL: a column added to the table belongs here */
 	memset(nulls, true, sizeof(bool) * target->natts);
 
 #define SET_COL(col, datum) \
