@@ -47,7 +47,7 @@ BEGIN
 			'claim_url', orders.vault_decrypt(r.claim_url_enc, r.unit_id, 'claim_url'),
 			'voucher_reference_number',
 				orders.vault_decrypt(r.reference_enc, r.unit_id, 'voucher_reference_number'),
-			'expires_at', to_char(r.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+			'expires_at', orders.rfc3339(r.expires_at))
 			ORDER BY r.item_id), '[]'::jsonb)
 	INTO v_vouchers
 	FROM revealed r;

@@ -172,7 +172,7 @@ BEGIN
 	-- poNumber, normalized (jsonb sorts the keys).
 	fingerprint := sha256(convert_to(jsonb_build_object(
 		'productId', p_product_id, 'quantity', p_quantity,
-		'denomination', round(p_denomination, 2)::text, 'email', lower(p_email),
+		'denomination', orders.money_text(p_denomination), 'email', lower(p_email),
 		'tag', p_tag, 'notifyReceiverEmail', coalesce(p_notify_receiver_email, false),
 		'notifyAdminEmail', coalesce(p_notify_admin_email, false),
 		'topupPhoneCode', p_topup_phone_code, 'topupPhoneNumber', p_topup_phone_number)::text,

@@ -45,8 +45,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
 		'card_number', 'SBX' || upper(substr(md5(seed), 1, 13)),
 		'pin_code', lpad((('x' || substr(md5(seed || '/pin'), 1, 8))::bit(32)::bigint % 10000)::text, 4, '0'),
 		'voucher_reference_number', format('SBX-%s-%s-%s', p_job_id, p_attempt, k),
-		'expires_at', to_char(date_trunc('day', now() AT TIME ZONE 'UTC') + interval '365 days',
-							  'YYYY-MM-DD"T"HH24:MI:SS"Z"')) ORDER BY k), '[]')
+		'expires_at', orders.rfc3339((date_trunc('day', now() AT TIME ZONE 'UTC') + interval '365 days')
+									 AT TIME ZONE 'UTC')) ORDER BY k), '[]')
 	FROM generate_series(1, p_count) AS k,
 		 LATERAL (SELECT format('sandbox/%s/%s/%s', p_job_id, p_attempt, k) AS seed) s
 $$;

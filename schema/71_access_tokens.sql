@@ -34,8 +34,7 @@ BEGIN
 		'access_token', orders.jwt_sign(claims::text, orders.server_secret('jwt_secret')),
 		'token_type', 'Bearer',
 		'expires_in', lifetime,
-		'expires_at', to_char(to_timestamp(issued + lifetime) AT TIME ZONE 'UTC',
-							  'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+		'expires_at', orders.rfc3339(to_timestamp(issued + lifetime)));
 END
 $$;
 COMMENT ON FUNCTION orders.issue_access_token(bigint, bigint) IS
