@@ -43,12 +43,23 @@ include $(PGXS)
 orders--1.0.sql: scripts/build-install-script.sh $(SCHEMA_PARTS) Makefile
 	scripts/build-install-script.sh "$(ENUM_TYPES)" $(SCHEMA_PARTS) > $@
 
-.PHONY: run test fuzz docs bench bench-smoke
+.PHONY: run test test-harness mutation fuzz docs bench bench-smoke
 run:
 	scripts/run.sh
 
 test:
 	scripts/test.sh
+
+# A test of scripts/test.sh: a failing install, suite or TAP bail-out each
+# fail the run with a non-zero failed count (test/harness/selftest.sh).
+test-harness:
+	test/harness/selftest.sh
+
+# Deliberate breaks of the invariants that matter, one at a time, each
+# against the suites that should catch it (test/mutation/run.sh).
+# MUTATIONS="name ..." runs some of them.
+mutation:
+	test/mutation/run.sh $(MUTATIONS)
 
 fuzz:  # SECONDS_TO_RUN=60 by default
 	test/fuzz/run.sh
