@@ -146,6 +146,18 @@ UPDATE orders SET status = 'failed', sub_status = 'vendor_order_failed' WHERE id
 UPDATE orders SET sub_status = 'refunded' WHERE id = :oid2;
 UPDATE orders SET sub_status = 'not_refunded' WHERE id = :oid2;
 UPDATE orders SET status = 'pending' WHERE id = :oid2;
+-- REFUNDED stays final across a status change: PARTIALLY_DELIVERED ->
+-- DELIVERED is a legal move, refused here only because the sub-status
+-- would leave REFUNDED; the same move from NOT_REFUNDED goes through.
+SELECT pg_temp.fresh('order') AS oid4 \gset
+UPDATE orders SET status = 'pending', sub_status = 'initial' WHERE id = :oid4;
+UPDATE orders SET status = 'partially_delivered', sub_status = 'refunded' WHERE id = :oid4;
+UPDATE orders SET status = 'delivered', sub_status = 'completed' WHERE id = :oid4;
+SELECT pg_temp.fresh('order') AS oid5 \gset
+UPDATE orders SET status = 'pending', sub_status = 'initial' WHERE id = :oid5;
+UPDATE orders SET status = 'partially_delivered', sub_status = 'not_refunded' WHERE id = :oid5;
+UPDATE orders SET status = 'delivered', sub_status = 'completed' WHERE id = :oid5;
+SELECT id = :oid4 AS from_refunded, status, sub_status FROM orders WHERE id IN (:oid4, :oid5) ORDER BY id;
 -- A row untouched in status fires no history.
 UPDATE orders SET updated_at = now() WHERE id = :oid2;
 

@@ -110,11 +110,20 @@ BEGIN;
 SET LOCAL ROLE api_security_writer;
 SELECT set_config('request.headers', json_build_object('x-api-key', :'b_key', 'x-api-secret', :'b_secret')::text, true) IS NOT NULL AS set;
 SELECT api.pre_request();
-UPDATE orders.orders SET tag = 'taken' WHERE id = :a_order;
-DELETE FROM orders.orders WHERE id = :a_order;
+-- B's writes reach none of A's rows (row counts), and A's order is still
+-- there, untagged, seen by the owner inside the same transaction (after
+-- the ROLLBACK it would be so whatever the writes did).
+WITH u AS (UPDATE orders.orders SET tag = 'taken' WHERE id = :a_order RETURNING 1)
+SELECT count(*) AS b_updated_a_rows FROM u;
+WITH d AS (DELETE FROM orders.orders WHERE id = :a_order RETURNING 1)
+SELECT count(*) AS b_deleted_a_rows FROM d;
+RESET ROLE;
+SELECT count(*) AS a_order_still_there, bool_and(tag IS NULL) AS a_order_untagged
+FROM orders.orders WHERE id = :a_order;
+SET LOCAL ROLE api_security_writer;
+-- B cannot move its own rows to A either.
 UPDATE orders.orders SET client_id = :a WHERE client_id = :b;
 ROLLBACK;
-SELECT tag IS NULL AS a_order_untouched FROM orders.orders WHERE id = :a_order;
 REVOKE ALL ON orders.orders FROM api_security_writer;
 DROP ROLE api_security_writer;
 

@@ -1,7 +1,10 @@
 # Crash safety of order placement: four clients place orders in parallel
 # (psql sessions, autocommit), two of them racing for the same inventory;
-# the server is stopped with "immediate" (no checkpoint, like a power cut)
-# in the middle of the load and restarted.  Then every order a client saw
+# the server is stopped with "immediate" (every server process killed, no
+# checkpoint: a crash of the server, which recovery must repair from the
+# WAL) in the middle of the load and restarted.  Not a power cut: the
+# operating system's cache survives, and the test cluster runs with
+# fsync = off, so durability against losing the machine is not tested.  Then every order a client saw
 # committed exists with its debit, no unit is linked twice, the ledger
 # balances (verify_ledger() is empty), and each client's orders are still
 # numbered without gaps.
@@ -60,7 +63,7 @@ for my $c (1 .. $clients)
 	push @runs, { handle => $h, out => "$dir/out" };
 }
 
-# Mid-load: once a few hundred orders are in, cut the power.
+# Mid-load: once a few hundred orders are in, crash the server.
 $node->poll_query_until('postgres', 'SELECT count(*) >= 300 FROM orders.orders')
   or die 'the load did not get going';
 $node->stop('immediate');

@@ -1,6 +1,8 @@
 # Log hygiene (docs/vault.md#logs): with a server configured to log every
-# statement and every failing statement with its parameters, failing loads
-# and reveals carrying literal codes leave no code in the server log.
+# statement (by log_statement and by duration, log_min_duration_statement
+# = 0) and every failing statement with its parameters, failing loads and
+# reveals carrying literal codes leave no code in the server log, nor do
+# the quiet role's successful loads.
 #
 # Two lines of defence are tested apart:
 #   - a login role under orders.quiet_logging() (role settings): nothing of
@@ -30,6 +32,7 @@ $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'orders'
 orders.vault_key_file = '$keys'
 log_statement = 'all'
+log_min_duration_statement = 0
 log_min_error_statement = error
 log_parameter_max_length = -1
 log_parameter_max_length_on_error = -1
@@ -113,6 +116,7 @@ my $reveal_code = code('reveal');
 my $reveal_pin = code('reveal-pin');
 $node->safe_psql('postgres', qq{
 	SET log_statement = 'none';
+	SET log_min_duration_statement = -1;
 	INSERT INTO orders.clients (name) VALUES ('log client');
 	SELECT orders.load_inventory(1, 10, now() + interval '1 year', '$reveal_code', '$reveal_pin') AS unit \\gset
 	INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity)
@@ -140,6 +144,14 @@ $node->reload;
 $node->poll_query_until('postgres', "SELECT current_setting('log_statement') = 'none'")
   or die 'reload did not happen';
 my $plain = 'regress_plain_loader';
+# Duration-based logging is still on: the quiet role's successful load
+# stays out of it (its role settings); the plain role's statement is
+# logged with its duration and text (the control).
+($ret, $err) = as_role($loader,
+	"SELECT orders.load_inventory(1, 10, now() + interval '1 year', '" . code('duration-ok') . "', '2222')");
+is($ret, 0, 'quiet role: a successful load while statements are logged by duration');
+($ret, $err) = as_role($plain, "SELECT 'CANARY-DURATION-$run'");
+is($ret, 0, 'plain role: a statement logged by duration');
 fails_as($plain, 'a bulk load with a duplicate',
 	"SELECT * FROM orders.load_inventory('[" . $entry->(code('plain-dup')) . ', ' . $entry->($codes[-1]) . "]'::jsonb)",
 	qr/inventory batch entry 2: its code is the code of entry 1/);
@@ -155,6 +167,8 @@ fails_as($plain, 'a cast outside the vault',
 
 my $log = slurp_file($node->logfile);
 like($log, qr/CANARY-ALL-\Q$run\E/, 'control: statements were logged');
+like($log, qr/duration: [0-9.]+ ms  statement: SELECT 'CANARY-DURATION-\Q$run\E'/,
+	'control: statements were logged by duration');
 like($log, qr/STATEMENT:\s+SELECT 1 \/ 0 AS "CANARY-STATEMENT-\Q$run\E"/,
 	'control: a failing statement is logged with its text');
 like($log, qr/invalid input syntax for type integer: "CANARY-ERRMSG-\Q$run\E"/,

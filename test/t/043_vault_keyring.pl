@@ -65,6 +65,8 @@ my @unavailable = (
 	[ 'no setting', '', qr/no vault key file is configured/ ],
 	[ 'missing file', "$dir/no-such-file",
 		qr/could not open the vault key file: No such file or directory/ ],
+	[ 'unreadable', key_file("1:$k1\n", 0000),
+		qr/could not open the vault key file: Permission denied/ ],
 	[ 'readable by others', key_file("1:$k1\n", 0644),
 		qr/the vault key file has group or world access/ ],
 	[ 'short key', key_file('1:' . substr($k1, 0, 60) . "\n"),

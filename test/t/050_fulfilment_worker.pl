@@ -121,11 +121,13 @@ is($attempts, join("\n",
 	'a lease that ran out returned the job to the queue; transient failures were retried');
 
 # Retries on schedule: attempt k+1 is not claimed before retry_base *
-# 2^(k-1) after attempt k ended (1 s, then 2 s); the lease ran out after
+# 2^(k-1) after attempt k ended: 1 s, 2 s, 4 s with the settings above
+# (written out, not asked of the code under test); the lease ran out after
 # 2 s.
 my $gaps = $node->safe_psql('postgres', q{
 	SELECT o.po_number || ' ' || a.attempt || ' ' ||
-		   (next.claimed_at - a.ended_at >= orders.vendor_retry_delay(a.attempt))::text
+		   (next.claimed_at - a.ended_at >= CASE a.attempt WHEN 1 THEN interval '1 s'
+				WHEN 2 THEN interval '2 s' WHEN 3 THEN interval '4 s' END)::text
 	FROM orders.orders o JOIN orders.vendor_jobs j ON j.order_id = o.id
 	JOIN orders.vendor_job_attempts a ON a.job_id = j.id
 	JOIN orders.vendor_job_attempts next ON next.job_id = j.id AND next.attempt = a.attempt + 1
@@ -162,11 +164,35 @@ is($node->safe_psql('postgres', q{SELECT balance FROM orders.wallets WHERE clien
 	'915.00', 'balance: 1000 - (30 + 25 + 20 + 50 + 30 + 5) + (50 + 20 + 5) = 915.00');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM orders.verify_ledger()'), '0',
 	'verify_ledger() is empty');
+# IS DISTINCT FROM: an order without events has a NULL array, which must
+# count as wrong, not as unknown.
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM orders.orders o
-	WHERE (SELECT array_agg(seq ORDER BY seq) FROM orders.order_events e WHERE e.order_id = o.id)
-		<> (SELECT array_agg(s) FROM generate_series(1, (SELECT count(*)::integer FROM orders.order_events e WHERE e.order_id = o.id)) s)}),
-	'0', 'every order\'s events are numbered 1, 2, 3... without gaps');
+	WHERE NOT EXISTS (SELECT 1 FROM orders.order_events e WHERE e.order_id = o.id)
+	   OR (SELECT array_agg(seq ORDER BY seq) FROM orders.order_events e WHERE e.order_id = o.id)
+		IS DISTINCT FROM (SELECT array_agg(s) FROM generate_series(1, (SELECT count(*)::integer FROM orders.order_events e WHERE e.order_id = o.id)) s)}),
+	'0', 'every order has events, numbered 1, 2, 3... without gaps');
+
+# The status changes the worker makes are notified too, not only the
+# placement: a session LISTENs, places an order and waits (one statement,
+# polling, at most 60 s) until the worker has delivered it; psql then
+# prints what arrived meanwhile.
+my (undef, $worker_notified) = $node->psql('postgres', q{
+	LISTEN orders_events;
+	SELECT orders.create_order(1, 1, 1, 10, NULL, NULL, 'ok-notify') IS NOT NULL AS placed;
+	DO $$BEGIN
+		FOR i IN 1 .. 600 LOOP
+			EXIT WHEN EXISTS (SELECT 1 FROM orders.orders WHERE po_number = 'ok-notify' AND status = 'DELIVERED');
+			PERFORM pg_sleep(0.1);
+		END LOOP;
+	END$$;
+	SELECT 1;
+});
+my $notify_id = $node->safe_psql('postgres', "SELECT id FROM orders.orders WHERE po_number = 'ok-notify'");
+like($worker_notified, qr/"order_id" : $notify_id, [^\n]*"event" : "order\.processing"/,
+	'order.processing, set by the worker, was notified');
+like($worker_notified, qr/"order_id" : $notify_id, [^\n]*"event" : "order\.delivered"/,
+	'order.delivered, set by the worker, was notified');
 
 # An error in a round is logged, and the next rounds go on, in the same
 # worker process.
