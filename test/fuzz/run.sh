@@ -5,6 +5,11 @@
 #   fuzz_jwt       the token parser (src/jwt.c)
 #   fuzz_vault_format  the vault's key file and ciphertext parsers (src/vault_format.c)
 #   fuzz_gateway   the gateway's request parsing (gateway/json.c, utf8.c, request.c)
+# Each target starts from its corpus (the seeds below plus whatever earlier
+# runs kept).  A crash, a sanitizer report or a leak makes the target exit
+# non-zero, and so this script and make fuzz: .ci/run runs it for 20 s per
+# target and fails on that.  The failing input is left as crash-* (or
+# leak-*) in test/fuzz/.
 set -eu
 cd "$(dirname "$0")"
 seconds=${SECONDS_TO_RUN:-60}

@@ -57,7 +57,8 @@ check() {
 copy
 run pass
 check pass '[ "$rc" -eq 0 ]' "exit status 0"
-check pass '[ "${npassed:-0}" -gt 0 ] && [ "$nfailed" = 0 ]' "some passed, none failed"
+check pass '[ "${npassed:-0}" = 5 ] && [ "$nfailed" = 0 ]' \
+	"5 passed (deps, build, install, one suite, one spec), none failed"
 check pass 'grep -q "^test lifecycle_race .*\.\.\. ok" "$scratch/pass.log"' "the isolation spec ran"
 
 # A failing install: a prerequisite of install that fails before anything
@@ -69,6 +70,7 @@ grep -q selftest-install-fails "$scratch/tree/Makefile" || { echo "could not bre
 run install
 check install '[ "$rc" -ne 0 ]' "non-zero exit"
 check install '[ "${nfailed:-0}" -gt 0 ]' "non-zero failed count"
+check install 'grep -q "^failed: install$" "$scratch/install.log"' "the failed entry is named install"
 check install '! grep -Eq "^(test | +)[a-z_]+ +\.\.\. " "$scratch/install.log"' "no suite ran on the stale install"
 
 # A failing pg_regress suite: its expected output no longer matches.
@@ -77,6 +79,7 @@ echo "a line the suite never prints" >> "$scratch/tree/expected/types.out"
 run suite
 check suite '[ "$rc" -ne 0 ]' "non-zero exit"
 check suite '[ "${nfailed:-0}" -gt 0 ]' "non-zero failed count"
+check suite 'grep -q "^failed: types$" "$scratch/suite.log"' "the failed entry is named types"
 check suite 'grep -q "^test lifecycle_race .*\.\.\. ok" "$scratch/suite.log"' "the isolation spec still ran"
 
 # A TAP file that bails out: prove prints no per-file failure line.
@@ -91,6 +94,8 @@ export TEST_TAP=test/t/000_selftest_bail_out.pl
 run bail-out
 check bail-out '[ "$rc" -ne 0 ]' "non-zero exit"
 check bail-out '[ "${nfailed:-0}" -gt 0 ]' "non-zero failed count"
+check bail-out 'grep -q "^failed: test/t/000_selftest_bail_out.pl$" "$scratch/bail-out.log"' \
+	"the failed entry is named after the TAP file"
 
 if [ "$failures" -ne 0 ]; then
 	echo "harness self-test: $failures check(s) FAILED"

@@ -325,8 +325,10 @@ for name in $names; do
 		unapplied=$((unapplied + 1))
 	else
 		echo "mutation $name: $what (suites: $suites)"
+		started=$SECONDS
 		run_suites "$scratch/$name.log"
 		rc=$?
+		echo "mutation $name: ran in $((SECONDS - started)) s (waiting for the install lock included)"
 		if grep -q '^step build \.\.\. FAILED' "$scratch/$name.log"; then
 			result="NOT APPLIED"
 			by="the mutated tree does not build"
