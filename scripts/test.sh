@@ -23,6 +23,9 @@
 #   TEST_ISOLATION="order_last_unit"        isolation specs
 #   TEST_TAP="test/t/050_fulfilment_worker.pl"  TAP files
 #   TEST_CHECKS="docs-check openapi-lint bench-smoke"  the other checks
+# TEST_PG_PREFIX=DIR (test/harness/private-pg.sh DIR) installs into and
+# tests against a private copy of PostgreSQL instead of the machine's: the
+# install lock is then not taken, since nothing machine-wide changes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -126,13 +129,45 @@ make_vault_keys() {
 	export ORDERS_TEST_KEYS_1_2=$vault_keys/keys-1-2 ORDERS_TEST_KEYS_2=$vault_keys/keys-2
 }
 
-# in_cluster COMMAND...: run COMMAND in a throwaway cluster with orders
-# preloaded and the vault's first key.
-in_cluster() {
-	pg_virtualenv -v 15 \
-		-o shared_preload_libraries=orders \
-		-o orders.vault_key_file="$vault_keys/keys-1" \
+# as_postgres COMMAND...: initdb and the server refuse root.
+as_postgres() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- env PATH="$PATH" "$@"
+	else
 		"$@"
+	fi
+}
+
+# in_cluster COMMAND...: run COMMAND in a throwaway cluster with orders
+# preloaded and the vault's first key: pg_virtualenv's, or with
+# TEST_PG_PREFIX one of the private copy's own (pg_virtualenv always runs
+# the machine's server).
+in_cluster() {
+	local dir port rc
+	if [ -z "${TEST_PG_PREFIX:-}" ]; then
+		pg_virtualenv -v 15 \
+			-o shared_preload_libraries=orders \
+			-o orders.vault_key_file="$vault_keys/keys-1" \
+			"$@"
+		return
+	fi
+	dir=$(mktemp -d /tmp/orders-cluster.XXXXXX)
+	chmod 755 "$dir"
+	[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+	port=$((20000 + $$ % 20000))
+	if ! as_postgres initdb -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 ||
+		! as_postgres pg_ctl -D "$dir/data" -l "$dir/server.log" -w -o "-p $port -k $dir \
+			-c listen_addresses='' -c fsync=off -c shared_preload_libraries=orders \
+			-c orders.vault_key_file=$vault_keys/keys-1" start >/dev/null; then
+		cat "$dir/initdb.log" "$dir/server.log" 2>/dev/null
+		rm -rf "$dir"
+		return 1
+	fi
+	PGHOST=$dir PGPORT=$port PGUSER=postgres "$@"
+	rc=$?
+	as_postgres pg_ctl -D "$dir/data" -m immediate stop >/dev/null
+	rm -rf "$dir"
+	return "$rc"
 }
 
 show_diffs() {
@@ -148,9 +183,11 @@ show_diffs() {
 tap_file() {
 	local t=$1 rc
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- make -s -C "$tapdir" installcheck REGRESS= ISOLATION= PROVE_TESTS="$t"
+		runuser -u postgres -- make -s -C "$tapdir" installcheck REGRESS= ISOLATION= PROVE_TESTS="$t" \
+			PG_CONFIG="$(command -v pg_config)"
 	else
-		make -s -C "$tapdir" installcheck REGRESS= ISOLATION= PROVE_TESTS="$t"
+		make -s -C "$tapdir" installcheck REGRESS= ISOLATION= PROVE_TESTS="$t" \
+			PG_CONFIG="$(command -v pg_config)"
 	fi
 	rc=$?
 	if [ "$rc" -ne 0 ] && [ -d "$tapdir/tmp_check/log" ]; then
@@ -162,6 +199,14 @@ tap_file() {
 }
 
 step deps scripts/install-deps.sh || summary
+if [ -n "${TEST_PG_PREFIX:-}" ]; then
+	export PATH="$TEST_PG_PREFIX/usr/lib/postgresql/15/bin:$PATH"
+	[ -x "$TEST_PG_PREFIX/usr/lib/postgresql/15/bin/pg_config" ] || {
+		echo "TEST_PG_PREFIX=$TEST_PG_PREFIX: no PostgreSQL there (test/harness/private-pg.sh makes it)"
+		fail private-pg
+		summary
+	}
+fi
 export PATH="$(pg_config --bindir):$PATH"
 rm -rf tmp_check regression.diffs output_iso/regression.diffs
 
@@ -169,8 +214,10 @@ step build make -s WERROR=1 all || summary
 
 # Installing is global to the machine: one test run at a time holds the
 # lock from install to the last suite (other sessions rely on it).
-exec 9>/tmp/orders-install.lock
-flock 9
+if [ -z "${TEST_PG_PREFIX:-}" ]; then
+	exec 9>/tmp/orders-install.lock
+	flock 9
+fi
 
 step install make -s install || summary
 

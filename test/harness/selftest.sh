@@ -8,15 +8,21 @@
 #   suite       a pg_regress suite fails: exit != 0, M > 0, and the
 #               isolation spec still runs
 #   bail-out    a TAP file bails out: exit != 0, M > 0
-# Takes the install lock through scripts/test.sh: do not run it from
-# inside make test.  Nothing outside the scratch copy is changed (the
-# scratch copy installs the same code as the tree).
+# It installs into a private copy of PostgreSQL (test/harness/private-pg.sh)
+# unless TEST_PG_PREFIX is set; TEST_PG_PREFIX= (empty) installs
+# machine-wide under the install lock (then do not run it from inside make
+# test, which holds the lock).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
 scratch=$(mktemp -d /tmp/orders-harness.XXXXXX)
+chmod 755 "$scratch"  # the private PostgreSQL copy inside is run as postgres
 trap 'rm -rf "$scratch"' EXIT
 
+if [ -z "${TEST_PG_PREFIX+set}" ]; then
+	TEST_PG_PREFIX=$(test/harness/private-pg.sh "$scratch/pg") || exit 1
+fi
+export TEST_PG_PREFIX
 export TEST_REGRESS=types TEST_ISOLATION=lifecycle_race TEST_TAP= TEST_CHECKS=
 failures=0
 

@@ -9,8 +9,14 @@
 #                 or the mutated tree does not build: retarget it.
 # Exits non-zero unless every mutation was killed.  First, the union of the
 # named suites runs on the unmutated copy (the baseline): a suite failing
-# without any mutation would make every kill meaningless.  At the end the
-# tree's own build is installed again.
+# without any mutation would make every kill meaningless.
+#
+# The mutants are installed into a private copy of PostgreSQL
+# (test/harness/private-pg.sh, TEST_PG_PREFIX): a mutant is never the
+# machine's installed extension, not even for a moment, so a server running
+# beside (make run) never loads one, and the install lock is not held for
+# minutes.  TEST_PG_PREFIX= (set, empty) installs machine-wide instead, under
+# the install lock, and installs the tree's own build again at the end.
 #
 # Each mutation is one function below: what it breaks, the suites that
 # must catch it, and its edits.  An edit names a file and a Perl regular
@@ -246,8 +252,13 @@ describe() {
 }
 
 scratch=$(mktemp -d /tmp/orders-mutation.XXXXXX)
+chmod 755 "$scratch"  # the private PostgreSQL copy inside is run as postgres
 trap 'rm -rf "$scratch"' EXIT
 tree=$scratch/tree
+if [ -z "${TEST_PG_PREFIX+set}" ]; then
+	TEST_PG_PREFIX=$(test/harness/private-pg.sh "$scratch/pg") || exit 1
+fi
+export TEST_PG_PREFIX
 
 fresh_copy() {
 	rm -rf "$tree"
@@ -354,9 +365,11 @@ for name in $names; do
 	report+=("$(printf '%-28s %s' '' "$what")")
 done
 
-# Leave the machine with the tree's own build installed, not a mutant.
-(cd "$top" && flock /tmp/orders-install.lock make -s install >/dev/null) ||
-	echo "make mutation: could not install the unmutated tree again"
+# Installed machine-wide: leave the tree's own build installed, not a mutant.
+if [ -z "$TEST_PG_PREFIX" ]; then
+	(cd "$top" && flock /tmp/orders-install.lock make -s install >/dev/null) ||
+		echo "make mutation: could not install the unmutated tree again"
+fi
 
 echo
 printf '%-28s %-12s %s\n' mutation result "killed by (failed tests or steps)"
