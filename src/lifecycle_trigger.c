@@ -6,7 +6,12 @@
  * Attached BEFORE INSERT OR UPDATE OF status[, sub_status] FOR EACH ROW and
  * ENABLE ALWAYS, so neither a superuser nor session_replication_role =
  * replica gets around it.  The table's columns are found by name: "id"
- * (bigint), "status", and for orders "sub_status".
+ * (bigint), "status", and for orders "sub_status" and "client_id".
+ *
+ * A row armed by its writer (lifecycle.h: orders.transition*(), the create
+ * path) is checked and recorded step by step with the writer's reasons; any
+ * other write is one step with no reason.  For orders, each step also gets
+ * its outbox events (lifecycle_outbox.c).
  */
 #include "postgres.h"
 
@@ -29,7 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "enum_io.h"
-#include "lifecycle_rules.h"
+#include "lifecycle_internal.h"
 #include "orders.h"
 
 /* Where accepted changes are written: orders.status_history's columns. */
@@ -40,23 +45,23 @@ enum
 	HISTORY_NCOLS
 };
 
-typedef struct HistoryTarget
-{
-	Oid			relid;			/* InvalidOid until looked up */
-	Oid			id_seq;			/* the identity sequence of "id" */
-	int			natts;
-	int			att[HISTORY_NCOLS];
-} HistoryTarget;
+static const char *const history_columns[HISTORY_NCOLS] = {
+	"id", "entity", "entity_id", "from_status", "to_status",
+	"from_sub_status", "to_sub_status", "at", "actor", "reason"
+};
+
+static RecordTarget history_target = {.relname = "status_history", .columns = history_columns, .ncolumns = HISTORY_NCOLS};
 
 /* Column positions of the triggering table, cached per trigger call site. */
 typedef struct GuardCache
 {
 	Oid			relid;
+	LifecycleEntity entity;
 	const LifecycleMachine *machine;
 	int			id_att;
 	int			status_att;
 	int			sub_att;		/* 0 when the entity has no sub-status */
-	HistoryTarget history;		/* looked up at the first accepted change */
+	int			client_att;		/* orders only: for the outbox */
 } GuardCache;
 
 
@@ -67,19 +72,6 @@ orders_lifecycle_init(void)
 
 	if (bad != NULL)
 		elog(ERROR, "lifecycle rules name an unknown label \"%s\"", bad);
-}
-
-static int
-column_or_error(Relation rel, const char *name)
-{
-	int			att = SPI_fnumber(RelationGetDescr(rel), name);
-
-	if (att <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("lifecycle_guard: table \"%s\" has no column \"%s\"",
-						RelationGetRelationName(rel), name)));
-	return att;
 }
 
 static GuardCache *
@@ -101,9 +93,12 @@ guard_cache(FunctionCallInfo fcinfo, TriggerData *td)
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(GuardCache));
 		cache->relid = RelationGetRelid(rel);
 		cache->machine = m;
-		cache->id_att = column_or_error(rel, "id");
-		cache->status_att = column_or_error(rel, "status");
-		cache->sub_att = m->subs ? column_or_error(rel, "sub_status") : 0;
+		for (cache->entity = 0; lifecycle_machines[cache->entity] != m; cache->entity++)
+			;
+		cache->id_att = record_column(rel, "id");
+		cache->status_att = record_column(rel, "status");
+		cache->sub_att = m->subs ? record_column(rel, "sub_status") : 0;
+		cache->client_att = cache->entity == LIFECYCLE_ORDER ? record_column(rel, "client_id") : 0;
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	return cache;
@@ -173,72 +168,16 @@ refuse_sub(const LifecycleMachine *m, int64 id, int status, int from_sub, int to
 			 errhint("orders.sub_status_rules() lists every legal pair.")));
 }
 
-/*
- * The history row is written straight into the table through the executor's
- * single-row insert (the path logical replication's apply uses), not by SPI:
- * no statement to start and end for each row, which made SPI the larger part
- * of the trigger's cost.  The history is the trigger's own record, so, like a
- * foreign key's check, it does not depend on the caller's INSERT privilege.
- */
+/* One history row: the move from (from, from_sub) to (to, to_sub) of row id. */
 static void
-history_lookup(HistoryTarget *target)
+append_history(Relation rel, const LifecycleMachine *m, int64 id,
+			   int from, int to, int from_sub, int to_sub, const char *reason)
 {
-	Oid			nsp = get_namespace_oid("orders", false);
-	Relation	rel;
-	TupleDesc	desc;
-	int			i;
-	static const char *const names[HISTORY_NCOLS] = {
-		"id", "entity", "entity_id", "from_status", "to_status",
-		"from_sub_status", "to_sub_status", "at", "actor", "reason"
-	};
+	Datum		values[HISTORY_NCOLS];
+	bool		nulls[HISTORY_NCOLS];
 
-	target->relid = get_relname_relid("status_history", nsp);
-	if (!OidIsValid(target->relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("lifecycle_guard: table orders.status_history does not exist")));
-	rel = table_open(target->relid, AccessShareLock);
-	desc = RelationGetDescr(rel);
-	for (i = 0; i < HISTORY_NCOLS; i++)
-		target->att[i] = column_or_error(rel, names[i]);
-	target->natts = desc->natts;
-	table_close(rel, AccessShareLock);
-	target->id_seq = getIdentitySequence(target->relid, target->att[HISTORY_ID], false);
-}
-
-static void
-append_history(HistoryTarget *target, const LifecycleMachine *m, int64 id,
-			   int from, int to, int from_sub, int to_sub)
-{
-	const char *reason = GetConfigOption("orders.transition_reason", true, false);
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
-	TupleTableSlot *slot;
-	Datum	   *values;
-	bool	   *nulls;
-
-	if (!OidIsValid(target->relid))
-		history_lookup(target);
-
-	rel = table_open(target->relid, RowExclusiveLock);
-	if (RelationGetDescr(rel)->natts != target->natts)
-		elog(ERROR, "lifecycle_guard: orders.status_history changed during the statement");
-
-	estate = CreateExecutorState();
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
-	ExecClearTuple(slot);
-	values = slot->tts_values;
-	nulls = slot->tts_isnull;
-	/* any other column is NULL: a column added to the table belongs here */
-	memset(nulls, true, sizeof(bool) * target->natts);
-
-#define SET_COL(col, datum) \
-	(values[target->att[col] - 1] = (datum), nulls[target->att[col] - 1] = false)
-	SET_COL(HISTORY_ID, Int64GetDatum(nextval_internal(target->id_seq, false)));
+	memset(nulls, true, sizeof(nulls));
+#define SET_COL(col, datum) (values[col] = (datum), nulls[col] = false)
 	SET_COL(HISTORY_ENTITY, CStringGetTextDatum(m->name));
 	SET_COL(HISTORY_ENTITY_ID, Int64GetDatum(id));
 	if (from >= 0)
@@ -256,14 +195,22 @@ append_history(HistoryTarget *target, const LifecycleMachine *m, int64 id,
 	if (reason != NULL && reason[0] != '\0')
 		SET_COL(HISTORY_REASON, CStringGetTextDatum(reason));
 #undef SET_COL
-	ExecStoreVirtualTuple(slot);
+	record_insert(&history_target, rel, values, nulls);
+}
 
-	ExecSimpleRelationInsert(rri, estate, slot);
-
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
+/* The path an armed row was written with does not end where the row is. */
+static void
+refuse_armed_end(const LifecycleMachine *m, int64 id, const LifecycleStep *last,
+				 int to, int to_sub)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_ORDERS_ILLEGAL_TRANSITION),
+			 errmsg("%s " INT64_FORMAT ": written as %s%s%s, but its transition ends in %s%s%s",
+					m->display, id, orders_label_text(m->states, to),
+					to_sub >= 0 ? " / " : "", to_sub >= 0 ? orders_label_text(m->subs, to_sub) : "",
+					orders_label_text(m->states, last->status),
+					last->sub_status >= 0 ? " / " : "",
+					last->sub_status >= 0 ? orders_label_text(m->subs, last->sub_status) : "")));
 }
 
 PG_FUNCTION_INFO_V1(lifecycle_guard);
@@ -282,6 +229,14 @@ lifecycle_guard(PG_FUNCTION_ARGS)
 				to,
 				from_sub = -1,
 				to_sub = -1;
+	const LifecycleStep *steps;
+	LifecycleStep plain;
+	int			nsteps;
+	int			k;
+	Relation	history;
+	OutboxEvent *events = NULL;
+	int			nevents = 0;
+	int			max_events = 0;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BEFORE(td->tg_event) ||
@@ -305,18 +260,66 @@ lifecycle_guard(PG_FUNCTION_ARGS)
 		from = label_column(td->tg_trigtuple, desc, cache->status_att, "status");
 		if (cache->sub_att)
 			from_sub = label_column(td->tg_trigtuple, desc, cache->sub_att, "sub_status");
-		if (from == to && from_sub == to_sub)
-			return PointerGetDatum(newtup);
 	}
 	id = DatumGetInt64(heap_getattr(newtup, cache->id_att, desc, &isnull));
 
-	if (from != to && !lifecycle_move_ok(m, from, to))
-		refuse_move(m, id, from, to);
-	if (cache->sub_att &&
-		(!lifecycle_pair_ok(m, to, to_sub) ||
-		 (from_sub >= 0 && !lifecycle_sub_move_ok(m, from_sub, to_sub))))
-		refuse_sub(m, id, to, from_sub, to_sub);
+	/* the caller's path and reasons (lifecycle_arm), or one plain step */
+	steps = lifecycle_take_arming(cache->entity, id, &nsteps);
+	if (steps == NULL)
+	{
+		/* an UPDATE that does not touch the state records nothing */
+		if (from == to && from_sub == to_sub)
+			return PointerGetDatum(newtup);
+		plain.status = to;
+		plain.sub_status = to_sub;
+		/* TRANSITIONAL: removed once every path uses orders.transition*() */
+		plain.reason = GetConfigOption("orders.transition_reason", true, false);
+		steps = &plain;
+		nsteps = 1;
+	}
+	else if (steps[nsteps - 1].status != to || steps[nsteps - 1].sub_status != to_sub)
+		refuse_armed_end(m, id, &steps[nsteps - 1], to, to_sub);
 
-	append_history(&cache->history, m, id, from, to, from_sub, to_sub);
+	history = record_open(&history_target);
+	for (k = 0; k < nsteps; k++)
+	{
+		int			step_to = steps[k].status;
+		int			step_sub = steps[k].sub_status;
+
+		if (from == step_to && from_sub == step_sub)
+			continue;
+		if (from != step_to && !lifecycle_move_ok(m, from, step_to))
+			refuse_move(m, id, from, step_to);
+		if (cache->sub_att &&
+			(!lifecycle_pair_ok(m, step_to, step_sub) ||
+			 (from_sub >= 0 && !lifecycle_sub_move_ok(m, from_sub, step_sub))))
+			refuse_sub(m, id, step_to, from_sub, step_sub);
+		append_history(history, m, id, from, step_to, from_sub, step_sub, steps[k].reason);
+		if (cache->entity == LIFECYCLE_ORDER)
+		{
+			if (nevents + 2 > max_events)
+			{
+				max_events = Max(8, 2 * (nevents + 2));
+				events = events ? repalloc(events, sizeof(OutboxEvent) * max_events) :
+					palloc(sizeof(OutboxEvent) * max_events);
+			}
+			nevents += lifecycle_outbox_events_of_step(from, from_sub, step_to, step_sub,
+													   events + nevents);
+		}
+		from = step_to;
+		from_sub = step_sub;
+	}
+	table_close(history, NoLock);
+
+	if (nevents > 0)
+	{
+		int64		client_id = DatumGetInt64(heap_getattr(newtup, cache->client_att,
+														   desc, &isnull));
+
+		if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+			lifecycle_outbox_defer(id, client_id, events, nevents);
+		else
+			lifecycle_outbox_append(id, client_id, events, nevents);
+	}
 	return PointerGetDatum(newtup);
 }
