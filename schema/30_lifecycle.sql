@@ -95,8 +95,8 @@ COMMENT ON FUNCTION orders.lifecycle_graph(text, text) IS
 -- Status changes with their reason, for every path that changes a status
 -- (src/lifecycle_transition.c): the reason is an argument, handed to the
 -- trigger for exactly the rows of this one UPDATE (lifecycle.h), never a
--- setting.  Rows already in the new state and ids of no row are left alone;
--- the result is the number of rows moved.  The trigger checks each move as
+-- setting.  Rows already in the new state and ids of no row are left alone
+-- (NULL ids: none); the result is the number of rows moved.  The trigger checks each move as
 -- for any UPDATE.  SECURITY INVOKER: the caller needs UPDATE on the table,
 -- so these add no privilege; EXECUTE is revoked from PUBLIC (no written
 -- reason to grant it: the fulfilment functions call them as their owner).

@@ -21,6 +21,14 @@ extern const LifecycleStep *lifecycle_take_arming(LifecycleEntity entity, int64 
 												  int *nsteps);
 
 /*
+ * A memory context for state that lives until the end of the current
+ * transaction: created in *slot on first use (under TopTransactionContext,
+ * so freed with it); *slot is set back to NULL at transaction end, which
+ * tells its owner that what it kept there is gone.
+ */
+extern MemoryContext lifecycle_xact_context(MemoryContext *slot);
+
+/*
  * Set the current arming aside (and start from none), and put it back:
  * the orders.transition*() functions do this around their own statement,
  * so that one called from inside another caller's armed statement (a

@@ -64,27 +64,9 @@ typedef struct DeferredEvents
 	OutboxEvent events[FLEXIBLE_ARRAY_MEMBER];
 } DeferredEvents;
 
+/* deferred is meaningful only while deferred_context is set */
 static MemoryContext deferred_context = NULL;
 static List *deferred = NIL;
-static bool callback_registered = false;
-
-static void
-outbox_xact_callback(XactEvent event, void *arg pg_attribute_unused())
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			deferred_context = NULL;	/* freed with TopTransactionContext */
-			deferred = NIL;
-			break;
-		default:
-			break;
-	}
-}
 
 /* "order.delivered" for DELIVERED: constant strings, one per status. */
 static const char *
@@ -239,16 +221,9 @@ lifecycle_outbox_defer(int64 order_id, int64 client_id, const OutboxEvent *event
 
 	if (nevents == 0)
 		return;
-	if (!callback_registered)
-	{
-		RegisterXactCallback(outbox_xact_callback, NULL);
-		callback_registered = true;
-	}
 	if (deferred_context == NULL)
-		deferred_context = AllocSetContextCreate(TopTransactionContext,
-												 "orders outbox of inserted orders",
-												 ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(deferred_context);
+		deferred = NIL;
+	old = MemoryContextSwitchTo(lifecycle_xact_context(&deferred_context));
 	d = palloc(offsetof(DeferredEvents, events) + sizeof(OutboxEvent) * nevents);
 	d->order_id = order_id;
 	d->client_id = client_id;
@@ -281,6 +256,8 @@ lifecycle_outbox(PG_FUNCTION_ARGS)
 	order_id = DatumGetInt64(heap_getattr(td->tg_trigtuple,
 										  record_column(td->tg_relation, "id"),
 										  RelationGetDescr(td->tg_relation), &isnull));
+	if (deferred_context == NULL)
+		return PointerGetDatum(NULL);
 	foreach(lc, deferred)
 	{
 		DeferredEvents *d = lfirst(lc);

@@ -17,19 +17,11 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "access/xact.h"
-#include "catalog/dependency.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "commands/trigger.h"
-#include "executor/executor.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -272,8 +264,7 @@ lifecycle_guard(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtup);
 		plain.status = to;
 		plain.sub_status = to_sub;
-		/* TRANSITIONAL: removed once every path uses orders.transition*() */
-		plain.reason = GetConfigOption("orders.transition_reason", true, false);
+		plain.reason = NULL;
 		steps = &plain;
 		nsteps = 1;
 	}
