@@ -67,8 +67,19 @@ CREATE TRIGGER lifecycle_guard
 CREATE TRIGGER lifecycle_guard
 	BEFORE INSERT OR UPDATE OF status ON orders.recharges
 	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('recharge');
+-- An order's INSERT is checked by lifecycle_guard and recorded (history,
+-- outbox) by lifecycle_record once the row is really inserted: an INSERT ...
+-- ON CONFLICT DO NOTHING fires BEFORE triggers for a row it then skips.
+CREATE FUNCTION orders.lifecycle_record() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'lifecycle_record' LANGUAGE C;
+COMMENT ON FUNCTION orders.lifecycle_record() IS
+'trigger: writes the history and outbox rows lifecycle_guard accepted for an inserted order';
+CREATE TRIGGER lifecycle_record
+	AFTER INSERT ON orders.orders
+	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_record();
 -- ALWAYS: session_replication_role = replica does not switch them off.
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_guard;
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_record;
 ALTER TABLE orders.order_items ENABLE ALWAYS TRIGGER lifecycle_guard;
 ALTER TABLE orders.inventory_units ENABLE ALWAYS TRIGGER lifecycle_guard;
 ALTER TABLE orders.recharges ENABLE ALWAYS TRIGGER lifecycle_guard;

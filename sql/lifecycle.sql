@@ -214,6 +214,19 @@ SELECT p.proname, has_function_privilege('orders_api', p.oid, 'EXECUTE') AS api,
 FROM pg_proc p WHERE p.pronamespace = 'orders'::regnamespace AND p.proname LIKE 'transition\_%'
 ORDER BY 1;
 
+-- An order's INSERT is recorded once the row is really inserted: a row that
+-- INSERT ... ON CONFLICT DO NOTHING skips (its BEFORE triggers did fire)
+-- leaves no history and no event.
+SELECT max(id) AS history_before FROM status_history \gset
+INSERT INTO orders (client_id, po_number, product_id, denomination, quantity)
+VALUES ((SELECT id FROM clients WHERE name = 'lifecycle client'), 'po-once', 1, 10, 1);
+INSERT INTO orders (client_id, po_number, product_id, denomination, quantity)
+VALUES ((SELECT id FROM clients WHERE name = 'lifecycle client'), 'po-once', 1, 10, 1)
+ON CONFLICT (client_id, po_number) DO NOTHING;
+SELECT o.po_number, count(h.id) AS history, (SELECT count(*) FROM order_events e WHERE e.order_id = h.entity_id) AS events
+FROM status_history h LEFT JOIN orders o ON o.id = h.entity_id
+WHERE h.id > :history_before AND h.entity = 'order' GROUP BY 1, h.entity_id;
+
 -- The history is append-only, for everybody.
 UPDATE status_history SET reason = 'rewritten' WHERE entity_id = :oid;
 DELETE FROM status_history WHERE entity_id = :oid;

@@ -85,15 +85,11 @@ typedef struct OutboxEvent
 extern int	lifecycle_outbox_events_of_step(int from, int from_sub, int to, int to_sub,
 											OutboxEvent *out);
 
-/* Appends events after the order's last seq (UPDATE: the order's row is locked). */
-extern void lifecycle_outbox_append(int64 order_id, int64 client_id,
-									const OutboxEvent *events, int nevents);
-
 /*
- * INSERT: the events are kept until the row is really inserted (AFTER
- * INSERT trigger orders.lifecycle_outbox), then numbered from 1.
+ * Appends events after the order's last seq (an UPDATE: the order's row is
+ * locked by it), or from seq 1 for a new order.
  */
-extern void lifecycle_outbox_defer(int64 order_id, int64 client_id,
-								   const OutboxEvent *events, int nevents);
+extern void lifecycle_outbox_append(int64 order_id, int64 client_id,
+									const OutboxEvent *events, int nevents, bool new_order);
 
 #endif							/* ORDERS_LIFECYCLE_INTERNAL_H */
