@@ -17,6 +17,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -52,7 +53,7 @@ typedef struct GuardCache
 	int			id_att;
 	int			status_att;
 	int			sub_att;		/* 0 when the entity has no sub-status */
-	int			client_att;		/* orders only: for the outbox */
+	int			client_att;		/* orders.orders only: for the outbox */
 } GuardCache;
 
 
@@ -89,7 +90,17 @@ guard_cache(FunctionCallInfo fcinfo, TriggerData *td)
 		cache->id_att = record_column(rel, "id");
 		cache->status_att = record_column(rel, "status");
 		cache->sub_att = m->subs ? record_column(rel, "sub_status") : 0;
-		cache->client_att = cache->entity == LIFECYCLE_ORDER ? record_column(rel, "client_id") : 0;
+		/*
+		 * The outbox is orders.orders' (its events reference that table):
+		 * a copy of the table with the same trigger (bench/) gets the
+		 * checks and the history only.
+		 */
+		if (cache->entity == LIFECYCLE_ORDER &&
+			strcmp(RelationGetRelationName(rel), "orders") == 0 &&
+			RelationGetNamespace(rel) == get_namespace_oid("orders", false))
+			cache->client_att = record_column(rel, "client_id");
+		else
+			cache->client_att = 0;
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	return cache;
@@ -215,12 +226,12 @@ typedef struct RecordedStep
 } RecordedStep;
 
 /*
- * Writes the history rows of the accepted steps of one row and, for an
- * order, their outbox events (numbered from 1 for a new order).
+ * Writes the history rows of the accepted steps of one row and, for
+ * orders.orders, their outbox events (numbered from 1 for a new order).
  */
 static void
-write_records(const LifecycleMachine *m, LifecycleEntity entity, int64 id, int64 client_id,
-			  const RecordedStep *records, int nrecords, bool new_order)
+write_records(const LifecycleMachine *m, int64 id, int64 client_id,
+			  const RecordedStep *records, int nrecords, bool new_order, bool outbox)
 {
 	Relation	history;
 	OutboxEvent *events = NULL;
@@ -235,8 +246,9 @@ write_records(const LifecycleMachine *m, LifecycleEntity entity, int64 id, int64
 					   records[k].from_sub, records[k].to_sub, records[k].reason);
 	table_close(history, NoLock);
 
-	if (entity != LIFECYCLE_ORDER)
+	if (!outbox)
 		return;
+	Assert(m == lifecycle_machines[LIFECYCLE_ORDER]);
 	events = palloc(sizeof(OutboxEvent) * 2 * nrecords);
 	for (k = 0; k < nrecords; k++)
 		nevents += lifecycle_outbox_events_of_step(records[k].from, records[k].from_sub,
@@ -315,8 +327,8 @@ lifecycle_record(PG_FUNCTION_ARGS)
 		if (d->id == id)
 		{
 			deferred = foreach_delete_current(deferred, lc);
-			write_records(lifecycle_machines[LIFECYCLE_ORDER], LIFECYCLE_ORDER, d->id,
-						  d->client_id, d->records, d->nrecords, true);
+			write_records(lifecycle_machines[LIFECYCLE_ORDER], d->id,
+						  d->client_id, d->records, d->nrecords, true, true);
 			pfree(d);
 			break;
 		}
@@ -422,9 +434,10 @@ lifecycle_guard(PG_FUNCTION_ARGS)
 	 * CONFLICT DO NOTHING fires BEFORE triggers for a row it then skips,
 	 * and a row never written must leave no history and no event.
 	 */
-	if (cache->entity == LIFECYCLE_ORDER && TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	if (cache->client_att && TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		defer_records(id, client_id, records, nrecords);
 	else
-		write_records(m, cache->entity, id, client_id, records, nrecords, false);
+		write_records(m, id, client_id, records, nrecords, false,
+					  cache->client_att != 0);
 	return PointerGetDatum(newtup);
 }
