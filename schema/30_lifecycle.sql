@@ -67,8 +67,19 @@ CREATE TRIGGER lifecycle_guard
 CREATE TRIGGER lifecycle_guard
 	BEFORE INSERT OR UPDATE OF status ON orders.recharges
 	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('recharge');
+-- An order's INSERT is checked by lifecycle_guard and recorded (history,
+-- outbox) by lifecycle_record once the row is really inserted: an INSERT ...
+-- ON CONFLICT DO NOTHING fires BEFORE triggers for a row it then skips.
+CREATE FUNCTION orders.lifecycle_record() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'lifecycle_record' LANGUAGE C;
+COMMENT ON FUNCTION orders.lifecycle_record() IS
+'trigger: writes the history and outbox rows lifecycle_guard accepted for an inserted order';
+CREATE TRIGGER lifecycle_record
+	AFTER INSERT ON orders.orders
+	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_record();
 -- ALWAYS: session_replication_role = replica does not switch them off.
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_guard;
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_record;
 ALTER TABLE orders.order_items ENABLE ALWAYS TRIGGER lifecycle_guard;
 ALTER TABLE orders.inventory_units ENABLE ALWAYS TRIGGER lifecycle_guard;
 ALTER TABLE orders.recharges ENABLE ALWAYS TRIGGER lifecycle_guard;
@@ -91,3 +102,47 @@ CREATE FUNCTION orders.lifecycle_graph(entity text, format text DEFAULT 'dot') R
 	AS 'MODULE_PATHNAME', 'lifecycle_graph' LANGUAGE C IMMUTABLE STRICT;
 COMMENT ON FUNCTION orders.lifecycle_graph(text, text) IS
 'the status moves of an entity as a Graphviz DOT (format dot) or Mermaid (format mermaid) graph';
+
+-- Status changes with their reason, for every path that changes a status
+-- (src/lifecycle_transition.c): the reason is an argument, handed to the
+-- trigger for exactly the rows of this one UPDATE (lifecycle.h), never a
+-- setting.  Rows already in the new state and ids of no row are left alone
+-- (NULL ids: none); the result is the number of rows moved.  The trigger checks each move as
+-- for any UPDATE.  SECURITY INVOKER: the caller needs UPDATE on the table,
+-- so these add no privilege; EXECUTE is revoked from PUBLIC (no written
+-- reason to grant it: the fulfilment functions call them as their owner).
+CREATE FUNCTION orders.transition_orders(p_order_ids bigint[], p_status orders.order_status,
+										 p_sub_status orders.order_sub_status, p_reason text)
+RETURNS integer
+	AS 'MODULE_PATHNAME', 'transition_orders' LANGUAGE C;
+COMMENT ON FUNCTION orders.transition_orders(bigint[], orders.order_status,
+											 orders.order_sub_status, text) IS
+'moves orders to a status and sub-status, recording p_reason in their history; returns how many moved';
+
+CREATE FUNCTION orders.transition_order_items(p_item_ids bigint[], p_status orders.order_status,
+											  p_reason text)
+RETURNS integer
+	AS 'MODULE_PATHNAME', 'transition_order_items' LANGUAGE C;
+COMMENT ON FUNCTION orders.transition_order_items(bigint[], orders.order_status, text) IS
+'moves order items to a status, recording p_reason in their history; returns how many moved';
+
+CREATE FUNCTION orders.transition_inventory_units(p_unit_ids bigint[],
+												  p_status orders.inventory_status, p_reason text)
+RETURNS integer
+	AS 'MODULE_PATHNAME', 'transition_inventory_units' LANGUAGE C;
+COMMENT ON FUNCTION orders.transition_inventory_units(bigint[], orders.inventory_status, text) IS
+'moves inventory units to a status, recording p_reason in their history; returns how many moved';
+
+CREATE FUNCTION orders.transition_recharges(p_recharge_ids bigint[],
+											p_status orders.recharge_status, p_reason text)
+RETURNS integer
+	AS 'MODULE_PATHNAME', 'transition_recharges' LANGUAGE C;
+COMMENT ON FUNCTION orders.transition_recharges(bigint[], orders.recharge_status, text) IS
+'moves recharges to a status, recording p_reason in their history; returns how many moved';
+
+REVOKE EXECUTE ON FUNCTION
+	orders.transition_orders(bigint[], orders.order_status, orders.order_sub_status, text),
+	orders.transition_order_items(bigint[], orders.order_status, text),
+	orders.transition_inventory_units(bigint[], orders.inventory_status, text),
+	orders.transition_recharges(bigint[], orders.recharge_status, text)
+	FROM PUBLIC;

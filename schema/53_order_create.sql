@@ -106,6 +106,7 @@ CREATE FUNCTION orders.deliver_from_inventory(p_order orders.orders) RETURNS boo
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
 DECLARE
 	units bigint[];
+	items bigint[];
 BEGIN
 	SELECT array_agg(s.id ORDER BY s.expires_at, s.id) INTO units
 	FROM (SELECT u.id, u.expires_at FROM orders.inventory_units u
@@ -117,18 +118,20 @@ BEGIN
 	IF coalesce(cardinality(units), 0) < p_order.quantity THEN
 		RETURN false;
 	END IF;
-	PERFORM set_config('orders.transition_reason', 'allocated to order ' || p_order.id, true);
-	UPDATE orders.inventory_units SET status = 'ALLOCATED' WHERE id = ANY (units);
-	PERFORM set_config('orders.transition_reason', 'delivered from inventory', true);
-	UPDATE orders.order_items it SET unit_id = pick.unit_id, status = 'DELIVERED', updated_at = now()
-	FROM (SELECT i.id AS item_id, u.unit_id
-		  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
-				FROM orders.order_items WHERE order_id = p_order.id) i
-		  JOIN unnest(units) WITH ORDINALITY AS u(unit_id, n) USING (n)) pick
-	WHERE it.id = pick.item_id;
-	UPDATE orders.inventory_units SET status = 'DELIVERED' WHERE id = ANY (units);
-	UPDATE orders.orders SET status = 'DELIVERED', sub_status = 'INVENTORY_FULFILLED', updated_at = now()
-	WHERE id = p_order.id;
+	PERFORM orders.transition_inventory_units(units, 'ALLOCATED', 'allocated to order ' || p_order.id);
+	WITH linked AS (
+		UPDATE orders.order_items it SET unit_id = pick.unit_id
+		FROM (SELECT i.id AS item_id, u.unit_id
+			  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
+					FROM orders.order_items WHERE order_id = p_order.id) i
+			  JOIN unnest(units) WITH ORDINALITY AS u(unit_id, n) USING (n)) pick
+		WHERE it.id = pick.item_id
+		RETURNING it.id)
+	SELECT array_agg(id) INTO items FROM linked;
+	PERFORM orders.transition_order_items(items, 'DELIVERED', 'delivered from inventory');
+	PERFORM orders.transition_inventory_units(units, 'DELIVERED', 'delivered from inventory');
+	PERFORM orders.transition_orders(ARRAY[p_order.id], 'DELIVERED', 'INVENTORY_FULFILLED',
+									 'delivered from inventory');
 	RETURN true;
 END
 $$;
@@ -156,7 +159,6 @@ DECLARE
 	p orders.products;
 	c orders.charge;
 	debit_id bigint;
-	saved_reason text := current_setting('orders.transition_reason', true);
 BEGIN
 	PERFORM orders.check_order_line(p_product_id, p_denomination, p_quantity);
 	PERFORM orders.check_order_request(p_po_number, p_email, p_tag,
@@ -178,7 +180,6 @@ BEGIN
 		'topupPhoneCode', p_topup_phone_code, 'topupPhoneNumber', p_topup_phone_number)::text,
 		'UTF8'));
 
-	PERFORM set_config('orders.transition_reason', 'order placed', true);
 	-- The idempotency key.  A concurrent duplicate waits here (on the
 	-- client's sequence row, then on the unique index) until the first
 	-- commits or rolls back.
@@ -197,7 +198,6 @@ BEGIN
 				p_po_number, o.id USING ERRCODE = 'OR102',
 				HINT = 'Use a new poNumber for a new order, or send the original parameters to get the original order.';
 		END IF;
-		PERFORM set_config('orders.transition_reason', coalesce(saved_reason, ''), true);
 		response := orders.place_order_response(o.id);
 		replayed := true;
 		RETURN;
@@ -220,10 +220,7 @@ BEGIN
 		SELECT p_client_id, id FROM orders.order_items WHERE order_id = o.id ORDER BY id;
 	END IF;
 
-	PERFORM set_config('orders.transition_reason', 'wallet debited', true);
 	UPDATE orders.orders SET
-		status = 'PENDING',
-		sub_status = CASE WHEN p.kind = 'TOPUP' THEN 'VENDOR_ORDER_PENDING' ELSE 'INITIAL' END,
 		charge_currency = c.currency, currency_value = c.currency_value,
 		discount_percent = c.discount_percent,
 		raw_order_total = c.raw_order_total, order_total = c.order_total,
@@ -231,14 +228,15 @@ BEGIN
 		amount_charged = c.amount_charged, transaction_id = debit_id, updated_at = now()
 	WHERE id = o.id
 	RETURNING * INTO o;
+	PERFORM orders.transition_orders(ARRAY[o.id], 'PENDING',
+		CASE WHEN p.kind = 'TOPUP' THEN 'VENDOR_ORDER_PENDING' ELSE 'INITIAL' END::orders.order_sub_status,
+		'wallet debited');
 
 	IF p.kind = 'GIFT_CARD' AND NOT orders.deliver_from_inventory(o) THEN
-		PERFORM set_config('orders.transition_reason', 'inventory short: waiting for a vendor order', true);
-		UPDATE orders.orders SET sub_status = 'VENDOR_ORDER_PENDING', updated_at = now()
-		WHERE id = o.id;
+		PERFORM orders.transition_orders(ARRAY[o.id], 'PENDING', 'VENDOR_ORDER_PENDING',
+										 'inventory short: waiting for a vendor order');
 	END IF;
 
-	PERFORM set_config('orders.transition_reason', coalesce(saved_reason, ''), true);
 	response := orders.place_order_response(o.id);
 	replayed := false;
 END

@@ -1,7 +1,10 @@
 -- The events outbox: every change of an order's status (and the refund of
 -- an order) appends one row here in the same transaction, numbered per
--- order, and NOTIFYs channel orders_events.  A delivery process (webhooks,
--- later) reads the unacknowledged rows in order and acknowledges them.
+-- order.  No NOTIFY in the order's transaction (it would serialise
+-- commits): a delivery process (webhooks, later) polls the unacknowledged
+-- rows by index, in order, and acknowledges them; orders.run_maintenance()
+-- wakes listeners of channel orders_events after commit
+-- (schema/66_maintenance.sql).
 
 CREATE TABLE orders.order_events (
 	client_id	bigint NOT NULL,
@@ -20,7 +23,7 @@ CREATE TABLE orders.order_events (
 CREATE INDEX order_events_unacknowledged ON orders.order_events (id)
 	WHERE acknowledged_at IS NULL;
 COMMENT ON TABLE orders.order_events IS
-'outbox: one row per order status change (and refund), numbered per order (seq), NOTIFY orders_events';
+'outbox: one row per order status change (and refund), numbered per order (seq); polled by index, announced by maintenance (NOTIFY orders_events)';
 
 -- The event a status change announces; NULL when there is none.
 CREATE FUNCTION orders.status_event(p_status orders.order_status) RETURNS text
@@ -30,47 +33,12 @@ $$;
 COMMENT ON FUNCTION orders.status_event(orders.order_status) IS
 'the outbox event of an order entering a status: order.<status in lower case>';
 
-CREATE FUNCTION orders.append_order_events() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	events text[] := ARRAY[]::text[];
-	next_seq integer;
-	ev text;
-	event_id bigint;
-BEGIN
-	IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
-		events := array_append(events, orders.status_event(NEW.status));
-	END IF;
-	IF NEW.sub_status = 'REFUNDED'
-		AND (TG_OP = 'INSERT' OR OLD.sub_status IS DISTINCT FROM NEW.sub_status) THEN
-		events := array_append(events, 'order.refunded');
-	END IF;
-	IF cardinality(events) = 0 THEN
-		RETURN NULL;
-	END IF;
-	-- The order's row is locked by this very change, so the numbering of
-	-- one order is serialised; UNIQUE (order_id, seq) backs that up.
-	SELECT coalesce(max(e.seq), 0) INTO next_seq
-	FROM orders.order_events e WHERE e.order_id = NEW.id;
-	FOREACH ev IN ARRAY events LOOP
-		next_seq := next_seq + 1;
-		INSERT INTO orders.order_events (client_id, order_id, seq, event, status, sub_status)
-		VALUES (NEW.client_id, NEW.id, next_seq, ev, NEW.status, NEW.sub_status)
-		RETURNING id INTO event_id;
-		PERFORM pg_notify('orders_events', json_build_object(
-			'id', event_id, 'order_id', NEW.id, 'client_id', NEW.client_id,
-			'seq', next_seq, 'event', ev)::text);
-	END LOOP;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION orders.append_order_events() IS
-'trigger: appends the outbox rows of an order status change and NOTIFYs orders_events';
-
-CREATE TRIGGER append_order_events
-	AFTER INSERT OR UPDATE OF status, sub_status ON orders.orders
-	FOR EACH ROW EXECUTE FUNCTION orders.append_order_events();
-ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER append_order_events;
+-- The rows are written by the lifecycle trigger itself, in C
+-- (src/lifecycle_outbox.c, schema/30_lifecycle.sql), one event per recorded
+-- step with the status and sub-status of that step: an UPDATE's events at
+-- once, under the order's row lock (seq = the order's last seq + 1, read
+-- from UNIQUE (order_id, seq)); an INSERT's numbered from 1 once the row is
+-- really inserted (AFTER INSERT trigger lifecycle_record).
 
 -- Events are facts: only acknowledged_at may be set, once.
 CREATE FUNCTION orders.guard_order_events() RETURNS trigger

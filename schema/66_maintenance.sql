@@ -1,6 +1,7 @@
 -- Maintenance: what time alone changes.  orders.run_maintenance() is what
 -- the background worker (src/worker.c) runs every orders.worker_interval,
 -- and what an operator calls or schedules where orders cannot be preloaded.
+-- It also wakes the consumers of the events outbox (orders.announce_events).
 -- Each job is handled in its own subtransaction: one that fails is logged
 -- (WARNING) and left for the next round; the others go on.
 
@@ -13,7 +14,7 @@ DECLARE
 						  p_job.id, p_job.attempts);
 BEGIN
 	IF (SELECT status FROM orders.orders WHERE id = p_job.order_id) = 'PENDING' THEN
-		PERFORM orders.move_order(p_job.order_id, 'PENDING', 'REPROCESS_EXPIRED', reason);
+		PERFORM orders.transition_orders(ARRAY[p_job.order_id], 'PENDING', 'REPROCESS_EXPIRED', reason);
 	END IF;
 	PERFORM orders.fail_open_items(p_job.order_id, reason);
 	PERFORM orders.close_vendor_job(p_job, 'FAILED', NULL, reason);
@@ -23,6 +24,46 @@ END
 $$;
 COMMENT ON FUNCTION orders.expire_vendor_job(orders.vendor_jobs) IS
 'ends a vendor job past its retry window: order REPROCESS_EXPIRED, then FAILED (or PARTIALLY_DELIVERED), then refunded';
+
+-- Waking the outbox's consumers, after commit.  The order's own transaction
+-- sends no NOTIFY (every notifying transaction takes one lock shared by all
+-- of them until after its commit: orders would commit one at a time), so
+-- maintenance does it, once per round at most: when the newest
+-- unacknowledged event is not the one it announced last.  That covers new
+-- events, and an event of a lower id that committed after the last
+-- announcement (once the events above it are acknowledged).  Cost per
+-- round: one backward step in the partial index order_events_unacknowledged
+-- and one row read; a write and a NOTIFY only when there is news.
+CREATE TABLE orders.outbox_announcement (
+	only_row	boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+	last_event_id bigint,		-- the newest unacknowledged event when announced
+	announced_at timestamptz
+);
+INSERT INTO orders.outbox_announcement DEFAULT VALUES;
+COMMENT ON TABLE orders.outbox_announcement IS
+'one row: the newest unacknowledged outbox event that maintenance last announced on channel orders_events, and when';
+
+CREATE FUNCTION orders.announce_events() RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
+DECLARE
+	newest bigint := (SELECT max(e.id) FROM orders.order_events e WHERE e.acknowledged_at IS NULL);
+BEGIN
+	IF newest IS NULL THEN
+		RETURN NULL;
+	END IF;
+	-- two rounds at once: the second waits for the row, then finds it done
+	UPDATE orders.outbox_announcement SET last_event_id = newest, announced_at = now()
+	WHERE last_event_id IS DISTINCT FROM newest;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	-- delivered when this (maintenance) transaction commits
+	PERFORM pg_notify('orders_events', json_build_object('last_event_id', newest)::text);
+	RETURN newest;
+END
+$$;
+COMMENT ON FUNCTION orders.announce_events() IS
+'sends NOTIFY orders_events {"last_event_id": id} when the newest unacknowledged outbox event is not the one announced last; returns it (NULL: nothing new)';
 
 CREATE FUNCTION orders.run_maintenance() RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
@@ -35,6 +76,7 @@ DECLARE
 	served integer := 0;
 	errors integer := 0;
 	sandbox jsonb;
+	announced bigint;
 BEGIN
 	blocked := orders.expire_units();
 
@@ -87,6 +129,9 @@ BEGIN
 		sandbox := orders.sandbox_vendor_round();
 	END IF;
 
+	-- last: the events of this round's own changes are announced too
+	announced := orders.announce_events();
+
 	RETURN jsonb_build_object(
 		'units_blocked', blocked,
 		'leases_recovered', recovered,
@@ -95,10 +140,12 @@ BEGIN
 		'jobs_ready', (SELECT count(*) FROM orders.vendor_jobs
 					   WHERE status = 'QUEUED' AND next_attempt_at <= now()),
 		'sandbox', sandbox,
+		'events_announced', announced,
 		'errors', errors);
 END
 $$;
 COMMENT ON FUNCTION orders.run_maintenance() IS
-'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on';
+'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, new outbox events announced (NOTIFY orders_events)';
 
 GRANT EXECUTE ON FUNCTION orders.run_maintenance() TO orders_admin;
+REVOKE EXECUTE ON FUNCTION orders.announce_events() FROM PUBLIC;

@@ -1,8 +1,9 @@
 -- Fulfilment: the events outbox.  Every change of an order's status, and
 -- its refund, appends a row in the same transaction, numbered per order;
 -- readers take the unacknowledged rows in order and acknowledge them, in
--- seq order per order.  The rows never change otherwise.  (The NOTIFY that
--- goes with each row is checked by test/t/050_fulfilment_worker.pl.)
+-- seq order per order.  The rows never change otherwise.  No NOTIFY in the
+-- order's transaction: maintenance announces new events after commit
+-- (below; the NOTIFY itself is checked by test/t/050_fulfilment_worker.pl).
 \set suite 'fulfilment events'
 \set funds 100
 \i sql/fulfilment_helpers.psql
@@ -74,3 +75,15 @@ RESET ROLE;
 SET ROLE orders_vendor;
 SELECT pg_temp.try($$SELECT orders.acknowledge_events(ARRAY[1])$$);
 RESET ROLE;
+
+-- Announcing: a maintenance round sends one NOTIFY orders_events when the
+-- newest unacknowledged event is not the one it announced last, and none
+-- when nothing changed.
+SELECT run_maintenance() IS NOT NULL AS caught_up;
+SELECT run_maintenance()->'events_announced' AS nothing_new;
+SELECT pg_temp.place(:client, 6601, 1, 10, 'e-announced') AS oa \gset
+SELECT (run_maintenance()->>'events_announced')::bigint
+	= (SELECT max(id) FROM order_events WHERE order_id = :oa) AS announced_the_new_order;
+SELECT last_event_id = (SELECT max(id) FROM order_events WHERE order_id = :oa) AS remembered
+FROM orders.outbox_announcement;
+SELECT run_maintenance()->'events_announced' AS nothing_new;

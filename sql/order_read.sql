@@ -135,9 +135,9 @@ FROM order_counts c WHERE c.client_id IN (4401, 4403);
 -- statements that span every block.
 SELECT orders.order_block_size() AS block_size;
 INSERT INTO clients (id, name) OVERRIDING SYSTEM VALUE VALUES (4404, 'read client deep');
--- (without their events, which this test does not read: faster)
+-- (without their creation records, which this test does not read: faster)
 BEGIN;
-ALTER TABLE orders.orders DISABLE TRIGGER append_order_events;
+ALTER TABLE orders.orders DISABLE TRIGGER lifecycle_record;
 INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity, placed_at)
 SELECT 4404, 'DEEP-' || g, CASE WHEN g % 4 = 0 THEN 4402 ELSE 4401 END, 10, 1,
 	   timestamptz '2030-01-01 00:00:00+00' + g * interval '1 hour'
@@ -148,7 +148,7 @@ WHERE client_id = 4404 AND status = 'PENDING' AND client_seq % 7 <> 0;
 UPDATE orders.orders SET status = 'FAILED', sub_status = 'REFUNDED'
 WHERE client_id = 4404 AND status = 'PLACED' AND client_seq BETWEEN 1500 AND 2600;
 UPDATE orders.orders SET tag = 'untouched status' WHERE client_id = 4404 AND client_seq % 10 = 0;
-ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER append_order_events;
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_record;
 COMMIT;
 SELECT status, product_id, count(*), count(DISTINCT client_seq / orders.order_block_size()) AS blocks
 FROM orders.orders WHERE client_id = 4404 GROUP BY status, product_id ORDER BY status, product_id;
@@ -170,7 +170,7 @@ SELECT * FROM pg_temp.blocks_exact(4401);
 -- Deleted orders leave their blocks too (orders with events cannot be
 -- deleted: new orders without them, deleted in the same transaction).
 BEGIN;
-ALTER TABLE orders.orders DISABLE TRIGGER append_order_events;
+ALTER TABLE orders.orders DISABLE TRIGGER lifecycle_record;
 INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity)
 SELECT 4404, 'DEEP-GONE-' || g, 4402, 10, 1 FROM generate_series(1, 200) g;
 DELETE FROM orders.orders WHERE client_id = 4404 AND po_number LIKE 'DEEP-GONE-%' AND client_seq % 2 = 0;
