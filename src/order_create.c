@@ -64,7 +64,6 @@ typedef struct OrderProduct
 	Datum		discount_percent;
 	Datum		name;
 	Datum		vendor_logo;
-	char	   *denominations_text;
 } OrderProduct;
 
 static int
@@ -168,48 +167,54 @@ po_number_lock(int64 client_id, text *po_number)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
+/*
+ * The client must exist (OR101), then the product (OR101): one query for
+ * both, the client checked first.
+ */
 static void
-load_product(int64 product_id, Datum denomination, OrderProduct *p)
+load_client_and_product(int64 client_id, int64 product_id, Datum denomination, OrderProduct *p)
 {
 	static SPIPlanPtr plan = NULL;
-	static const Oid types[2] = {INT8OID, NUMERICOID};
-	Datum		args[2] = {Int64GetDatum(product_id), denomination};
+	static const Oid types[3] = {INT8OID, NUMERICOID, INT8OID};
+	Datum		args[3] = {Int64GetDatum(product_id), denomination, Int64GetDatum(client_id)};
 	bool		isnull;
 
 	run(&plan,
-		"SELECT p.kind = 'TOPUP', p.active, orders.denomination_offered(p, $2),"
-		"       p.order_quantity_limit, p.currency, p.discount_percent, p.name, p.vendor_logo,"
-		"       orders.denominations_text(p)"
-		"  FROM orders.products p WHERE p.id = $1",
-		2, types, args, NULL, SPI_OK_SELECT, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_ORDERS_NOT_FOUND),
-				 errmsg("productId: no product " INT64_FORMAT, product_id)));
-	p->topup = DatumGetBool(column(0, 1, &isnull));
-	p->active = DatumGetBool(column(0, 2, &isnull));
-	p->offered = DatumGetBool(column(0, 3, &isnull));
-	p->quantity_limit = DatumGetInt32(column(0, 4, &isnull));
-	p->currency = column(0, 5, &isnull);
-	p->discount_percent = column(0, 6, &isnull);
-	p->name = column(0, 7, &isnull);
-	p->vendor_logo = column(0, 8, &isnull);
-	p->denominations_text = TextDatumGetCString(column(0, 9, &isnull));
-}
-
-static void
-check_client(int64 client_id)
-{
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(client_id)};
-
-	run(&plan, "SELECT 1 FROM orders.clients WHERE id = $1", 1, types, args, NULL,
-		SPI_OK_SELECT, 1);
-	if (SPI_processed == 0)
+		"SELECT EXISTS (SELECT 1 FROM orders.clients c WHERE c.id = $3), p.id IS NOT NULL,"
+		"       p.kind = 'TOPUP', p.active, orders.denomination_offered(p, $2),"
+		"       p.order_quantity_limit, p.currency, p.discount_percent, p.name, p.vendor_logo"
+		"  FROM (SELECT 1) one LEFT JOIN orders.products p ON p.id = $1",
+		3, types, args, NULL, SPI_OK_SELECT, 1);
+	if (!DatumGetBool(column(0, 1, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_ORDERS_NOT_FOUND),
 				 errmsg("client " INT64_FORMAT " does not exist", client_id)));
+	if (!DatumGetBool(column(0, 2, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_ORDERS_NOT_FOUND),
+				 errmsg("productId: no product " INT64_FORMAT, product_id)));
+	p->topup = DatumGetBool(column(0, 3, &isnull));
+	p->active = DatumGetBool(column(0, 4, &isnull));
+	p->offered = DatumGetBool(column(0, 5, &isnull));
+	p->quantity_limit = DatumGetInt32(column(0, 6, &isnull));
+	p->currency = column(0, 7, &isnull);
+	p->discount_percent = column(0, 8, &isnull);
+	p->name = column(0, 9, &isnull);
+	p->vendor_logo = column(0, 10, &isnull);
+}
+
+/* The denominations a product offers, in words: for the error's hint. */
+static char *
+denominations_text(int64 product_id)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(product_id)};
+	bool		isnull;
+
+	run(&plan, "SELECT orders.denominations_text(p) FROM orders.products p WHERE p.id = $1",
+		1, types, args, NULL, SPI_OK_SELECT, 1);
+	return TextDatumGetCString(column(0, 1, &isnull));
 }
 
 /*
@@ -526,8 +531,7 @@ place_order(OrderRequest *rq, bool *replayed)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	check_client(r.client_id);
-	load_product(r.product_id, r.denomination, &p);
+	load_client_and_product(r.client_id, r.product_id, r.denomination, &p);
 
 	/* The idempotency key: a replay answers before any other check. */
 	po_number_lock(r.client_id, r.po_number);
@@ -559,7 +563,7 @@ place_order(OrderRequest *rq, bool *replayed)
 						DatumGetCString(DirectFunctionCall1(numeric_out, r.denomination)),
 						r.product_id),
 				 errhint("Denominations of product " INT64_FORMAT ": %s.",
-						 r.product_id, p.denominations_text)));
+						 r.product_id, denominations_text(r.product_id))));
 	if (r.quantity > p.quantity_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_ORDERS_INVALID_INPUT),
