@@ -67,8 +67,19 @@ CREATE TRIGGER lifecycle_guard
 CREATE TRIGGER lifecycle_guard
 	BEFORE INSERT OR UPDATE OF status ON orders.recharges
 	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('recharge');
+-- An order's INSERT is checked by lifecycle_guard and recorded (history,
+-- outbox) by lifecycle_record once the row is really inserted: an INSERT ...
+-- ON CONFLICT DO NOTHING fires BEFORE triggers for a row it then skips.
+CREATE FUNCTION orders.lifecycle_record() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'lifecycle_record' LANGUAGE C;
+COMMENT ON FUNCTION orders.lifecycle_record() IS
+'trigger: writes the history and outbox rows lifecycle_guard accepted for an inserted order';
+CREATE TRIGGER lifecycle_record
+	AFTER INSERT ON orders.orders
+	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_record();
 -- ALWAYS: session_replication_role = replica does not switch them off.
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_guard;
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_record;
 ALTER TABLE orders.order_items ENABLE ALWAYS TRIGGER lifecycle_guard;
 ALTER TABLE orders.inventory_units ENABLE ALWAYS TRIGGER lifecycle_guard;
 ALTER TABLE orders.recharges ENABLE ALWAYS TRIGGER lifecycle_guard;
@@ -95,8 +106,8 @@ COMMENT ON FUNCTION orders.lifecycle_graph(text, text) IS
 -- Status changes with their reason, for every path that changes a status
 -- (src/lifecycle_transition.c): the reason is an argument, handed to the
 -- trigger for exactly the rows of this one UPDATE (lifecycle.h), never a
--- setting.  Rows already in the new state and ids of no row are left alone;
--- the result is the number of rows moved.  The trigger checks each move as
+-- setting.  Rows already in the new state and ids of no row are left alone
+-- (NULL ids: none); the result is the number of rows moved.  The trigger checks each move as
 -- for any UPDATE.  SECURITY INVOKER: the caller needs UPDATE on the table,
 -- so these add no privilege; EXECUTE is revoked from PUBLIC (no written
 -- reason to grant it: the fulfilment functions call them as their owner).

@@ -77,6 +77,7 @@ CREATE FUNCTION orders.deliver_from_inventory(p_order orders.orders) RETURNS boo
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
 DECLARE
 	units bigint[];
+	items bigint[];
 BEGIN
 	SELECT array_agg(s.id ORDER BY s.expires_at, s.id) INTO units
 	FROM (SELECT u.id, u.expires_at FROM orders.inventory_units u
@@ -89,15 +90,16 @@ BEGIN
 		RETURN false;
 	END IF;
 	PERFORM orders.transition_inventory_units(units, 'ALLOCATED', 'allocated to order ' || p_order.id);
-	UPDATE orders.order_items it SET unit_id = pick.unit_id
-	FROM (SELECT i.id AS item_id, u.unit_id
-		  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
-				FROM orders.order_items WHERE order_id = p_order.id) i
-		  JOIN unnest(units) WITH ORDINALITY AS u(unit_id, n) USING (n)) pick
-	WHERE it.id = pick.item_id;
-	PERFORM orders.transition_order_items(
-		ARRAY(SELECT id FROM orders.order_items WHERE order_id = p_order.id ORDER BY id),
-		'DELIVERED', 'delivered from inventory');
+	WITH linked AS (
+		UPDATE orders.order_items it SET unit_id = pick.unit_id
+		FROM (SELECT i.id AS item_id, u.unit_id
+			  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
+					FROM orders.order_items WHERE order_id = p_order.id) i
+			  JOIN unnest(units) WITH ORDINALITY AS u(unit_id, n) USING (n)) pick
+		WHERE it.id = pick.item_id
+		RETURNING it.id)
+	SELECT array_agg(id) INTO items FROM linked;
+	PERFORM orders.transition_order_items(items, 'DELIVERED', 'delivered from inventory');
 	PERFORM orders.transition_inventory_units(units, 'DELIVERED', 'delivered from inventory');
 	PERFORM orders.transition_orders(ARRAY[p_order.id], 'DELIVERED', 'INVENTORY_FULFILLED',
 									 'delivered from inventory');

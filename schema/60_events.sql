@@ -34,21 +34,11 @@ COMMENT ON FUNCTION orders.status_event(orders.order_status) IS
 'the outbox event of an order entering a status: order.<status in lower case>';
 
 -- The rows are written by the lifecycle trigger itself, in C
--- (src/lifecycle_outbox.c), one event per recorded step with the status and
--- sub-status of that step: an UPDATE's events at once, under the order's
--- row lock (seq = the order's last seq + 1, read from UNIQUE (order_id, seq));
--- an INSERT's once the row is really inserted, by this AFTER INSERT trigger
--- (an INSERT ... ON CONFLICT DO NOTHING fires BEFORE triggers for a row it
--- then skips), numbered from 1.
-CREATE FUNCTION orders.lifecycle_outbox() RETURNS trigger
-	AS 'MODULE_PATHNAME', 'lifecycle_outbox' LANGUAGE C;
-COMMENT ON FUNCTION orders.lifecycle_outbox() IS
-'trigger: writes the outbox rows the lifecycle trigger computed for an inserted order (numbered from 1)';
-
-CREATE TRIGGER append_order_events
-	AFTER INSERT ON orders.orders
-	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_outbox();
-ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER append_order_events;
+-- (src/lifecycle_outbox.c, schema/30_lifecycle.sql), one event per recorded
+-- step with the status and sub-status of that step: an UPDATE's events at
+-- once, under the order's row lock (seq = the order's last seq + 1, read
+-- from UNIQUE (order_id, seq)); an INSERT's numbered from 1 once the row is
+-- really inserted (AFTER INSERT trigger lifecycle_record).
 
 -- Events are facts: only acknowledged_at may be set, once.
 CREATE FUNCTION orders.guard_order_events() RETURNS trigger

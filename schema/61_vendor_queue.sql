@@ -135,13 +135,13 @@ DECLARE
 	token uuid;
 	held integer;
 	lease interval := (orders.vendor_policy()).lease_timeout;
+	reason text := 'claimed by vendor worker ' || p_worker;
 BEGIN
 	PERFORM orders.check_label('worker name', p_worker, 100);
 	IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100 THEN
 		RAISE EXCEPTION 'limit must be between 1 and 100, not %', coalesce(p_limit::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM set_config('orders.transition_reason', 'claimed by vendor worker ' || p_worker, true);
 	-- Never waits: a job or order locked by someone else is skipped.
 	FOR j IN
 		SELECT vj.id, vj.attempts, o.id AS oid, o.po_number, o.product_id, o.denomination,
@@ -155,11 +155,13 @@ BEGIN
 		LIMIT p_limit
 		FOR UPDATE OF vj, o SKIP LOCKED
 	LOOP
-		UPDATE orders.order_items i SET status = 'PROCESSING', updated_at = now()
-		WHERE i.order_id = j.oid AND i.status = 'PENDING' AND i.unit_id IS NULL
-			AND NOT EXISTS (SELECT 1 FROM orders.recharges r
-							WHERE r.order_item_id = i.id AND r.status <> 'PENDING');
-		GET DIAGNOSTICS held = ROW_COUNT;
+		-- the items are stable: their order's row is locked
+		held := orders.transition_order_items(ARRAY(
+			SELECT i.id FROM orders.order_items i
+			WHERE i.order_id = j.oid AND i.status = 'PENDING' AND i.unit_id IS NULL
+				AND NOT EXISTS (SELECT 1 FROM orders.recharges r
+								WHERE r.order_item_id = i.id AND r.status <> 'PENDING')
+			ORDER BY i.id), 'PROCESSING', reason);
 		IF held = 0 THEN
 			-- served meanwhile (restock): nothing left for the vendor
 			UPDATE orders.vendor_jobs SET status = 'DONE', updated_at = now() WHERE id = j.id;
@@ -260,24 +262,27 @@ RETURNS timestamptz
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
 DECLARE
 	next_at timestamptz := now() + orders.vendor_retry_delay(greatest(p_job.attempts, 1));
+	reason text := format('vendor job %s queued again (%s): %s', p_job.id, p_outcome, p_detail);
 BEGIN
-	PERFORM set_config('orders.transition_reason',
-		format('vendor job %s queued again (%s): %s', p_job.id, p_outcome, p_detail), true);
 	UPDATE orders.vendor_job_attempts SET ended_at = now(), outcome = p_outcome,
 		delivered = p_delivered, detail = p_detail
 	WHERE lease_token = p_job.lease_token;
 	-- an item whose recharge was submitted waits for the operator instead
-	UPDATE orders.order_items i SET status = 'PENDING', updated_at = now()
-	WHERE i.order_id = p_job.order_id AND i.status = 'PROCESSING'
-		AND NOT EXISTS (SELECT 1 FROM orders.recharges r
-						WHERE r.order_item_id = i.id AND r.status <> 'PENDING');
+	PERFORM orders.transition_order_items(ARRAY(
+		SELECT i.id FROM orders.order_items i
+		WHERE i.order_id = p_job.order_id AND i.status = 'PROCESSING'
+			AND NOT EXISTS (SELECT 1 FROM orders.recharges r
+							WHERE r.order_item_id = i.id AND r.status <> 'PENDING')
+		ORDER BY i.id), 'PENDING', reason);
 	UPDATE orders.vendor_jobs SET status = 'QUEUED', lease_token = NULL, leased_by = NULL,
 		lease_until = NULL, next_attempt_at = next_at, last_error = p_detail, updated_at = now()
 	WHERE id = p_job.id;
 	-- An order the vendor had accepted waits again; a partly delivered
 	-- one stays PARTIALLY_DELIVERED / PARTIAL.
-	UPDATE orders.orders SET status = 'PENDING', sub_status = 'PENDING_REPROCESS', updated_at = now()
-	WHERE id = p_job.order_id AND status IN ('PENDING', 'PROCESSING');
+	PERFORM orders.transition_orders(ARRAY(
+		SELECT o.id FROM orders.orders o
+		WHERE o.id = p_job.order_id AND o.status IN ('PENDING', 'PROCESSING')),
+		'PENDING', 'PENDING_REPROCESS', reason);
 	RETURN next_at;
 END
 $$;

@@ -18,20 +18,6 @@ $$;
 COMMENT ON FUNCTION orders.undelivered_refund(numeric, integer, integer) IS
 'refund of the undelivered part: amount charged minus round(amount charged * delivered / quantity, 2)';
 
--- Moves an order to a status and sub-status with a reason in its history.
-CREATE FUNCTION orders.move_order(p_order_id bigint, p_status orders.order_status,
-								  p_sub_status orders.order_sub_status, p_reason text)
-RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-BEGIN
-	PERFORM set_config('orders.transition_reason', p_reason, true);
-	UPDATE orders.orders SET status = p_status, sub_status = p_sub_status, updated_at = now()
-	WHERE id = p_order_id AND (status, sub_status) IS DISTINCT FROM (p_status, p_sub_status);
-END
-$$;
-COMMENT ON FUNCTION orders.move_order(bigint, orders.order_status, orders.order_sub_status, text) IS
-'sets an order''s status and sub-status (the lifecycle trigger checks the move) with a reason for the history';
-
 -- Refunds what an order did not deliver, if it was debited; returns the
 -- amount refunded (0: nothing to refund).  The order stays NOT_REFUNDED
 -- (or its failure sub-status) when there was nothing to refund.
@@ -51,7 +37,7 @@ BEGIN
 		RETURN 0;
 	END IF;
 	PERFORM orders.refund_order(p_order.id, amount, p_reason);
-	PERFORM orders.move_order(p_order.id, p_order.status, 'REFUNDED', 'refunded: ' || p_reason);
+	PERFORM orders.transition_orders(ARRAY[p_order.id], p_order.status, 'REFUNDED', 'refunded: ' || p_reason);
 	RETURN amount;
 END
 $$;
@@ -82,14 +68,14 @@ BEGIN
 
 	IF n.open > 0 THEN
 		IF n.delivered > 0 THEN
-			PERFORM orders.move_order(p_order_id, 'PARTIALLY_DELIVERED', 'PARTIAL', p_reason);
+			PERFORM orders.transition_orders(ARRAY[p_order_id], 'PARTIALLY_DELIVERED', 'PARTIAL', p_reason);
 		END IF;
 	ELSIF n.total > 0 AND n.delivered = n.total THEN
-		PERFORM orders.move_order(p_order_id, 'DELIVERED', p_delivered_sub, p_reason);
+		PERFORM orders.transition_orders(ARRAY[p_order_id], 'DELIVERED', p_delivered_sub, p_reason);
 	ELSIF n.delivered > 0 THEN
-		PERFORM orders.move_order(p_order_id, 'PARTIALLY_DELIVERED', 'NOT_REFUNDED', p_reason);
+		PERFORM orders.transition_orders(ARRAY[p_order_id], 'PARTIALLY_DELIVERED', 'NOT_REFUNDED', p_reason);
 	ELSE
-		PERFORM orders.move_order(p_order_id, p_ended, p_ended_sub, p_reason);
+		PERFORM orders.transition_orders(ARRAY[p_order_id], p_ended, p_ended_sub, p_reason);
 	END IF;
 
 	SELECT * INTO o FROM orders.orders WHERE id = p_order_id;
@@ -133,8 +119,10 @@ DECLARE
 	o orders.orders;
 	delivered integer;
 	submitted integer;
+	items bigint[];
 	units bigint[];
 	j orders.vendor_jobs;
+	reason text := 'cancelled: ' || p_reason;
 BEGIN
 	PERFORM orders.check_label('reason', p_reason, 500);
 	o := orders.lock_order(p_client_id, p_order_id);
@@ -157,23 +145,23 @@ BEGIN
 				  DETAIL = 'A recharge can be cancelled only before it is submitted; wait for the operator''s answer.';
 	END IF;
 
-	PERFORM set_config('orders.transition_reason', 'cancelled: ' || p_reason, true);
 	SELECT * INTO j FROM orders.vendor_jobs WHERE order_id = o.id FOR UPDATE;
 	IF FOUND AND j.status IN ('QUEUED', 'LEASED') THEN
 		PERFORM orders.close_vendor_job(j, 'CANCELLED', 'cancelled', p_reason);
 	END IF;
-	UPDATE orders.recharges r SET status = 'CANCELLED', updated_at = now()
-	FROM orders.order_items i
-	WHERE i.id = r.order_item_id AND i.order_id = o.id AND r.status = 'PENDING';
+	PERFORM orders.transition_recharges(ARRAY(
+		SELECT r.id FROM orders.recharges r JOIN orders.order_items i ON i.id = r.order_item_id
+		WHERE i.order_id = o.id AND r.status = 'PENDING' ORDER BY r.id), 'CANCELLED', reason);
 	-- A unit reserved for an open item goes back to the pool.
-	SELECT array_agg(unit_id) INTO units FROM orders.order_items
-	WHERE order_id = o.id AND status IN ('PENDING', 'PROCESSING') AND unit_id IS NOT NULL;
-	UPDATE orders.order_items SET status = 'CANCELLED', unit_id = NULL, updated_at = now()
+	SELECT array_agg(id ORDER BY id), array_agg(unit_id) FILTER (WHERE unit_id IS NOT NULL)
+	INTO items, units FROM orders.order_items
 	WHERE order_id = o.id AND status IN ('PENDING', 'PROCESSING');
-	UPDATE orders.inventory_units SET status = 'AVAILABLE'
-	WHERE id = ANY (units) AND status = 'ALLOCATED';
-	PERFORM orders.settle_order(o.id, 'COMPLETED', 'CANCELLED', 'NOT_REFUNDED',
-								'cancelled: ' || p_reason);
+	UPDATE orders.order_items SET unit_id = NULL WHERE id = ANY (items) AND unit_id IS NOT NULL;
+	PERFORM orders.transition_order_items(items, 'CANCELLED', reason);
+	PERFORM orders.transition_inventory_units(ARRAY(
+		SELECT u.id FROM orders.inventory_units u
+		WHERE u.id = ANY (units) AND u.status = 'ALLOCATED' ORDER BY u.id), 'AVAILABLE', reason);
+	PERFORM orders.settle_order(o.id, 'COMPLETED', 'CANCELLED', 'NOT_REFUNDED', reason);
 	RETURN orders.order_state(o.id);
 END
 $$;
@@ -249,9 +237,8 @@ BEGIN
 				  HINT = 'orders.orders_awaiting_action lists the orders an admin can release.';
 	END IF;
 	IF o.sub_status = 'BULK_LIMIT_EXCEEDED' THEN
-		PERFORM set_config('orders.transition_reason', 'approved by an admin: ' || p_reason, true);
 		IF NOT orders.deliver_from_inventory(o) THEN
-			PERFORM orders.move_order(o.id, 'PENDING', 'VENDOR_ORDER_PENDING',
+			PERFORM orders.transition_orders(ARRAY[o.id], 'PENDING', 'VENDOR_ORDER_PENDING',
 									  'approved by an admin, inventory short: ' || p_reason);
 		END IF;
 	ELSE

@@ -8,18 +8,15 @@
 -- it was never submitted).
 CREATE FUNCTION orders.fail_open_items(p_order_id bigint, p_reason text) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	failed integer;
 BEGIN
-	PERFORM set_config('orders.transition_reason', p_reason, true);
-	UPDATE orders.recharges r SET status = 'FAILED', updated_at = now()
-	FROM orders.order_items i
-	WHERE i.id = r.order_item_id AND i.order_id = p_order_id
-		AND i.status IN ('PENDING', 'PROCESSING') AND r.status = 'PENDING';
-	UPDATE orders.order_items SET status = 'FAILED', updated_at = now()
-	WHERE order_id = p_order_id AND status IN ('PENDING', 'PROCESSING');
-	GET DIAGNOSTICS failed = ROW_COUNT;
-	RETURN failed;
+	PERFORM orders.transition_recharges(ARRAY(
+		SELECT r.id FROM orders.recharges r JOIN orders.order_items i ON i.id = r.order_item_id
+		WHERE i.order_id = p_order_id AND i.status IN ('PENDING', 'PROCESSING')
+			AND r.status = 'PENDING' ORDER BY r.id), 'FAILED', p_reason);
+	RETURN orders.transition_order_items(ARRAY(
+		SELECT i.id FROM orders.order_items i
+		WHERE i.order_id = p_order_id AND i.status IN ('PENDING', 'PROCESSING') ORDER BY i.id),
+		'FAILED', p_reason);
 END
 $$;
 COMMENT ON FUNCTION orders.fail_open_items(bigint, text) IS
@@ -60,7 +57,7 @@ BEGIN
 	UPDATE orders.vendor_jobs SET vendor_reference = p_vendor_reference, updated_at = now()
 	WHERE id = p_job_id;
 	IF (SELECT status FROM orders.orders WHERE id = (l.job).order_id) = 'PENDING' THEN
-		PERFORM orders.move_order((l.job).order_id, 'PROCESSING', 'VENDOR_ORDER_CREATED',
+		PERFORM orders.transition_orders(ARRAY[(l.job).order_id], 'PROCESSING', 'VENDOR_ORDER_CREATED',
 								  'vendor order created');
 	END IF;
 	RETURN orders.vendor_report_answer(p_job_id, false);

@@ -13,12 +13,12 @@ BEGIN
 		RAISE EXCEPTION 'deliver_items: % items but % units',
 			coalesce(cardinality(p_items), 0), coalesce(cardinality(p_units), 0);
 	END IF;
-	PERFORM set_config('orders.transition_reason', p_reason, true);
-	UPDATE orders.inventory_units SET status = 'ALLOCATED' WHERE id = ANY (p_units);
-	UPDATE orders.order_items i SET unit_id = pair.unit_id, status = 'DELIVERED', updated_at = now()
+	PERFORM orders.transition_inventory_units(p_units, 'ALLOCATED', p_reason);
+	UPDATE orders.order_items i SET unit_id = pair.unit_id
 	FROM unnest(p_items, p_units) AS pair(item_id, unit_id)
 	WHERE i.id = pair.item_id;
-	UPDATE orders.inventory_units SET status = 'DELIVERED' WHERE id = ANY (p_units);
+	PERFORM orders.transition_order_items(p_items, 'DELIVERED', p_reason);
+	PERFORM orders.transition_inventory_units(p_units, 'DELIVERED', p_reason);
 END
 $$;
 COMMENT ON FUNCTION orders.deliver_items(bigint[], bigint[], text) IS
@@ -138,16 +138,15 @@ $$;
 COMMENT ON FUNCTION orders.store_vendor_vouchers(bigint, numeric, jsonb) IS
 'stores vendor vouchers in the vault (orders.load_inventory) as units of the order''s product and denomination, restock suspended; returns their ids in array order';
 
+-- A unit another transaction holds (being allocated) is left to the next
+-- round: once locked here, a unit cannot change under the transition.
 CREATE FUNCTION orders.expire_units() RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	n integer;
 BEGIN
-	PERFORM set_config('orders.transition_reason', 'expired', true);
-	UPDATE orders.inventory_units SET status = 'BLOCKED'
-	WHERE status = 'AVAILABLE' AND expires_at <= now();
-	GET DIAGNOSTICS n = ROW_COUNT;
-	RETURN n;
+	RETURN orders.transition_inventory_units(ARRAY(
+		SELECT u.id FROM orders.inventory_units u
+		WHERE u.status = 'AVAILABLE' AND u.expires_at <= now()
+		ORDER BY u.id FOR UPDATE SKIP LOCKED), 'BLOCKED', 'expired');
 END
 $$;
 COMMENT ON FUNCTION orders.expire_units() IS
@@ -171,10 +170,8 @@ BEGIN
 	INTO delivered
 	FROM orders.order_items i JOIN orders.inventory_units u ON u.id = i.unit_id
 	WHERE u.id = ANY (p_unit_ids) AND u.status IN ('DELIVERED', 'COMPLETED');
-	PERFORM set_config('orders.transition_reason', 'recalled by the vendor: ' || p_reason, true);
-	UPDATE orders.inventory_units SET status = 'REVOKED'
-	WHERE id = ANY (p_unit_ids) AND status <> 'REVOKED';
-	GET DIAGNOSTICS revoked = ROW_COUNT;
+	revoked := orders.transition_inventory_units(p_unit_ids, 'REVOKED',
+												'recalled by the vendor: ' || p_reason);
 	RETURN jsonb_build_object('revoked', revoked, 'delivered_units', delivered);
 END
 $$;

@@ -59,12 +59,10 @@ BEGIN
 		RAISE EXCEPTION 'recharge % cannot be submitted: it is %, its item %', p_recharge_id,
 			(r.recharge).status, (r.item).status USING ERRCODE = 'OR503';
 	END IF;
-	PERFORM set_config('orders.transition_reason', 'submitted to the operator', true);
-	UPDATE orders.recharges SET status = 'DELIVERED', operator_reference = p_operator_reference,
-		updated_at = now()
-	WHERE id = p_recharge_id;
+	UPDATE orders.recharges SET operator_reference = p_operator_reference WHERE id = p_recharge_id;
+	PERFORM orders.transition_recharges(ARRAY[p_recharge_id], 'DELIVERED', 'submitted to the operator');
 	IF (r.ord).status = 'PENDING' THEN
-		PERFORM orders.move_order((r.ord).id, 'PROCESSING', 'VENDOR_ORDER_CREATED',
+		PERFORM orders.transition_orders(ARRAY[(r.ord).id], 'PROCESSING', 'VENDOR_ORDER_CREATED',
 								  'recharge submitted to the operator');
 	END IF;
 	-- Every held recharge submitted: the queue's part is done.
@@ -114,13 +112,11 @@ BEGIN
 	reason := CASE WHEN p_status = 'RECHARGED' THEN 'the operator confirmed the recharge'
 			  ELSE 'the operator rejected the recharge' END
 			  || coalesce(': ' || p_detail, '');
-	PERFORM set_config('orders.transition_reason', reason, true);
-	UPDATE orders.recharges SET status = p_status, detail = p_detail, updated_at = now()
-	WHERE id = p_recharge_id;
-	UPDATE orders.order_items
-	SET status = CASE WHEN p_status = 'RECHARGED' THEN 'DELIVERED' ELSE 'FAILED' END::orders.order_status,
-		updated_at = now()
-	WHERE id = (r.item).id;
+	UPDATE orders.recharges SET detail = p_detail WHERE id = p_recharge_id;
+	PERFORM orders.transition_recharges(ARRAY[p_recharge_id], p_status, reason);
+	PERFORM orders.transition_order_items(ARRAY[(r.item).id],
+		CASE WHEN p_status = 'RECHARGED' THEN 'DELIVERED' ELSE 'FAILED' END::orders.order_status,
+		reason);
 	PERFORM orders.settle_order((r.ord).id, 'COMPLETED', 'FAILED', 'VENDOR_ORDER_FAILED', reason);
 	RETURN orders.recharge_answer(p_recharge_id, false);
 END

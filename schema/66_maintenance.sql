@@ -14,7 +14,7 @@ DECLARE
 						  p_job.id, p_job.attempts);
 BEGIN
 	IF (SELECT status FROM orders.orders WHERE id = p_job.order_id) = 'PENDING' THEN
-		PERFORM orders.move_order(p_job.order_id, 'PENDING', 'REPROCESS_EXPIRED', reason);
+		PERFORM orders.transition_orders(ARRAY[p_job.order_id], 'PENDING', 'REPROCESS_EXPIRED', reason);
 	END IF;
 	PERFORM orders.fail_open_items(p_job.order_id, reason);
 	PERFORM orders.close_vendor_job(p_job, 'FAILED', NULL, reason);

@@ -153,14 +153,79 @@ UPDATE orders SET updated_at = now() WHERE id = :oid2;
 SELECT entity_id = :oid AS first, from_status, to_status, from_sub_status,
 	to_sub_status, actor = current_user AS actor_is_me, reason
 FROM status_history WHERE entity = 'order' AND entity_id IN (:oid, :oid2) ORDER BY id;
--- A reason given by the caller is recorded.
+-- A reason is an argument of the transition (orders.transition_*()), and
+-- is recorded for exactly the rows of that one statement: two transitions
+-- of one order in one transaction each keep their own reason, a later
+-- direct UPDATE in the same transaction records none (no stale reason),
+-- and a transition to the state a row is in already moves nothing.
 BEGIN;
 SELECT pg_temp.fresh('order') AS oid3 \gset
-SELECT set_config('orders.transition_reason', 'admin check', true);
+SELECT transition_orders(ARRAY[:oid3]::bigint[], 'PENDING', 'INITIAL', 'debited by the test') AS moved;
+SELECT transition_orders(ARRAY[:oid3]::bigint[], 'PENDING', 'VENDOR_ORDER_PENDING', 'no stock in the test') AS moved;
 UPDATE orders SET status = 'cancelled', sub_status = 'not_refunded' WHERE id = :oid3;
+SELECT transition_orders(ARRAY[:oid3]::bigint[], 'CANCELLED', 'NOT_REFUNDED', 'cancelled again') AS moved;
 COMMIT;
-SELECT from_status, to_status, reason FROM status_history
+SELECT from_status, to_status, from_sub_status, to_sub_status, reason FROM status_history
 WHERE entity = 'order' AND entity_id = :oid3 ORDER BY id;
+-- Its outbox: one event per change of status, numbered from 1.
+SELECT seq, event, status, sub_status FROM order_events WHERE order_id = :oid3 ORDER BY seq;
+-- The trigger checks a transition like any UPDATE: refused, nothing changes.
+SELECT pg_temp.fresh('order') AS oid4 \gset
+SELECT transition_orders(ARRAY[:oid4]::bigint[], 'DELIVERED', 'COMPLETED', 'too early');
+SELECT status, sub_status, (SELECT count(*) FROM status_history h
+	WHERE h.entity = 'order' AND h.entity_id = o.id) AS history
+FROM orders o WHERE id = :oid4;
+-- A failed transition leaves no arming behind: the row it never reached
+-- (:oid5, after the refused :oid4) records no reason when updated later.
+SELECT pg_temp.fresh('order') AS oid5 \gset
+BEGIN;
+SAVEPOINT refused;
+SELECT transition_orders(ARRAY[:oid4, :oid5]::bigint[], 'DELIVERED', 'COMPLETED', 'not this one');
+ROLLBACK TO refused;
+SELECT transition_orders(ARRAY[:oid4]::bigint[], 'PENDING', 'INITIAL', 'debited by the test') AS moved;
+UPDATE orders SET status = 'cancelled', sub_status = 'not_refunded' WHERE id IN (:oid4, :oid5);
+COMMIT;
+SELECT entity_id = :oid5 AS fifth, from_status, to_status, reason FROM status_history
+WHERE entity = 'order' AND entity_id IN (:oid4, :oid5) ORDER BY id;
+-- The other entities, several rows at once; each row's history has the reason.
+SELECT pg_temp.fresh('recharge') AS r1 \gset
+SELECT order_item_id AS i1 FROM recharges WHERE id = :r1 \gset
+SELECT pg_temp.fresh('inventory_unit') AS u1 \gset
+SELECT pg_temp.fresh('inventory_unit') AS u2 \gset
+SELECT transition_recharges(ARRAY[:r1]::bigint[], 'DELIVERED', 'submitted in the test') AS recharges,
+	transition_order_items(ARRAY[:i1]::bigint[], 'PROCESSING', 'held in the test') AS items,
+	transition_inventory_units(ARRAY[:u1, :u2, :u2, -1]::bigint[], 'ALLOCATED', 'reserved in the test') AS units;
+SELECT entity, to_status, reason, count(*) FROM status_history
+WHERE (entity, entity_id) IN (('recharge', :r1), ('order_item', :i1), ('inventory_unit', :u1), ('inventory_unit', :u2))
+	AND from_status IS NOT NULL
+GROUP BY 1, 2, 3 ORDER BY 1;
+-- Bad arguments: a clear error, nothing changed.
+SELECT transition_inventory_units(ARRAY[:u1]::bigint[], 'DELIVERED', '  ');
+SELECT transition_inventory_units(ARRAY[:u1]::bigint[], 'DELIVERED', NULL);
+SELECT transition_inventory_units(ARRAY[:u1]::bigint[], NULL, 'no state');
+SELECT transition_inventory_units(ARRAY[:u1, NULL]::bigint[], 'DELIVERED', 'a null id');
+SELECT transition_inventory_units(ARRAY[:u1]::bigint[], 'DELIVERED', repeat('x', 501));
+SELECT transition_inventory_units(NULL, 'DELIVERED', 'no ids') AS moved,
+	transition_inventory_units('{}', 'DELIVERED', 'no ids') AS moved;
+SELECT status FROM inventory_units WHERE id = :u1;
+-- Only the extension's owner calls them (EXECUTE revoked from PUBLIC).
+SELECT p.proname, has_function_privilege('orders_api', p.oid, 'EXECUTE') AS api,
+	has_function_privilege('orders_vendor', p.oid, 'EXECUTE') AS vendor
+FROM pg_proc p WHERE p.pronamespace = 'orders'::regnamespace AND p.proname LIKE 'transition\_%'
+ORDER BY 1;
+
+-- An order's INSERT is recorded once the row is really inserted: a row that
+-- INSERT ... ON CONFLICT DO NOTHING skips (its BEFORE triggers did fire)
+-- leaves no history and no event.
+SELECT max(id) AS history_before FROM status_history \gset
+INSERT INTO orders (client_id, po_number, product_id, denomination, quantity)
+VALUES ((SELECT id FROM clients WHERE name = 'lifecycle client'), 'po-once', 1, 10, 1);
+INSERT INTO orders (client_id, po_number, product_id, denomination, quantity)
+VALUES ((SELECT id FROM clients WHERE name = 'lifecycle client'), 'po-once', 1, 10, 1)
+ON CONFLICT (client_id, po_number) DO NOTHING;
+SELECT o.po_number, count(h.id) AS history, (SELECT count(*) FROM order_events e WHERE e.order_id = h.entity_id) AS events
+FROM status_history h LEFT JOIN orders o ON o.id = h.entity_id
+WHERE h.id > :history_before AND h.entity = 'order' GROUP BY 1, h.entity_id;
 
 -- The history is append-only, for everybody.
 UPDATE status_history SET reason = 'rewritten' WHERE entity_id = :oid;

@@ -99,7 +99,6 @@ INSERT INTO inventory_units (product_id, denomination, expires_at, status)
 VALUES (4301, 25, '2030-12-31 23:59:59+00', 'BLOCKED'),
 	   (4301, 25, now() - interval '1 day', 'AVAILABLE');
 SELECT delivery_time(4301, 25, 2) AS before;
-SET orders.transition_reason = 'set by the caller';
 -- The response, its vouchers aside (codes never go into test output) ...
 SELECT * FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT",
 	"email": "Buyer@Example.com", "tag": "campaign-7", "notifyReceiverEmail": 1, "notifyAdminEmail": 0}')
@@ -115,8 +114,6 @@ FROM jsonb_array_elements(:'response'::jsonb #> '{data,placeOrder,data,vouchers}
 JOIN (VALUES (1, 'CARD-4301-FIRST', '1111', NULL, 'REF-4301-FIRST'),
 			 (2, 'CARD-4301-SECOND', '2222', 'https://redeem.example/4301/second', NULL)) w(n, card, pin, url, ref)
 	USING (n) ORDER BY n;
-SHOW orders.transition_reason;
-RESET orders.transition_reason;
 SELECT id AS instant FROM orders.orders WHERE client_id = 4301 AND po_number = 'PO-INSTANT' \gset
 SELECT status, sub_status, quantity, denomination, email, tag, notify_receiver_email, notify_admin_email,
 	   charge_currency, amount_charged, reference_code ~ '^ORD-[0-9A-F]{16}$' AS reference_ok,

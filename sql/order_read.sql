@@ -160,9 +160,9 @@ INSERT INTO clients (id, name) OVERRIDING SYSTEM VALUE VALUES (4404, 'read clien
 -- same blocks whatever ran before.
 SELECT setval('orders.orders_id_seq', (last_value / orders.order_block_size() + 1) * orders.order_block_size()) > 0 AS aligned
 FROM orders.orders_id_seq;
--- (without their events, which this test does not read: faster)
+-- (without their creation records, which this test does not read: faster)
 BEGIN;
-ALTER TABLE orders.orders DISABLE TRIGGER append_order_events;
+ALTER TABLE orders.orders DISABLE TRIGGER lifecycle_record;
 INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity, placed_at)
 SELECT 4404, 'DEEP-' || g, CASE WHEN g % 4 = 0 THEN 4402 ELSE 4401 END, 10, 1,
 	   timestamptz '2030-01-01 00:00:00+00' + g * interval '1 hour'
@@ -176,7 +176,7 @@ UPDATE orders.orders SET status = 'FAILED', sub_status = 'REFUNDED'
 WHERE client_id = 4404 AND status = 'PLACED' AND split_part(po_number, '-', 2)::integer BETWEEN 1500 AND 2600;
 UPDATE orders.orders SET tag = 'untouched status'
 WHERE client_id = 4404 AND split_part(po_number, '-', 2)::integer % 10 = 0;
-ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER append_order_events;
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_record;
 COMMIT;
 SELECT status, product_id, count(*), count(DISTINCT client_seq / orders.order_block_size()) AS blocks
 FROM orders.orders WHERE client_id = 4404 GROUP BY status, product_id ORDER BY status, product_id;
@@ -205,7 +205,7 @@ SELECT * FROM pg_temp.blocks_exact(4401);
 -- Deleted orders leave their blocks too (orders with events cannot be
 -- deleted: new orders without them, deleted in the same transaction).
 BEGIN;
-ALTER TABLE orders.orders DISABLE TRIGGER append_order_events;
+ALTER TABLE orders.orders DISABLE TRIGGER lifecycle_record;
 INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity)
 SELECT 4404, 'DEEP-GONE-' || g, 4402, 10, 1 FROM generate_series(1, 200) g;
 DELETE FROM orders.orders WHERE client_id = 4404 AND po_number LIKE 'DEEP-GONE-%'

@@ -48,10 +48,13 @@ typedef struct LifecycleStep
  * - For an INSERT, steps[0] is the initial state itself (its history row has
  *   from_status NULL; for an order it is the order.placed event, seq 1).
  * - A step equal to the state before it records nothing.
- * - The outbox rows of an armed (or plain) INSERT of an order are written by
- *   an AFTER INSERT row trigger, so an INSERT ... ON CONFLICT DO NOTHING
- *   that skips the row leaves no event behind; they exist once the INSERT
- *   statement's AFTER triggers have run.
+ * - The history and outbox rows of an INSERT of an order (armed or not) are
+ *   written by the AFTER INSERT row trigger orders.lifecycle_record, so an
+ *   INSERT ... ON CONFLICT DO NOTHING that skips the row leaves nothing
+ *   behind; they exist once the INSERT statement's AFTER triggers have run
+ *   (for an executor-level insert without its own AfterTriggerBeginQuery /
+ *   EndQuery: at the end of the calling SQL statement).  The reasons are
+ *   copied, so disarming before that is fine.
  * - row_ids and steps are copied; nrows may be large (one arm for all the
  *   items of an order): lookups are a binary search.  The same id armed
  *   twice: the latest arm wins.

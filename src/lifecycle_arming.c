@@ -30,13 +30,20 @@ typedef struct ArmedBatch
 	LifecycleStep *steps;
 } ArmedBatch;
 
+/* armed is meaningful only while arming_context is set */
 static MemoryContext arming_context = NULL;
 static ArmedBatch *armed = NULL;	/* newest first */
-static bool callback_registered = false;
+
+/* The per-transaction contexts of the lifecycle, forgotten at transaction end. */
+#define XACT_SLOTS 4
+static MemoryContext *xact_slots[XACT_SLOTS];
+static int	n_xact_slots = 0;
 
 static void
-arming_xact_callback(XactEvent event, void *arg pg_attribute_unused())
+lifecycle_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 {
+	int			i;
+
 	switch (event)
 	{
 		case XACT_EVENT_COMMIT:
@@ -44,13 +51,35 @@ arming_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
-			/* the context goes with TopTransactionContext */
-			arming_context = NULL;
-			armed = NULL;
+			/* the contexts go with TopTransactionContext */
+			for (i = 0; i < n_xact_slots; i++)
+				*xact_slots[i] = NULL;
 			break;
 		default:
 			break;
 	}
+}
+
+MemoryContext
+lifecycle_xact_context(MemoryContext *slot)
+{
+	int			i;
+
+	if (*slot != NULL)
+		return *slot;
+	for (i = 0; i < n_xact_slots && xact_slots[i] != slot; i++)
+		;
+	if (i == n_xact_slots)
+	{
+		if (n_xact_slots == XACT_SLOTS)
+			elog(ERROR, "lifecycle_xact_context: too many slots");
+		if (n_xact_slots == 0)
+			RegisterXactCallback(lifecycle_xact_callback, NULL);
+		xact_slots[n_xact_slots++] = slot;
+	}
+	*slot = AllocSetContextCreate(TopTransactionContext, "orders lifecycle, this transaction",
+								  ALLOCSET_SMALL_SIZES);
+	return *slot;
 }
 
 static int
@@ -93,16 +122,9 @@ lifecycle_arm(LifecycleEntity entity, const int64 *row_ids, int nrows,
 	if (nrows == 0)
 		return;
 
-	if (!callback_registered)
-	{
-		RegisterXactCallback(arming_xact_callback, NULL);
-		callback_registered = true;
-	}
 	if (arming_context == NULL)
-		arming_context = AllocSetContextCreate(TopTransactionContext,
-											   "orders lifecycle arming",
-											   ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(arming_context);
+		armed = NULL;
+	old = MemoryContextSwitchTo(lifecycle_xact_context(&arming_context));
 	batch = palloc(sizeof(ArmedBatch));
 	batch->entity = entity;
 	batch->nrows = nrows;
@@ -137,6 +159,8 @@ lifecycle_take_arming(LifecycleEntity entity, int64 id, int *nsteps)
 {
 	ArmedBatch *batch;
 
+	if (arming_context == NULL)
+		return NULL;
 	for (batch = armed; batch != NULL; batch = batch->next)
 	{
 		int64	   *hit;
@@ -162,7 +186,7 @@ lifecycle_arming_save(void)
 	LifecycleArmingSaved saved;
 
 	saved.context = arming_context;
-	saved.batches = armed;
+	saved.batches = arming_context ? armed : NULL;
 	arming_context = NULL;
 	armed = NULL;
 	return saved;

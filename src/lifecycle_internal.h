@@ -21,6 +21,14 @@ extern const LifecycleStep *lifecycle_take_arming(LifecycleEntity entity, int64 
 												  int *nsteps);
 
 /*
+ * A memory context for state that lives until the end of the current
+ * transaction: created in *slot on first use (under TopTransactionContext,
+ * so freed with it); *slot is set back to NULL at transaction end, which
+ * tells its owner that what it kept there is gone.
+ */
+extern MemoryContext lifecycle_xact_context(MemoryContext *slot);
+
+/*
  * Set the current arming aside (and start from none), and put it back:
  * the orders.transition*() functions do this around their own statement,
  * so that one called from inside another caller's armed statement (a
@@ -77,15 +85,11 @@ typedef struct OutboxEvent
 extern int	lifecycle_outbox_events_of_step(int from, int from_sub, int to, int to_sub,
 											OutboxEvent *out);
 
-/* Appends events after the order's last seq (UPDATE: the order's row is locked). */
-extern void lifecycle_outbox_append(int64 order_id, int64 client_id,
-									const OutboxEvent *events, int nevents);
-
 /*
- * INSERT: the events are kept until the row is really inserted (AFTER
- * INSERT trigger orders.lifecycle_outbox), then numbered from 1.
+ * Appends events after the order's last seq (an UPDATE: the order's row is
+ * locked by it), or from seq 1 for a new order.
  */
-extern void lifecycle_outbox_defer(int64 order_id, int64 client_id,
-								   const OutboxEvent *events, int nevents);
+extern void lifecycle_outbox_append(int64 order_id, int64 client_id,
+									const OutboxEvent *events, int nevents, bool new_order);
 
 #endif							/* ORDERS_LIFECYCLE_INTERNAL_H */

@@ -13,28 +13,21 @@
  * UPDATE: the order's row is locked by the very change, so the numbering of
  * one order is serialised; the next seq is read from the unique index
  * (order_id, seq) by one backward index scan, with a fresh snapshot (what
- * the previous holder of the row lock committed).  INSERT: the events wait
- * in a list until the AFTER INSERT trigger orders.lifecycle_outbox sees the
- * row really inserted (an INSERT ... ON CONFLICT DO NOTHING fires BEFORE
- * triggers for a row it then skips), and are numbered from 1.
+ * the previous holder of the row lock committed).  A new order's events are
+ * numbered from 1; they are written once the row is really inserted
+ * (orders.lifecycle_record, src/lifecycle_trigger.c).
  */
 #include "postgres.h"
 
 #include "access/genam.h"
-#include "access/relscan.h"
-#include "access/stratnum.h"
 #include "access/table.h"
+#include "catalog/pg_am.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/index.h"
-#include "catalog/pg_am.h"
-#include "commands/trigger.h"
-#include "executor/executor.h"
-#include "nodes/pg_list.h"
+#include "executor/tuptable.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -54,37 +47,6 @@ static const char *const event_columns[EVENT_NCOLS] = {
 static RecordTarget events_target = {.relname = "order_events", .columns = event_columns, .ncolumns = EVENT_NCOLS};
 static Oid	seq_index = InvalidOid; /* UNIQUE (order_id, seq), of events_target.relid */
 static Oid	seq_index_of = InvalidOid;
-
-/* The events of an INSERT, until its AFTER trigger. */
-typedef struct DeferredEvents
-{
-	int64		order_id;
-	int64		client_id;
-	int			nevents;
-	OutboxEvent events[FLEXIBLE_ARRAY_MEMBER];
-} DeferredEvents;
-
-static MemoryContext deferred_context = NULL;
-static List *deferred = NIL;
-static bool callback_registered = false;
-
-static void
-outbox_xact_callback(XactEvent event, void *arg pg_attribute_unused())
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			deferred_context = NULL;	/* freed with TopTransactionContext */
-			deferred = NIL;
-			break;
-		default:
-			break;
-	}
-}
 
 /* "order.delivered" for DELIVERED: constant strings, one per status. */
 static const char *
@@ -220,81 +182,15 @@ write_events(Relation rel, int64 order_id, int64 client_id, int first_seq,
 }
 
 void
-lifecycle_outbox_append(int64 order_id, int64 client_id, const OutboxEvent *events, int nevents)
+lifecycle_outbox_append(int64 order_id, int64 client_id, const OutboxEvent *events, int nevents,
+						bool new_order)
 {
 	Relation	rel;
 
 	if (nevents == 0)
 		return;
 	rel = record_open(&events_target);
-	write_events(rel, order_id, client_id, last_seq(rel, order_id) + 1, events, nevents);
+	write_events(rel, order_id, client_id, new_order ? 1 : last_seq(rel, order_id) + 1,
+				 events, nevents);
 	table_close(rel, NoLock);
-}
-
-void
-lifecycle_outbox_defer(int64 order_id, int64 client_id, const OutboxEvent *events, int nevents)
-{
-	MemoryContext old;
-	DeferredEvents *d;
-
-	if (nevents == 0)
-		return;
-	if (!callback_registered)
-	{
-		RegisterXactCallback(outbox_xact_callback, NULL);
-		callback_registered = true;
-	}
-	if (deferred_context == NULL)
-		deferred_context = AllocSetContextCreate(TopTransactionContext,
-												 "orders outbox of inserted orders",
-												 ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(deferred_context);
-	d = palloc(offsetof(DeferredEvents, events) + sizeof(OutboxEvent) * nevents);
-	d->order_id = order_id;
-	d->client_id = client_id;
-	d->nevents = nevents;
-	memcpy(d->events, events, sizeof(OutboxEvent) * nevents);
-	deferred = lappend(deferred, d);
-	MemoryContextSwitchTo(old);
-}
-
-PG_FUNCTION_INFO_V1(lifecycle_outbox);
-
-/*
- * AFTER INSERT row trigger on orders.orders: writes the events its
- * lifecycle_guard kept for the inserted order.  Rows are usually found at
- * the head of the list (the AFTER triggers fire in insertion order).
- */
-Datum
-lifecycle_outbox(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	int64		order_id;
-	bool		isnull;
-	ListCell   *lc;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("lifecycle_outbox must be an AFTER INSERT row trigger")));
-	order_id = DatumGetInt64(heap_getattr(td->tg_trigtuple,
-										  record_column(td->tg_relation, "id"),
-										  RelationGetDescr(td->tg_relation), &isnull));
-	foreach(lc, deferred)
-	{
-		DeferredEvents *d = lfirst(lc);
-
-		if (d->order_id == order_id)
-		{
-			Relation	rel = record_open(&events_target);
-
-			write_events(rel, d->order_id, d->client_id, 1, d->events, d->nevents);
-			table_close(rel, NoLock);
-			deferred = foreach_delete_current(deferred, lc);
-			pfree(d);
-			break;
-		}
-	}
-	return PointerGetDatum(NULL);
 }

@@ -19,7 +19,6 @@
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "lifecycle_internal.h"

@@ -8,17 +8,13 @@
  * state and the reason), runs its UPDATE (a saved plan), and disarms in
  * PG_FINALLY: the reason reaches the history through arguments only, for
  * exactly the rows of this statement.  Rows already in the new state, and
- * ids that name no row, are left alone; the result is the number of rows
- * moved.  The trigger checks every move as for any other UPDATE.
+ * ids that name no row, are left alone; NULL ids (array_agg of nothing) or
+ * an empty array move nothing; the result is the number of rows moved.  The trigger checks every move as for any other UPDATE.
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "fmgr.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 
 #include "lifecycle_internal.h"
 
@@ -105,7 +101,6 @@ transition(FunctionCallInfo fcinfo, LifecycleEntity entity)
 	LifecycleArmingSaved saved;
 	int			i;
 
-	required(fcinfo, 0, "ids");
 	required(fcinfo, 1, "status");
 	if (has_sub)
 		required(fcinfo, 2, "sub_status");
@@ -121,6 +116,8 @@ transition(FunctionCallInfo fcinfo, LifecycleEntity entity)
 				 errmsg("reason is too long (%d bytes, at most %d)",
 						(int) strlen(reason), TRANSITION_REASON_MAX)));
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT32(0);
 	ids = PG_GETARG_ARRAYTYPE_P(0);
 	deconstruct_array(ids, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &id_datums, &id_nulls, &nids);

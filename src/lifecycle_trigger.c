@@ -17,19 +17,11 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "access/xact.h"
-#include "catalog/dependency.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "commands/trigger.h"
-#include "executor/executor.h"
 #include "executor/spi.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -61,7 +53,7 @@ typedef struct GuardCache
 	int			id_att;
 	int			status_att;
 	int			sub_att;		/* 0 when the entity has no sub-status */
-	int			client_att;		/* orders only: for the outbox */
+	int			client_att;		/* orders.orders only: for the outbox */
 } GuardCache;
 
 
@@ -98,7 +90,17 @@ guard_cache(FunctionCallInfo fcinfo, TriggerData *td)
 		cache->id_att = record_column(rel, "id");
 		cache->status_att = record_column(rel, "status");
 		cache->sub_att = m->subs ? record_column(rel, "sub_status") : 0;
-		cache->client_att = cache->entity == LIFECYCLE_ORDER ? record_column(rel, "client_id") : 0;
+		/*
+		 * The outbox is orders.orders' (its events reference that table):
+		 * a copy of the table with the same trigger (bench/) gets the
+		 * checks and the history only.
+		 */
+		if (cache->entity == LIFECYCLE_ORDER &&
+			strcmp(RelationGetRelationName(rel), "orders") == 0 &&
+			RelationGetNamespace(rel) == get_namespace_oid("orders", false))
+			cache->client_att = record_column(rel, "client_id");
+		else
+			cache->client_att = 0;
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	return cache;
@@ -213,6 +215,127 @@ refuse_armed_end(const LifecycleMachine *m, int64 id, const LifecycleStep *last,
 					last->sub_status >= 0 ? orders_label_text(m->subs, last->sub_status) : "")));
 }
 
+/* A step accepted by the trigger, to be written to the history (and outbox). */
+typedef struct RecordedStep
+{
+	int			from;			/* -1: the row's creation */
+	int			to;
+	int			from_sub;		/* -1: none */
+	int			to_sub;
+	const char *reason;
+} RecordedStep;
+
+/*
+ * Writes the history rows of the accepted steps of one row and, for
+ * orders.orders, their outbox events (numbered from 1 for a new order).
+ */
+static void
+write_records(const LifecycleMachine *m, int64 id, int64 client_id,
+			  const RecordedStep *records, int nrecords, bool new_order, bool outbox)
+{
+	Relation	history;
+	OutboxEvent *events = NULL;
+	int			nevents = 0;
+	int			k;
+
+	if (nrecords == 0)
+		return;
+	history = record_open(&history_target);
+	for (k = 0; k < nrecords; k++)
+		append_history(history, m, id, records[k].from, records[k].to,
+					   records[k].from_sub, records[k].to_sub, records[k].reason);
+	table_close(history, NoLock);
+
+	if (!outbox)
+		return;
+	Assert(m == lifecycle_machines[LIFECYCLE_ORDER]);
+	events = palloc(sizeof(OutboxEvent) * 2 * nrecords);
+	for (k = 0; k < nrecords; k++)
+		nevents += lifecycle_outbox_events_of_step(records[k].from, records[k].from_sub,
+												   records[k].to, records[k].to_sub,
+												   events + nevents);
+	lifecycle_outbox_append(id, client_id, events, nevents, new_order);
+	pfree(events);
+}
+
+/* The records of inserted orders, until their AFTER INSERT trigger. */
+typedef struct DeferredRecords
+{
+	int64		id;
+	int64		client_id;
+	int			nrecords;
+	RecordedStep records[FLEXIBLE_ARRAY_MEMBER];
+} DeferredRecords;
+
+/* deferred is meaningful only while deferred_context is set */
+static MemoryContext deferred_context = NULL;
+static List *deferred = NIL;
+
+static void
+defer_records(int64 id, int64 client_id, const RecordedStep *records, int nrecords)
+{
+	MemoryContext old;
+	DeferredRecords *d;
+	int			k;
+
+	if (deferred_context == NULL)
+		deferred = NIL;
+	old = MemoryContextSwitchTo(lifecycle_xact_context(&deferred_context));
+	d = palloc(offsetof(DeferredRecords, records) + sizeof(RecordedStep) * nrecords);
+	d->id = id;
+	d->client_id = client_id;
+	d->nrecords = nrecords;
+	for (k = 0; k < nrecords; k++)
+	{
+		d->records[k] = records[k];
+		/* the caller's arming may be gone by the time the row is written */
+		d->records[k].reason = records[k].reason ? pstrdup(records[k].reason) : NULL;
+	}
+	deferred = lappend(deferred, d);
+	MemoryContextSwitchTo(old);
+}
+
+PG_FUNCTION_INFO_V1(lifecycle_record);
+
+/*
+ * AFTER INSERT row trigger on orders.orders: writes the history and the
+ * outbox events lifecycle_guard accepted for the inserted order.  Rows are
+ * usually found at the head of the list (AFTER triggers fire in insertion
+ * order); rows skipped by ON CONFLICT stay behind until transaction end.
+ */
+Datum
+lifecycle_record(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	int64		id;
+	bool		isnull;
+	ListCell   *lc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("lifecycle_record must be an AFTER INSERT row trigger")));
+	if (deferred_context == NULL)
+		return PointerGetDatum(NULL);
+	id = DatumGetInt64(heap_getattr(td->tg_trigtuple, record_column(td->tg_relation, "id"),
+									RelationGetDescr(td->tg_relation), &isnull));
+	foreach(lc, deferred)
+	{
+		DeferredRecords *d = lfirst(lc);
+
+		if (d->id == id)
+		{
+			deferred = foreach_delete_current(deferred, lc);
+			write_records(lifecycle_machines[LIFECYCLE_ORDER], d->id,
+						  d->client_id, d->records, d->nrecords, true, true);
+			pfree(d);
+			break;
+		}
+	}
+	return PointerGetDatum(NULL);
+}
+
 PG_FUNCTION_INFO_V1(lifecycle_guard);
 
 Datum
@@ -233,10 +356,9 @@ lifecycle_guard(PG_FUNCTION_ARGS)
 	LifecycleStep plain;
 	int			nsteps;
 	int			k;
-	Relation	history;
-	OutboxEvent *events = NULL;
-	int			nevents = 0;
-	int			max_events = 0;
+	RecordedStep *records;
+	int			nrecords = 0;
+	int64		client_id;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BEFORE(td->tg_event) ||
@@ -272,15 +394,15 @@ lifecycle_guard(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtup);
 		plain.status = to;
 		plain.sub_status = to_sub;
-		/* TRANSITIONAL: removed once every path uses orders.transition*() */
-		plain.reason = GetConfigOption("orders.transition_reason", true, false);
+		plain.reason = NULL;
 		steps = &plain;
 		nsteps = 1;
 	}
 	else if (steps[nsteps - 1].status != to || steps[nsteps - 1].sub_status != to_sub)
 		refuse_armed_end(m, id, &steps[nsteps - 1], to, to_sub);
 
-	history = record_open(&history_target);
+	/* check every step, then record the ones that change something */
+	records = palloc(sizeof(RecordedStep) * nsteps);
 	for (k = 0; k < nsteps; k++)
 	{
 		int			step_to = steps[k].status;
@@ -294,32 +416,28 @@ lifecycle_guard(PG_FUNCTION_ARGS)
 			(!lifecycle_pair_ok(m, step_to, step_sub) ||
 			 (from_sub >= 0 && !lifecycle_sub_move_ok(m, from_sub, step_sub))))
 			refuse_sub(m, id, step_to, from_sub, step_sub);
-		append_history(history, m, id, from, step_to, from_sub, step_sub, steps[k].reason);
-		if (cache->entity == LIFECYCLE_ORDER)
-		{
-			if (nevents + 2 > max_events)
-			{
-				max_events = Max(8, 2 * (nevents + 2));
-				events = events ? repalloc(events, sizeof(OutboxEvent) * max_events) :
-					palloc(sizeof(OutboxEvent) * max_events);
-			}
-			nevents += lifecycle_outbox_events_of_step(from, from_sub, step_to, step_sub,
-													   events + nevents);
-		}
+		records[nrecords].from = from;
+		records[nrecords].to = step_to;
+		records[nrecords].from_sub = from_sub;
+		records[nrecords].to_sub = step_sub;
+		records[nrecords].reason = steps[k].reason;
+		nrecords++;
 		from = step_to;
 		from_sub = step_sub;
 	}
-	table_close(history, NoLock);
+	client_id = cache->client_att ?
+		DatumGetInt64(heap_getattr(newtup, cache->client_att, desc, &isnull)) : 0;
 
-	if (nevents > 0)
-	{
-		int64		client_id = DatumGetInt64(heap_getattr(newtup, cache->client_att,
-														   desc, &isnull));
-
-		if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-			lifecycle_outbox_defer(id, client_id, events, nevents);
-		else
-			lifecycle_outbox_append(id, client_id, events, nevents);
-	}
+	/*
+	 * An order's INSERT is recorded once the row is really inserted, by the
+	 * AFTER INSERT trigger orders.lifecycle_record: an INSERT ... ON
+	 * CONFLICT DO NOTHING fires BEFORE triggers for a row it then skips,
+	 * and a row never written must leave no history and no event.
+	 */
+	if (cache->client_att && TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		defer_records(id, client_id, records, nrecords);
+	else
+		write_records(m, id, client_id, records, nrecords, false,
+					  cache->client_att != 0);
 	return PointerGetDatum(newtup);
 }
