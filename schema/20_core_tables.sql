@@ -47,10 +47,10 @@ CREATE TABLE orders.orders (
 	sub_status	orders.order_sub_status NOT NULL DEFAULT 'INITIAL',
 	placed_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
-	-- client_seq is set by a trigger (schema/54_order_listing.sql); the
-	-- rest by orders.create_order (schema/53_order_create.sql) and nullable,
-	-- so that tests of other concerns can insert bare orders
-	client_seq	bigint NOT NULL,	-- 1, 2, 3... per client, no gaps (listing)
+	-- client_seq defaults to the id (a trigger, schema/54_order_listing.sql);
+	-- the rest is set by orders.create_order (schema/53_order_create.sql) and
+	-- nullable, so that tests of other concerns can insert bare orders
+	client_seq	bigint NOT NULL,	-- the place in the client's list: increasing, gaps allowed
 	reference_code text NOT NULL UNIQUE
 		DEFAULT 'ORD-' || upper(substr(md5(gen_random_uuid()::text), 1, 16)),
 	request_fingerprint bytea,		-- sha256 of the normalized request

@@ -1,7 +1,7 @@
 -- Pricing, the reference's "Charges" step: what an order of a product,
 -- denomination and quantity costs a client, in the currency of the wallet
 -- it is charged to.  orders.create_order charges exactly what orders.quote
--- says: both call orders.price.  Rules and rounding: docs/money.md.
+-- says: both price through the same C function (src/order_money.c).  Rules and rounding: docs/money.md.
 
 CREATE TYPE orders.charge AS (
 	wallet_id	bigint,
@@ -35,25 +35,13 @@ $$;
 COMMENT ON FUNCTION orders.exact_amount(numeric) IS
 'an unrounded amount with its significant decimals, at least 2 (25.00, 10.005)';
 
--- The numbers of an order line, before looking at the catalog.
+-- The numbers of an order line, before looking at the catalog (C: the
+-- create path runs the same check, src/order_money.c).  Not STRICT: a
+-- missing number is an error naming the field.
 CREATE FUNCTION orders.check_order_line(p_product_id bigint, p_denomination numeric,
 										p_quantity integer)
 RETURNS void
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
-BEGIN
-	IF p_product_id IS NULL OR p_product_id <= 0 THEN
-		RAISE EXCEPTION 'productId: must be a positive integer' USING ERRCODE = 'OR100';
-	END IF;
-	IF p_quantity IS NULL OR p_quantity < 1 THEN
-		RAISE EXCEPTION 'quantity: must be an integer >= 1' USING ERRCODE = 'OR100';
-	END IF;
-	IF p_denomination IS NULL OR p_denomination <= 0 OR p_denomination >= 1e12
-	   OR p_denomination <> round(p_denomination, 2) THEN
-		RAISE EXCEPTION 'denomination: must be a positive amount with at most 2 decimals'
-			USING ERRCODE = 'OR100';
-	END IF;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_check_line_sql' LANGUAGE C IMMUTABLE;
 COMMENT ON FUNCTION orders.check_order_line(bigint, numeric, integer) IS
 'checks productId, quantity and denomination are well-formed; raises OR100 naming the field';
 
@@ -90,51 +78,17 @@ $$;
 COMMENT ON FUNCTION orders.orderable_product(bigint, numeric, integer) IS
 'the product, after checking it exists, is active, offers the denomination and allows the quantity';
 
+-- In C (src/order_money.c, order_price): one saved query reads the wallet,
+-- the rate, the discount and the minor unit and computes the amounts;
+-- orders.create_order calls the same C function, so a quote is exactly what
+-- create charges.  The wallet is the one in the product's currency, else the
+-- default one; amounts are rounded half-up to the wallet currency's minor
+-- unit (docs/money.md).
 CREATE FUNCTION orders.price(p_client_id bigint, p_product orders.products,
 							 p_denomination numeric, p_quantity integer)
 RETURNS orders.charge
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	w orders.wallets;
-	c orders.charge;
-	minor smallint;
-BEGIN
-	-- The wallet in the product's currency, else the default wallet.
-	SELECT * INTO w FROM orders.wallets
-	WHERE client_id = p_client_id AND (currency = p_product.currency OR is_default)
-	ORDER BY currency = p_product.currency DESC LIMIT 1;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'client % has no wallet in % and no default wallet', p_client_id, p_product.currency
-			USING ERRCODE = 'OR103';
-	END IF;
-	c.wallet_id := w.id;
-	c.currency := w.currency;
-	IF w.currency = p_product.currency THEN
-		c.currency_value := 1;
-	ELSE
-		SELECT rate INTO c.currency_value FROM orders.fx_rates
-		WHERE base = p_product.currency AND quote = w.currency;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'no exchange rate from % to %', p_product.currency, w.currency
-				USING ERRCODE = 'OR103';
-		END IF;
-		c.currency_value := trim_scale(c.currency_value);
-	END IF;
-	c.discount_percent := coalesce(
-		(SELECT d.discount_percent FROM orders.client_discounts d
-		 WHERE d.client_id = p_client_id AND d.product_id = p_product.id),
-		p_product.discount_percent);
-	SELECT minor_unit INTO minor FROM orders.currencies WHERE code = w.currency;
-	-- numeric round() rounds half away from zero: half-up for these
-	-- positive amounts.
-	c.raw_order_total := p_denomination * p_quantity * c.currency_value;
-	c.order_total := round(c.raw_order_total, minor);
-	c.raw_order_discount := c.raw_order_total * c.discount_percent / 100;
-	c.order_discount := round(c.raw_order_discount, minor);
-	c.amount_charged := c.order_total - c.order_discount;
-	RETURN c;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_price_sql'
+	LANGUAGE C STABLE SET search_path = pg_catalog, orders;
 COMMENT ON FUNCTION orders.price(bigint, orders.products, numeric, integer) IS
 'what p_quantity units of p_denomination of a product cost a client, charged to which wallet (see docs/money.md)';
 

@@ -4,43 +4,14 @@
 -- is the reference's {"data": {"placeOrder": ...}} body.  docs/orders.md.
 
 -- The request fields that are checked without looking at the catalog.
--- Raises OR100 naming the field (the reference's request names).
+-- Raises OR100 naming the field (the reference's request names).  C: the
+-- create path runs the same check (src/order_money.c), with the server's
+-- regular expressions.
 CREATE FUNCTION orders.check_order_request(
 	p_po_number text, p_email text, p_tag text,
 	p_topup_phone_code text, p_topup_phone_number text)
 RETURNS void
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
-BEGIN
-	IF p_po_number IS NULL OR btrim(p_po_number) = '' THEN
-		RAISE EXCEPTION 'poNumber: is required' USING ERRCODE = 'OR100';
-	ELSIF length(p_po_number) > 100 OR p_po_number ~ '[[:cntrl:]]' THEN
-		RAISE EXCEPTION 'poNumber: must be at most 100 characters, without control characters'
-			USING ERRCODE = 'OR100';
-	END IF;
-	IF p_email IS NOT NULL AND (length(p_email) > 254
-			OR p_email !~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+\.[^@[:space:][:cntrl:].]+$') THEN
-		RAISE EXCEPTION 'email: not a valid email address' USING ERRCODE = 'OR100';
-	END IF;
-	IF p_tag IS NOT NULL AND (length(p_tag) > 100 OR p_tag ~ '[[:cntrl:]]') THEN
-		RAISE EXCEPTION 'tag: must be at most 100 characters, without control characters'
-			USING ERRCODE = 'OR100';
-	END IF;
-	IF (p_topup_phone_code IS NULL) <> (p_topup_phone_number IS NULL) THEN
-		RAISE EXCEPTION 'topupData: needs both topupPhoneCode and topupPhoneNumber'
-			USING ERRCODE = 'OR100';
-	END IF;
-	IF p_topup_phone_code !~ '^\+[1-9][0-9]{0,3}$' THEN
-		RAISE EXCEPTION 'topupData.topupPhoneCode: must be + and a country calling code of 1 to 4 digits, like +91'
-			USING ERRCODE = 'OR100';
-	END IF;
-	-- E.164: at most 15 digits with the country code.
-	IF p_topup_phone_number !~ '^[0-9]{4,14}$'
-	   OR length(p_topup_phone_code) - 1 + length(p_topup_phone_number) > 15 THEN
-		RAISE EXCEPTION 'topupData.topupPhoneNumber: must be 4 to 14 digits, at most 15 with the country code'
-			USING ERRCODE = 'OR100';
-	END IF;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_check_request_sql' LANGUAGE C IMMUTABLE;
 COMMENT ON FUNCTION orders.check_order_request(text, text, text, text, text) IS
 'checks the free-form fields of an order request (poNumber, email, tag, topupData); raises OR100 naming the field';
 
@@ -136,8 +107,14 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION orders.deliver_from_inventory(orders.orders) IS
-'the INSTANT path: delivers a PENDING order from AVAILABLE units (earliest expiry first, SKIP LOCKED), all or nothing';
+'delivers a PENDING order from AVAILABLE units (earliest expiry first, SKIP LOCKED), all or nothing; an admin approval uses it (schema/62), the create path claims its units in C';
 
+-- In C (src/order_create.c): validation once, the idempotency check on
+-- (client, poNumber), pricing, the units claimed before anything is written,
+-- then the order inserted once in its final state with its lifecycle path
+-- (history and outbox of every step), the debit, the items, the units and
+-- the recharges; the response built from those values.  The write set and
+-- why: docs/design.md, "Orders and money".
 CREATE FUNCTION orders.create_order(
 	p_client_id bigint,
 	p_product_id bigint,
@@ -152,101 +129,16 @@ CREATE FUNCTION orders.create_order(
 	p_topup_phone_number text DEFAULT NULL,
 	OUT response jsonb,
 	OUT replayed boolean)
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	fingerprint bytea;
-	o orders.orders;
-	p orders.products;
-	c orders.charge;
-	debit_id bigint;
-BEGIN
-	PERFORM orders.check_order_line(p_product_id, p_denomination, p_quantity);
-	PERFORM orders.check_order_request(p_po_number, p_email, p_tag,
-									   p_topup_phone_code, p_topup_phone_number);
-	IF NOT EXISTS (SELECT 1 FROM orders.clients WHERE id = p_client_id) THEN
-		RAISE EXCEPTION 'client % does not exist', p_client_id USING ERRCODE = 'OR101';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM orders.products WHERE id = p_product_id) THEN
-		RAISE EXCEPTION 'productId: no product %', p_product_id USING ERRCODE = 'OR101';
-	END IF;
-
-	-- What makes two requests "the same parameters": every field but the
-	-- poNumber, normalized (jsonb sorts the keys).
-	fingerprint := sha256(convert_to(jsonb_build_object(
-		'productId', p_product_id, 'quantity', p_quantity,
-		'denomination', orders.money_text(p_denomination), 'email', lower(p_email),
-		'tag', p_tag, 'notifyReceiverEmail', coalesce(p_notify_receiver_email, false),
-		'notifyAdminEmail', coalesce(p_notify_admin_email, false),
-		'topupPhoneCode', p_topup_phone_code, 'topupPhoneNumber', p_topup_phone_number)::text,
-		'UTF8'));
-
-	-- The idempotency key.  A concurrent duplicate waits here (on the
-	-- client's sequence row, then on the unique index) until the first
-	-- commits or rolls back.
-	INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity,
-							   request_fingerprint, email, tag, notify_receiver_email,
-							   notify_admin_email, mobile_country_code, mobile_number)
-	VALUES (p_client_id, p_po_number, p_product_id, p_denomination, p_quantity,
-			fingerprint, p_email, p_tag, coalesce(p_notify_receiver_email, false),
-			coalesce(p_notify_admin_email, false), p_topup_phone_code, p_topup_phone_number)
-	ON CONFLICT (client_id, po_number) DO NOTHING
-	RETURNING * INTO o;
-	IF NOT FOUND THEN
-		SELECT * INTO o FROM orders.orders WHERE client_id = p_client_id AND po_number = p_po_number;
-		IF o.request_fingerprint IS DISTINCT FROM fingerprint THEN
-			RAISE EXCEPTION 'poNumber: "%" was already used for order % with other parameters',
-				p_po_number, o.id USING ERRCODE = 'OR102',
-				HINT = 'Use a new poNumber for a new order, or send the original parameters to get the original order.';
-		END IF;
-		response := orders.place_order_response(o.id);
-		replayed := true;
-		RETURN;
-	END IF;
-
-	p := orders.orderable_product(p_product_id, p_denomination, p_quantity);
-	IF p.kind = 'TOPUP' AND p_topup_phone_code IS NULL THEN
-		RAISE EXCEPTION 'topupData: is required for top-up product %', p.id USING ERRCODE = 'OR100';
-	END IF;
-	c := orders.price(p_client_id, p, p_denomination, p_quantity);
-
-	INSERT INTO orders.ledger_entries (client_id, wallet_id, kind, amount, order_id)
-	VALUES (p_client_id, c.wallet_id, 'DEBIT', -c.amount_charged, o.id)
-	RETURNING id INTO debit_id;
-
-	INSERT INTO orders.order_items (client_id, order_id)
-	SELECT p_client_id, o.id FROM generate_series(1, p_quantity);
-	IF p.kind = 'TOPUP' THEN
-		INSERT INTO orders.recharges (client_id, order_item_id)
-		SELECT p_client_id, id FROM orders.order_items WHERE order_id = o.id ORDER BY id;
-	END IF;
-
-	UPDATE orders.orders SET
-		charge_currency = c.currency, currency_value = c.currency_value,
-		discount_percent = c.discount_percent,
-		raw_order_total = c.raw_order_total, order_total = c.order_total,
-		raw_order_discount = c.raw_order_discount, order_discount = c.order_discount,
-		amount_charged = c.amount_charged, transaction_id = debit_id, updated_at = now()
-	WHERE id = o.id
-	RETURNING * INTO o;
-	PERFORM orders.transition_orders(ARRAY[o.id], 'PENDING',
-		CASE WHEN p.kind = 'TOPUP' THEN 'VENDOR_ORDER_PENDING' ELSE 'INITIAL' END::orders.order_sub_status,
-		'wallet debited');
-
-	IF p.kind = 'GIFT_CARD' AND NOT orders.deliver_from_inventory(o) THEN
-		PERFORM orders.transition_orders(ARRAY[o.id], 'PENDING', 'VENDOR_ORDER_PENDING',
-										 'inventory short: waiting for a vendor order');
-	END IF;
-
-	response := orders.place_order_response(o.id);
-	replayed := false;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_create'
+	LANGUAGE C VOLATILE SET search_path = pg_catalog, orders;
 COMMENT ON FUNCTION orders.create_order(bigint, bigint, integer, numeric, text, text, text,
 										boolean, boolean, text, text) IS
 'places an order (reference 003) for a client, idempotent on (client, poNumber): response is the placeOrder body, replayed tells a replay of an earlier order';
 
 -- Reading a field of the request object with the type the reference gives
--- it; raises OR100 naming the field otherwise.
+-- it; raises OR100 naming the field otherwise.  For the API's other JSON
+-- requests (schema/82); the create path parses in C with the same rules
+-- (src/order_request_json.c).
 CREATE FUNCTION orders.request_field(p_request jsonb, p_path text[], p_type text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
@@ -293,40 +185,13 @@ $$;
 COMMENT ON FUNCTION orders.request_field(jsonb, text[], text) IS
 'a field of a JSON request as text, checked against its type (integer, amount, flag, digits, string); OR100 naming the field otherwise';
 
+-- In C (src/order_request_json.c): the request object parsed once, each
+-- field checked against the type the reference gives it (OR100 naming the
+-- field), then placed by the same core as the typed function.
 CREATE FUNCTION orders.create_order(p_client_id bigint, p_request jsonb,
 									OUT response jsonb, OUT replayed boolean)
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-BEGIN
-	IF jsonb_typeof(p_request) IS DISTINCT FROM 'object' THEN
-		RAISE EXCEPTION 'data: must be a JSON object' USING ERRCODE = 'OR100';
-	END IF;
-	IF p_request ? 'topupData' AND jsonb_typeof(p_request->'topupData') NOT IN ('object', 'null') THEN
-		RAISE EXCEPTION 'topupData: must be an object' USING ERRCODE = 'OR100';
-	END IF;
-	IF orders.request_field(p_request, '{productId}', 'integer') IS NULL THEN
-		RAISE EXCEPTION 'productId: is required' USING ERRCODE = 'OR100';
-	ELSIF orders.request_field(p_request, '{quantity}', 'integer') IS NULL THEN
-		RAISE EXCEPTION 'quantity: is required' USING ERRCODE = 'OR100';
-	ELSIF orders.request_field(p_request, '{denomination}', 'amount') IS NULL THEN
-		RAISE EXCEPTION 'denomination: is required' USING ERRCODE = 'OR100';
-	ELSIF (p_request->>'quantity')::numeric NOT BETWEEN 1 AND 2147483647 THEN
-		RAISE EXCEPTION 'quantity: must be an integer >= 1' USING ERRCODE = 'OR100';
-	END IF;
-	SELECT r.response, r.replayed INTO response, replayed
-	FROM orders.create_order(
-		p_client_id,
-		p_product_id => orders.request_field(p_request, '{productId}', 'integer')::bigint,
-		p_quantity => orders.request_field(p_request, '{quantity}', 'integer')::integer,
-		p_denomination => orders.request_field(p_request, '{denomination}', 'amount')::numeric,
-		p_email => nullif(orders.request_field(p_request, '{email}', 'string'), ''),
-		p_tag => orders.request_field(p_request, '{tag}', 'string'),
-		p_po_number => orders.request_field(p_request, '{poNumber}', 'string'),
-		p_notify_receiver_email => orders.request_field(p_request, '{notifyReceiverEmail}', 'flag')::boolean,
-		p_notify_admin_email => orders.request_field(p_request, '{notifyAdminEmail}', 'flag')::boolean,
-		p_topup_phone_code => orders.request_field(p_request, '{topupData,topupPhoneCode}', 'string'),
-		p_topup_phone_number => orders.request_field(p_request, '{topupData,topupPhoneNumber}', 'digits')) r;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_create_json'
+	LANGUAGE C VOLATILE SET search_path = pg_catalog, orders;
 COMMENT ON FUNCTION orders.create_order(bigint, jsonb) IS
 'places an order from the reference 003 request object (the "data" member: productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData)';
 

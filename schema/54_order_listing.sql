@@ -1,31 +1,32 @@
 -- Listing a client's orders (reference 004), built for a client with
--- millions of orders (docs/design.md, "Listing orders"):
---   - every order gets client_seq = 1, 2, 3... per client, without gaps, and
---     a placed_at that never decreases along it, so an unfiltered page (or a
---     placed-at range) is a range of client_seq computed by arithmetic: page
---     500 reads its 20 rows, not the 10,000 before them;
---   - totals come from order_counts, kept per (client, product, status) by
---     statement triggers, not from counting rows;
---   - a status- or product-filtered page finds the block of 1024 client_seq
---     holding its first row from order_count_blocks (the same counts per
---     block of client_seq) and walks at most that block's matching rows,
---     not every matching row before the page.
+-- millions of orders placing orders from many connections at once
+-- (docs/design.md, "Listing orders" and "Orders and money"):
+--   - every order has a client_seq, unique per client and increasing in the
+--     order the orders were numbered: its id (drawn from the identity
+--     sequence), so numbering takes no lock; gaps are allowed, newest first
+--     is client_seq DESC;
+--   - counts per (client, product, status) and per block of 1024 client_seq
+--     are append-only deltas written by statement triggers (an INSERT, never
+--     an update of a shared counter row), rolled up into order_counts and
+--     order_count_blocks by orders.roll_up_order_counts() (run by
+--     orders.run_maintenance()); a reader sums the rolled-up rows and the
+--     deltas not rolled up yet, in one snapshot, so totals stay exact;
+--   - a page finds the block holding its first row from those counts and
+--     walks at most that block's matching rows, not every row before it.
 
 CREATE TABLE orders.order_counts (
 	client_id	bigint NOT NULL,
 	product_id	bigint NOT NULL,
 	status		orders.order_status NOT NULL,
-	n			bigint NOT NULL,	-- no CHECK: a decrement is an upsert of a negative n
+	n			bigint NOT NULL,	-- no CHECK: a status moved away is a negative delta
 	PRIMARY KEY (client_id, product_id, status)
 );
 COMMENT ON TABLE orders.order_counts IS
-'number of orders per client, product and status, kept by triggers: the totals of the order list';
+'number of orders per client, product and status, as of the last roll-up (add orders.order_count_deltas for the exact count)';
 
 -- Block size of order_count_blocks (docs/design.md, "Listing orders"): a
--- filtered page walks at most one block of the filter's index before its
--- rows, and summing to the page's block reads one counter per block above
--- it.  1024: the walk (under a millisecond, index-only) and the sum (page
--- 500 of 20 reads about a dozen blocks) stay small together.
+-- page walks at most one block of the filter's index before its rows, and
+-- summing to the page's block reads one counter per block above it.
 CREATE FUNCTION orders.order_block_size() RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 1024::bigint $$;
 COMMENT ON FUNCTION orders.order_block_size() IS
@@ -36,108 +37,81 @@ CREATE TABLE orders.order_count_blocks (
 	product_id	bigint NOT NULL,
 	status		orders.order_status NOT NULL,
 	block		bigint NOT NULL,	-- client_seq / orders.order_block_size()
-	n			bigint NOT NULL,	-- no CHECK: a decrement is an upsert of a negative n
+	n			bigint NOT NULL,
 	PRIMARY KEY (client_id, product_id, status, block)
 );
 COMMENT ON TABLE orders.order_count_blocks IS
-'number of orders per client, product, status and block of client_seq, kept by triggers: where a deep page of a filtered order list starts';
+'number of orders per client, product, status and block of client_seq, as of the last roll-up: where a deep page of the order list starts';
 -- One index per filter shape, newest block first: status and product
--- (the primary key), status only, product only.  n is in none of them, so
--- that a counter's update can be HOT.
+-- (the primary key), status only, product only, none.
 CREATE INDEX order_count_blocks_by_status ON orders.order_count_blocks (client_id, status, block);
 CREATE INDEX order_count_blocks_by_product ON orders.order_count_blocks (client_id, product_id, block);
+CREATE INDEX order_count_blocks_by_client ON orders.order_count_blocks (client_id, block);
 
-CREATE INDEX orders_by_client_status ON orders.orders (client_id, status, client_seq);
-CREATE INDEX orders_by_client_product ON orders.orders (client_id, product_id, client_seq);
-CREATE INDEX orders_by_client_placed_at ON orders.orders (client_id, placed_at, client_seq);
+-- Append-only between roll-ups: every order inserted, deleted or moved to
+-- another status adds +1 / -1 here.  Concurrent orders of one client insert
+-- rows side by side instead of waiting for each other on a counter row.
+CREATE TABLE orders.order_count_deltas (
+	client_id	bigint NOT NULL,
+	product_id	bigint NOT NULL,
+	status		orders.order_status NOT NULL,
+	block		bigint NOT NULL,
+	n			bigint NOT NULL
+);
+CREATE INDEX order_count_deltas_by_client ON orders.order_count_deltas (client_id, block);
+COMMENT ON TABLE orders.order_count_deltas IS
+'order count changes not rolled up yet (orders.roll_up_order_counts): readers add them to order_counts / order_count_blocks';
 
--- SECURITY DEFINER (both triggers): numbering and counting must work
--- whoever inserts, and see every order of the client whatever row-level
--- security the caller is under.  enable_seqscan off: a bulk load into a
--- table the planner still believes empty would otherwise scan every row
--- loaded so far, for each new one (quadratic; tried).
-CREATE FUNCTION orders.order_sequence() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, orders SET enable_seqscan = off AS $$
-DECLARE
-	last_seq bigint;
-	last_placed_at timestamptz;
+-- client_seq is the order's id unless the writer gives one: unique,
+-- increasing in the order the orders were numbered, no lock.  The create
+-- path writes it itself (src/order_create.c), so this trigger only runs for
+-- other inserts (imports, tests): the WHEN clause skips it otherwise.
+CREATE FUNCTION orders.order_client_seq() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
-	-- The client's row lock, held to commit: a client's orders are numbered
-	-- one at a time, so the next number below is exact.  The number is read
-	-- from the orders themselves: an INSERT that fails or does nothing (a
-	-- duplicate poNumber with ON CONFLICT DO NOTHING) leaves no gap.  (A row lock, not an advisory lock: a bulk load of many
-	-- clients in one transaction takes no lock-table slot per client.  And
-	-- no counter row updated per order: a bulk load would walk an ever
-	-- longer chain of its own versions of that row.)
-	PERFORM 1 FROM orders.clients WHERE id = NEW.client_id FOR NO KEY UPDATE;
-	-- The client's last order (rows inserted earlier by the same statement
-	-- included): one probe of the unique index (client_id, client_seq).
-	SELECT o.client_seq, o.placed_at INTO last_seq, last_placed_at
-	FROM orders.orders o WHERE o.client_id = NEW.client_id
-	ORDER BY o.client_seq DESC LIMIT 1;
-	NEW.client_seq := coalesce(last_seq, 0) + 1;
-	NEW.placed_at := greatest(NEW.placed_at, last_placed_at);
+	NEW.client_seq := NEW.id;
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION orders.order_sequence() IS
-'trigger: numbers a client''s new order (client_seq without gaps) and keeps placed_at non-decreasing along it';
-
-CREATE TRIGGER order_sequence
+COMMENT ON FUNCTION orders.order_client_seq() IS
+'trigger: an order inserted without a client_seq takes its id as client_seq';
+CREATE TRIGGER order_client_seq
 	BEFORE INSERT ON orders.orders
-	FOR EACH ROW EXECUTE FUNCTION orders.order_sequence();
-ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_sequence;
+	FOR EACH ROW WHEN (NEW.client_seq IS NULL)
+	EXECUTE FUNCTION orders.order_client_seq();
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_client_seq;
 
+CREATE INDEX orders_by_client_status ON orders.orders (client_id, status, client_seq);
+CREATE INDEX orders_by_client_product ON orders.orders (client_id, product_id, client_seq);
+CREATE INDEX orders_by_client_placed_at ON orders.orders (client_id, placed_at);
+
+-- SECURITY DEFINER: counting must work whoever writes the orders.
 CREATE FUNCTION orders.order_count() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	moved orders.order_count_blocks[];	-- the changes per counter of a block
 BEGIN
-	-- Once per statement, from its transition tables: a bulk load of a
-	-- million orders is one upsert per (client, product, status) and per
-	-- block of those, not a million updates of the same counter.
+	-- Once per statement, from its transition tables: one delta per
+	-- (client, product, status, block) the statement changed.
 	IF TG_OP = 'INSERT' THEN
-		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
-		INTO moved
-		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
-					 count(*) AS n
-			  FROM new_rows GROUP BY 1, 2, 3, 4) d;
+		INSERT INTO orders.order_count_deltas (client_id, product_id, status, block, n)
+		SELECT client_id, product_id, status, client_seq / orders.order_block_size(), count(*)
+		FROM new_rows GROUP BY 1, 2, 3, 4;
 	ELSIF TG_OP = 'DELETE' THEN
-		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
-		INTO moved
-		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
-					 -count(*) AS n
-			  FROM old_rows GROUP BY 1, 2, 3, 4) d;
+		INSERT INTO orders.order_count_deltas (client_id, product_id, status, block, n)
+		SELECT client_id, product_id, status, client_seq / orders.order_block_size(), -count(*)
+		FROM old_rows GROUP BY 1, 2, 3, 4;
 	ELSE
-		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
-		INTO moved
-		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
-					 sum(d) AS n
-			  FROM (SELECT client_id, product_id, status, client_seq, 1 AS d FROM new_rows
-					UNION ALL
-					SELECT client_id, product_id, status, client_seq, -1 FROM old_rows) m
-			  GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0) d;
+		INSERT INTO orders.order_count_deltas (client_id, product_id, status, block, n)
+		SELECT client_id, product_id, status, client_seq / orders.order_block_size(), sum(d)
+		FROM (SELECT client_id, product_id, status, client_seq, 1 AS d FROM new_rows
+			  UNION ALL
+			  SELECT client_id, product_id, status, client_seq, -1 FROM old_rows) m
+		GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0;
 	END IF;
-	IF moved IS NULL THEN
-		RETURN NULL;	-- nothing inserted or deleted, no status moved
-	END IF;
-	-- Counters in key order, the totals before the blocks: two
-	-- transactions moving orders between the same statuses lock the
-	-- counters in the same order.
-	INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
-	SELECT m.client_id, m.product_id, m.status, sum(m.n) FROM unnest(moved) m
-	GROUP BY 1, 2, 3 HAVING sum(m.n) <> 0 ORDER BY 1, 2, 3
-	ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
-	INSERT INTO orders.order_count_blocks AS c (client_id, product_id, status, block, n)
-	SELECT m.client_id, m.product_id, m.status, m.block, m.n FROM unnest(moved) m
-	ORDER BY 1, 2, 3, 4
-	ON CONFLICT (client_id, product_id, status, block) DO UPDATE SET n = c.n + excluded.n;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION orders.order_count() IS
-'statement trigger: keeps orders.order_counts and orders.order_count_blocks in step with the orders inserted, moved or deleted';
+'statement trigger: appends to orders.order_count_deltas the count changes of the orders inserted, moved or deleted';
 
 -- Transition tables allow one event per trigger.
 CREATE TRIGGER order_count_insert AFTER INSERT ON orders.orders
@@ -152,6 +126,33 @@ CREATE TRIGGER order_count_delete AFTER DELETE ON orders.orders
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_insert;
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_update;
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_delete;
+
+-- Folds the committed deltas into order_counts and order_count_blocks, in
+-- one statement (a reader sees the deltas or their sum, never both or
+-- neither).  Deltas of transactions still running are not visible and wait
+-- for the next round; two roll-ups at once fold each delta once (the second
+-- skips the rows the first deleted).  Counters in key order: two roll-ups
+-- cannot deadlock.  Returns the number of deltas folded.
+CREATE FUNCTION orders.roll_up_order_counts() RETURNS bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+	WITH taken AS (
+		DELETE FROM orders.order_count_deltas RETURNING *
+	), per_block AS (
+		SELECT client_id, product_id, status, block, sum(n) AS n, count(*) AS deltas
+		FROM taken GROUP BY 1, 2, 3, 4
+	), blocks AS (
+		INSERT INTO orders.order_count_blocks AS c (client_id, product_id, status, block, n)
+		SELECT client_id, product_id, status, block, n FROM per_block ORDER BY 1, 2, 3, 4
+		ON CONFLICT (client_id, product_id, status, block) DO UPDATE SET n = c.n + excluded.n
+	), totals AS (
+		INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
+		SELECT client_id, product_id, status, sum(n) FROM per_block GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+		ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n
+	)
+	SELECT coalesce(sum(deltas), 0)::bigint FROM per_block
+$$;
+COMMENT ON FUNCTION orders.roll_up_order_counts() IS
+'folds the committed orders.order_count_deltas into order_counts and order_count_blocks (run by orders.run_maintenance); returns how many it folded';
 
 CREATE FUNCTION orders.rfc3339(p_at timestamptz) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
@@ -207,9 +208,6 @@ CREATE FUNCTION orders.list_orders(
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
 DECLARE
 	st orders.order_status;
-	lo bigint;			-- the client_seq range of the placed-at filter
-	hi bigint;
-	top bigint;			-- client_seq of the page's first (newest) row
 	seqs bigint[];
 	skip bigint;		-- matching rows before the page
 	blocks refcursor;	-- a filter's block counters, newest block first
@@ -244,59 +242,56 @@ BEGIN
 			orders.rfc3339(p_placed_from), orders.rfc3339(p_placed_to) USING ERRCODE = 'OR100';
 	END IF;
 
-	-- The placed-at range as a client_seq range (placed_at never decreases
-	-- along client_seq): two probes of orders_by_client_placed_at.
-	SELECT o.client_seq INTO hi FROM orders.orders o WHERE o.client_id = p_client_id
-	ORDER BY o.client_seq DESC LIMIT 1;
-	hi := coalesce(hi, 0);
-	lo := 1;
-	IF p_placed_from IS NOT NULL THEN
-		SELECT o.client_seq INTO lo FROM orders.orders o
-		WHERE o.client_id = p_client_id AND o.placed_at >= p_placed_from
-		ORDER BY o.placed_at, o.client_seq LIMIT 1;
-		lo := coalesce(lo, hi + 1);
-	END IF;
-	IF p_placed_to IS NOT NULL THEN
-		SELECT o.client_seq INTO hi FROM orders.orders o
-		WHERE o.client_id = p_client_id AND o.placed_at < p_placed_to
-		ORDER BY o.placed_at DESC, o.client_seq DESC LIMIT 1;
-		hi := coalesce(hi, 0);
-	END IF;
-
-	IF st IS NULL AND p_product_id IS NULL THEN
-		-- No filter but dates: the page is a client_seq range.
-		total_count := greatest(hi - lo + 1, 0);
-		top := hi - (page - 1)::bigint * per_page;
-		SELECT coalesce(jsonb_agg(orders.order_list_item(o, p) ORDER BY o.client_seq DESC), '[]')
-		INTO items
-		FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
-		WHERE o.client_id = p_client_id
-		  AND o.client_seq BETWEEN greatest(top - per_page + 1, lo) AND top;
-	ELSIF p_placed_from IS NULL AND p_placed_to IS NULL THEN
-		-- Filtered by status and/or product: the total from order_counts;
-		-- the page from the block holding its first row (order_count_blocks,
+	IF p_placed_from IS NULL AND p_placed_to IS NULL THEN
+		-- The total: the rolled-up counts plus the deltas not rolled up yet,
+		-- both read in this statement's snapshot, so exact.
+		SELECT coalesce(sum(x.n), 0) INTO total_count
+		FROM (SELECT c.n FROM orders.order_counts c
+			  WHERE c.client_id = p_client_id AND (st IS NULL OR c.status = st)
+				AND (p_product_id IS NULL OR c.product_id = p_product_id)
+			  UNION ALL
+			  SELECT d.n FROM orders.order_count_deltas d
+			  WHERE d.client_id = p_client_id AND (st IS NULL OR d.status = st)
+				AND (p_product_id IS NULL OR d.product_id = p_product_id)) x;
+		-- The page from the block holding its first row (block counts,
 		-- newest block down, stopping there), then the filter's index from
 		-- the top of that block, skipping only that block's rows above the
 		-- page (at most a block) -- not every matching row before the page.
-		SELECT coalesce(sum(c.n), 0) INTO total_count FROM orders.order_counts c
-		WHERE c.client_id = p_client_id
-		  AND (st IS NULL OR c.status = st)
-		  AND (p_product_id IS NULL OR c.product_id = p_product_id);
 		skip := (page - 1)::bigint * per_page;
 		IF skip < total_count THEN
 			-- One query per filter shape, each on its own index.
-			IF p_product_id IS NULL THEN
-				OPEN blocks FOR SELECT c.block, sum(c.n) FROM orders.order_count_blocks c
+			IF st IS NULL AND p_product_id IS NULL THEN
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
+			ELSIF p_product_id IS NULL THEN
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
 					WHERE c.client_id = p_client_id AND c.status = st
-					GROUP BY c.block ORDER BY c.block DESC;
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.status = st) x
+					GROUP BY x.block ORDER BY x.block DESC;
 			ELSIF st IS NULL THEN
-				OPEN blocks FOR SELECT c.block, sum(c.n) FROM orders.order_count_blocks c
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
 					WHERE c.client_id = p_client_id AND c.product_id = p_product_id
-					GROUP BY c.block ORDER BY c.block DESC;
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.product_id = p_product_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
 			ELSE
-				OPEN blocks FOR SELECT c.block, c.n FROM orders.order_count_blocks c
-					WHERE c.client_id = p_client_id AND c.product_id = p_product_id AND c.status = st
-					ORDER BY c.block DESC;
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id AND c.status = st AND c.product_id = p_product_id
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.status = st AND d.product_id = p_product_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
 			END IF;
 			LOOP
 				FETCH blocks INTO blk, blk_rows;
@@ -308,7 +303,12 @@ BEGIN
 			-- skip - above matching rows of that block come before it.
 			below := (blk + 1) * orders.order_block_size();
 			skip := skip - above;
-			IF p_product_id IS NULL THEN
+			IF st IS NULL AND p_product_id IS NULL THEN
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			ELSIF p_product_id IS NULL THEN
 				SELECT array_agg(f.client_seq) INTO seqs
 				FROM (SELECT o.client_seq FROM orders.orders o
 					  WHERE o.client_id = p_client_id AND o.status = st AND o.client_seq < below
@@ -321,33 +321,34 @@ BEGIN
 			ELSE
 				SELECT array_agg(f.client_seq) INTO seqs
 				FROM (SELECT o.client_seq FROM orders.orders o
-					  WHERE o.client_id = p_client_id AND o.status = st AND o.product_id = p_product_id
-						AND o.client_seq < below
+					  WHERE o.client_id = p_client_id AND o.status = st AND o.product_id = p_product_id AND o.client_seq < below
 					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
 			END IF;
 		END IF;
 	ELSE
-		-- Filtered within a placed-at range: counted and walked on the
-		-- filter's index within the range's client_seq (the blocks do not
-		-- follow the range's ends; docs/design.md, "Listing orders").
+		-- Within a placed-at range: counted and walked in the range
+		-- (client_seq is not ordered by placed_at: docs/design.md,
+		-- "Listing orders").
 		SELECT count(*) INTO total_count FROM orders.orders o
-		WHERE o.client_id = p_client_id AND o.client_seq BETWEEN lo AND hi
+		WHERE o.client_id = p_client_id
+		  AND (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
+		  AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
 		  AND (st IS NULL OR o.status = st)
 		  AND (p_product_id IS NULL OR o.product_id = p_product_id);
 		SELECT array_agg(f.client_seq) INTO seqs
 		FROM (SELECT o.client_seq FROM orders.orders o
-			  WHERE o.client_id = p_client_id AND o.client_seq BETWEEN lo AND hi
+			  WHERE o.client_id = p_client_id
+				AND (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
+				AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
 				AND (st IS NULL OR o.status = st)
 				AND (p_product_id IS NULL OR o.product_id = p_product_id)
 			  ORDER BY o.client_seq DESC
 			  OFFSET (page - 1)::bigint * per_page LIMIT per_page) f;
 	END IF;
-	IF st IS NOT NULL OR p_product_id IS NOT NULL THEN
-		SELECT coalesce(jsonb_agg(orders.order_list_item(o, p) ORDER BY o.client_seq DESC), '[]')
-		INTO items
-		FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
-		WHERE o.client_id = p_client_id AND o.client_seq = ANY (seqs);
-	END IF;
+	SELECT coalesce(jsonb_agg(orders.order_list_item(o, p) ORDER BY o.client_seq DESC), '[]')
+	INTO items
+	FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
+	WHERE o.client_id = p_client_id AND o.client_seq = ANY (seqs);
 	total_pages := (total_count + per_page - 1) / per_page;
 END
 $$;
@@ -358,8 +359,9 @@ COMMENT ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, t
 -- add to the global defaults): revoke it from each function here.
 REVOKE EXECUTE ON FUNCTION
 	orders.order_block_size(),
-	orders.order_sequence(),
+	orders.order_client_seq(),
 	orders.order_count(),
+	orders.roll_up_order_counts(),
 	orders.rfc3339(timestamptz),
 	orders.order_common_json(orders.orders),
 	orders.order_list_item(orders.orders, orders.products),

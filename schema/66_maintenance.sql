@@ -77,6 +77,7 @@ DECLARE
 	errors integer := 0;
 	sandbox jsonb;
 	announced bigint;
+	counts bigint;
 BEGIN
 	blocked := orders.expire_units();
 
@@ -129,6 +130,9 @@ BEGIN
 		sandbox := orders.sandbox_vendor_round();
 	END IF;
 
+	-- The list counts: fold the committed deltas (schema/54_order_listing.sql).
+	counts := orders.roll_up_order_counts();
+
 	-- last: the events of this round's own changes are announced too
 	announced := orders.announce_events();
 
@@ -141,11 +145,12 @@ BEGIN
 					   WHERE status = 'QUEUED' AND next_attempt_at <= now()),
 		'sandbox', sandbox,
 		'events_announced', announced,
+		'order_count_deltas_folded', counts,
 		'errors', errors);
 END
 $$;
 COMMENT ON FUNCTION orders.run_maintenance() IS
-'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, new outbox events announced (NOTIFY orders_events)';
+'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events)';
 
 GRANT EXECUTE ON FUNCTION orders.run_maintenance() TO orders_admin;
 REVOKE EXECUTE ON FUNCTION orders.announce_events() FROM PUBLIC;

@@ -79,7 +79,8 @@ SELECT (SELECT count(*) FROM orders.orders WHERE client_id IN (4301, 4302)) AS o
 	   (SELECT count(*) FROM ledger_entries WHERE client_id IN (4301, 4302) AND kind <> 'FUNDING') AS entries,
 	   (SELECT string_agg(currency || ' ' || balance, ', ' ORDER BY client_id, currency)
 		FROM wallets WHERE client_id IN (4301, 4302)) AS balances,
-	   (SELECT count(*) FROM order_counts WHERE client_id IN (4301, 4302) AND n <> 0) AS counts;
+	   (SELECT count(*) FROM order_counts WHERE client_id IN (4301, 4302) AND n <> 0)
+	   + (SELECT count(*) FROM order_count_deltas WHERE client_id IN (4301, 4302)) AS counts;
 
 -- INSTANT: enough units, so the order is delivered in the same transaction,
 -- from the units that expire first; expired and blocked units are skipped.
@@ -130,6 +131,13 @@ FROM status_history
 WHERE (entity = 'order' AND entity_id = :instant)
    OR (entity = 'order_item' AND entity_id IN (SELECT id FROM order_items WHERE order_id = :instant))
 ORDER BY id;
+-- The units went AVAILABLE -> ALLOCATED -> DELIVERED in one write each.
+SELECT u.expires_at, h.from_status, h.to_status, replace(h.reason, :'instant', 'N') AS reason
+FROM status_history h JOIN inventory_units u ON u.id = h.entity_id
+WHERE h.entity = 'inventory_unit' AND h.entity_id IN (SELECT unit_id FROM order_items WHERE order_id = :instant)
+ORDER BY u.expires_at, h.id;
+-- The outbox: one event per status the order went through, numbered from 1.
+SELECT seq, event, status, sub_status FROM order_events WHERE order_id = :instant ORDER BY seq;
 -- The vault audited the reveal of the response's vouchers.
 SELECT count(*) AS reveals FROM voucher_reveals WHERE order_id = :instant;
 
@@ -161,6 +169,13 @@ SELECT o.status, o.sub_status, i.status AS item_status, i.unit_id
 FROM orders.orders o JOIN order_items i ON i.order_id = o.id
 WHERE o.client_id = 4301 AND o.po_number = 'PO-DELAYED';
 SELECT status, count(*) FROM inventory_units WHERE product_id = 4301 GROUP BY status ORDER BY status;
+-- Its path, inserted once: PLACED, PENDING (debited), then waiting for a
+-- vendor; the outbox announces the two statuses; the vendor job exists.
+SELECT id AS delayed FROM orders.orders WHERE client_id = 4301 AND po_number = 'PO-DELAYED' \gset
+SELECT from_status, to_status, from_sub_status, to_sub_status, reason
+FROM status_history WHERE entity = 'order' AND entity_id = :delayed ORDER BY id;
+SELECT seq, event, status, sub_status FROM order_events WHERE order_id = :delayed ORDER BY seq;
+SELECT status, attempts FROM vendor_jobs WHERE order_id = :delayed;
 
 -- TOP-UP: a recharge per item, the order waits for the operator; no vouchers.
 SELECT replayed, pg_temp.masked(response) AS response
@@ -185,7 +200,40 @@ SELECT find_order_by_po(4301, 'PO-DELAYED') ->> 'status' AS found,
 SELECT string_agg(currency || ' ' || balance, ', ' ORDER BY currency) AS balances
 FROM wallets WHERE client_id = 4301;
 SELECT count(*) AS mismatches FROM verify_ledger();
-SELECT string_agg(client_seq::text, ',' ORDER BY client_seq) AS seqs FROM orders.orders WHERE client_id = 4301;
+-- client_seq: distinct, in the order the orders were placed (gaps allowed:
+-- the refused orders above drew numbers too).
+SELECT count(DISTINCT client_seq) = count(*) AS distinct_numbers,
+	   string_agg(po_number, ',' ORDER BY client_seq) AS in_numbering_order
+FROM orders.orders WHERE client_id = 4301;
+-- The list counts: the rolled-up counters plus the deltas not rolled up yet.
 SELECT c.status, c.n, (SELECT count(*) FROM orders.orders o
 					   WHERE o.client_id = 4301 AND o.product_id = c.product_id AND o.status = c.status) AS actual
-FROM order_counts c WHERE c.client_id = 4301 AND c.n <> 0 ORDER BY c.product_id, c.status;
+FROM (SELECT product_id, status, sum(n) AS n
+	  FROM (SELECT product_id, status, n FROM order_counts WHERE client_id = 4301
+			UNION ALL
+			SELECT product_id, status, n FROM order_count_deltas WHERE client_id = 4301) x
+	  GROUP BY 1, 2) c
+WHERE c.n <> 0 ORDER BY c.product_id, c.status;
+
+-- One write of the order: an INSTANT create inserts the order once in its
+-- final state and updates no order; the item is inserted delivered and the
+-- unit updated once.  The transaction's own table statistics, read before
+-- and after the create (a product of its own: no order waits for its units).
+INSERT INTO products (id, name, currency, denominations) VALUES (4304, 'Create Once', 'USD', '{10}');
+SELECT count(*) AS loaded FROM load_inventory(jsonb_build_array(
+	jsonb_build_object('product_id', 4304, 'denomination', 10, 'expires_at', '2033-01-01T00:00:00Z',
+					   'card_number', 'CARD-4304-WRITE-ONCE', 'pin_code', '4444')));
+BEGIN;
+CREATE TEMP TABLE writes_before AS
+SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables WHERE schemaname = 'orders';
+SELECT response #>> '{data,placeOrder,data,orderStatus}' AS status
+FROM create_order(4301, p_product_id => 4304, p_quantity => 1, p_denomination => 10,
+				  p_email => NULL, p_tag => NULL, p_po_number => 'PO-WRITE-ONCE');
+SELECT a.relname, a.n_tup_ins - coalesce(b.n_tup_ins, 0) AS inserted,
+	   a.n_tup_upd - coalesce(b.n_tup_upd, 0) AS updated,
+	   a.n_tup_del - coalesce(b.n_tup_del, 0) AS deleted
+FROM pg_stat_xact_user_tables a LEFT JOIN writes_before b USING (relname)
+WHERE a.schemaname = 'orders'
+  AND (a.n_tup_ins, a.n_tup_upd, a.n_tup_del) IS DISTINCT FROM (b.n_tup_ins, b.n_tup_upd, b.n_tup_del)
+ORDER BY a.relname;
+COMMIT;
