@@ -50,6 +50,9 @@ const OrdersError orders_errors[] = {
 		"vault: key unavailable", "the vault ([vault.md](vault.md))"},
 	{"vault_ciphertext_invalid", ERRCODE_ORDERS_VAULT_CIPHERTEXT_INVALID, 500, "internal_error", NULL,
 		"vault: ciphertext invalid", "the vault ([vault.md](vault.md))"},
+	{"reveal_audit_unavailable", ERRCODE_ORDERS_REVEAL_AUDIT_UNAVAILABLE, 500, "internal_error", NULL,
+		"a voucher reveal whose audit could not be committed (no preload, no worker slot, a "
+		"worker failure or a timeout): nothing is revealed", "`orders.reveal_vouchers` ([vault.md](vault.md))"},
 	/* fulfilment and administration (not reachable through the API) */
 	{"stale_lease", ERRCODE_ORDERS_STALE_LEASE, 500, "internal_error", NULL,
 		"a vendor or operator report from a lease that no longer holds its job, or with the wrong "
