@@ -51,8 +51,10 @@ const OrdersError orders_errors[] = {
 	{"vault_ciphertext_invalid", ERRCODE_ORDERS_VAULT_CIPHERTEXT_INVALID, 500, "internal_error", NULL,
 		"vault: ciphertext invalid", "the vault ([vault.md](vault.md))"},
 	{"reveal_audit_unavailable", ERRCODE_ORDERS_REVEAL_AUDIT_UNAVAILABLE, 500, "internal_error", NULL,
-		"a voucher reveal whose audit could not be committed (no preload, no worker slot, a "
-		"worker failure or a timeout): nothing is revealed", "`orders.reveal_vouchers` ([vault.md](vault.md))"},
+		"voucher reveal refused: its audit could not be committed (orders not preloaded, no "
+		"background worker slot, the audit worker failed or did not commit within "
+		"`orders.reveal_audit_timeout`); nothing revealed",
+		"`orders.reveal_vouchers` ([vault.md](vault.md#the-audit-committed-before-anything-is-decrypted))"},
 	/* fulfilment and administration (not reachable through the API) */
 	{"stale_lease", ERRCODE_ORDERS_STALE_LEASE, 500, "internal_error", NULL,
 		"a vendor or operator report from a lease that no longer holds its job, or with the wrong "

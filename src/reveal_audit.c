@@ -373,13 +373,14 @@ audit_and_wait(int64 client_id, int64 order_id, const char *role,
 			if (remaining_ms <= 0)
 				break;
 			/*
-			 * Still queued: the worker may have left meanwhile (idle, or
-			 * an error); see that one serves the database.
+			 * Woken by the timeout and still queued: the worker may have
+			 * left meanwhile (idle, or an error); see that one serves the
+			 * database.
 			 */
-			if (final_state == AUDIT_QUEUED)
+			if (ConditionVariableTimedSleep(&r->done, Min(remaining_ms, 100),
+											PG_WAIT_EXTENSION) &&
+				final_state == AUDIT_QUEUED)
 				serve_database(MyDatabaseId);
-			(void) ConditionVariableTimedSleep(&r->done, Min(remaining_ms, 100),
-											   PG_WAIT_EXTENSION);
 		}
 		ConditionVariableCancelSleep();
 	}
@@ -495,6 +496,7 @@ typedef struct AuditBatch
 } AuditBatch;
 
 static Oid	worker_database = InvalidOid;
+static SPIPlanPtr insert_plan = NULL;
 
 /* This worker's entry, or NULL if it lost it.  Caller holds the lock. */
 static AuditWorker *
@@ -630,7 +632,17 @@ write_batch(const AuditBatch *b)
 		elog(ERROR, "orders reveal audit worker: SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, insert);
-	rc = SPI_execute_with_args(insert, 6, types, args, NULL, false, 0);
+	/* Parsed and planned once per worker (the plan cache revalidates it). */
+	if (insert_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(insert, 6, types);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "orders reveal audit worker: could not prepare the insert: %s",
+				 SPI_result_code_string(SPI_result));
+		insert_plan = plan;
+	}
+	rc = SPI_execute_plan(insert_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) nrows)
 		elog(ERROR, "orders reveal audit worker: insert returned %s, %llu rows of %d",
 			 SPI_result_code_string(rc), (unsigned long long) SPI_processed, nrows);
