@@ -39,8 +39,8 @@ usage(FILE *out)
 			"\n"
 			"Serves /api/v1/... over HTTP: each request becomes one call of\n"
 			"api.dispatch(method, path, query, headers, body) in PostgreSQL, and its\n"
-			"result the response.  The gateway answers two paths itself:\n"
-			"GET /api/v1/openapi.json (the API description) and GET /healthz.\n"
+			"result the response.  The gateway serves one path itself:\n"
+			"GET /api/v1/openapi.json (the API description).  Health: GET /api/v1/health.\n"
 			"\n"
 			"Usage: orders-gateway [OPTION]...\n"
 			"\n"
@@ -52,6 +52,8 @@ usage(FILE *out)
 			"                            (orders_api)\n"
 			"  -n, --pool-size=N         database connections (4)\n"
 			"      --max-body=BYTES      larger request bodies get 413 (65536)\n"
+			"      --max-target=BYTES    a longer request target (path and query)\n"
+			"                            gets 414 (8192)\n"
 			"      --max-headers=BYTES   larger request headers get 431 (8192)\n"
 			"      --max-connections=N   concurrent HTTP connections (256)\n"
 			"      --acquire-timeout=MS  wait this long for a free database connection,\n"
@@ -73,7 +75,7 @@ usage(FILE *out)
  */
 enum
 {
-	NUM_PORT, NUM_POOL_SIZE, NUM_MAX_BODY, NUM_MAX_HEADERS, NUM_MAX_CONNECTIONS,
+	NUM_PORT, NUM_POOL_SIZE, NUM_MAX_BODY, NUM_MAX_TARGET, NUM_MAX_HEADERS, NUM_MAX_CONNECTIONS,
 	NUM_ACQUIRE_TIMEOUT, NUM_CONNECT_TIMEOUT, NUM_IDLE_TIMEOUT, NUM_DRAIN_TIMEOUT,
 	NUM_OPTIONS
 };
@@ -89,6 +91,7 @@ static const struct
 	[NUM_PORT] = {"port", 'p', 0, 65535, 8080},
 	[NUM_POOL_SIZE] = {"pool-size", 'n', 1, 1000, 4},
 	[NUM_MAX_BODY] = {"max-body", 256 + NUM_MAX_BODY, 1, 64 * 1024 * 1024, 65536},
+	[NUM_MAX_TARGET] = {"max-target", 256 + NUM_MAX_TARGET, 256, 1024 * 1024, 8192},
 	[NUM_MAX_HEADERS] = {"max-headers", 256 + NUM_MAX_HEADERS, 256, 1024 * 1024, 8192},
 	[NUM_MAX_CONNECTIONS] = {"max-connections", 256 + NUM_MAX_CONNECTIONS, 1, 100000, 256},
 	[NUM_ACQUIRE_TIMEOUT] = {"acquire-timeout", 256 + NUM_ACQUIRE_TIMEOUT, 0, 600000, 5000},
@@ -181,6 +184,7 @@ parse_options(int argc, char **argv, Options *o)
 	}
 	o->server.port = (int) num[NUM_PORT];
 	o->server.max_body = (size_t) num[NUM_MAX_BODY];
+	o->server.max_target = (size_t) num[NUM_MAX_TARGET];
 	o->server.max_headers = (size_t) num[NUM_MAX_HEADERS];
 	o->server.max_connections = (int) num[NUM_MAX_CONNECTIONS];
 	o->server.connection_timeout_s = (int) num[NUM_IDLE_TIMEOUT];

@@ -30,6 +30,7 @@
 #include "request.h"
 #include "server.h"
 #include "strbuf.h"
+#include "utf8.h"
 
 /*
  * An upload past the body limit is read and thrown away (libmicrohttpd
@@ -64,7 +65,6 @@ typedef struct Request
 } Request;
 
 static const char path_openapi[] = "/api/v1/openapi.json";
-static const char path_health[] = "/healthz";
 
 /* ---- responses ---- */
 
@@ -187,28 +187,6 @@ serve_openapi(Server *server, struct MHD_Connection *c, Request *r)
 	return send_response(server, c, r, MHD_HTTP_OK, resp);
 }
 
-/* 200 when a connection of the pool answers a trivial query, else 503. */
-static enum MHD_Result
-serve_health(Server *server, struct MHD_Connection *c, Request *r)
-{
-	PooledConn	pc;
-	PGresult   *res;
-	bool		ok;
-	char		body[64];
-
-	if (pool_acquire(server->pool, &pc) != POOL_OK)
-		return send_unavailable(server, c, r, "database unavailable");
-	res = PQexec(pc.conn, "SELECT 1");
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-	PQclear(res);
-	pool_release(server->pool, &pc, PQstatus(pc.conn) != CONNECTION_OK);
-	if (!ok)
-		return send_unavailable(server, c, r, "database unavailable");
-	snprintf(body, sizeof(body), "{\"status\":\"ok\",\"pool_size\":%d}",
-			 pool_size(server->pool));
-	return send_response(server, c, r, MHD_HTTP_OK, json_response(body, strlen(body)));
-}
-
 /* ---- dispatch ---- */
 
 static enum MHD_Result
@@ -248,6 +226,23 @@ send_dispatched(Server *server, struct MHD_Connection *c, Request *r,
 	return send_response(server, c, r, d->status, resp);
 }
 
+/* The body's check by jsonb (when there is a body), then api.dispatch. */
+static DispatchOutcome
+check_and_dispatch(PGconn *conn, const DispatchRequest *req, DispatchResponse *d,
+				   char *bad_body, size_t bad_body_size)
+{
+	memset(d, 0, sizeof(*d));
+	if (req->body != NULL)
+	{
+		DispatchOutcome outcome = dispatch_check_body(conn, req->body, bad_body,
+													  bad_body_size, d->sqlstate);
+
+		if (outcome != DISPATCH_OK)
+			return outcome;
+	}
+	return dispatch_call(conn, req, d);
+}
+
 static enum MHD_Result
 serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 			   const char *method, const RequestTarget *t)
@@ -262,6 +257,8 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 	PoolStatus	ps;
 	long		bad;
 	enum MHD_Result ret;
+	char		bad_body[256];
+	char		msg[320];
 
 	bad = request_headers_to_json(&headers, r->headers, r->nheaders);
 	if (bad >= 0)
@@ -296,7 +293,7 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 		ret = send_unavailable(server, c, r, ps == POOL_BUSY ? "pool busy" : "database unavailable");
 		goto done;
 	}
-	outcome = dispatch_call(pc.conn, &req, &d);
+	outcome = check_and_dispatch(pc.conn, &req, &d, bad_body, sizeof(bad_body));
 
 	/*
 	 * A connection that was idle in the pool may have been closed by a
@@ -306,10 +303,14 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 	{
 		dispatch_response_free(&d);
 		if (pool_reconnect(server->pool, &pc))
-			outcome = dispatch_call(pc.conn, &req, &d);
+			outcome = check_and_dispatch(pc.conn, &req, &d, bad_body, sizeof(bad_body));
 	}
 	switch (outcome)
 	{
+		case DISPATCH_BAD_BODY:
+			snprintf(msg, sizeof(msg), "Request body is not valid JSON: %s", bad_body);
+			ret = send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
+			break;
 		case DISPATCH_OK:
 			ret = send_dispatched(server, c, r, &d);
 			break;
@@ -371,6 +372,12 @@ on_headers(Server *server, struct MHD_Connection *c, Request *r, const char *met
 	char		msg[128];
 
 	snprintf(r->method, sizeof(r->method), "%s", method);
+	if (strlen(r->target) > server->config.max_target)
+	{
+		snprintf(msg, sizeof(msg), "Request target exceeds %zu bytes",
+				 server->config.max_target);
+		return send_error(server, c, r, MHD_HTTP_URI_TOO_LONG, "uri_too_long", msg);
+	}
 	MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, r);
 	if (request_headers_size(r->headers, r->nheaders) > server->config.max_headers)
 	{
@@ -431,25 +438,16 @@ on_request_complete(Server *server, struct MHD_Connection *c, Request *r,
 		snprintf(msg, sizeof(msg), "Invalid request: %s", bad);
 		return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
 	}
-	if (path_is(&t, path_openapi) || path_is(&t, path_health))
+	if (path_is(&t, path_openapi))
 	{
 		if (!method_is_read(method))
 			return send_method_not_allowed(server, c, r);
-		if (path_is(&t, path_openapi))
-			return serve_openapi(server, c, r);
-		return serve_health(server, c, r);
+		return serve_openapi(server, c, r);
 	}
-	if (r->body.len > 0)
-	{
-		JsonSyntaxError err;
-
-		if (!json_syntax_check(r->body.data, r->body.len, &err))
-		{
-			snprintf(msg, sizeof(msg), "Request body is not valid JSON: %s at byte %zu",
-					 err.reason, err.offset);
-			return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
-		}
-	}
+	/* PostgreSQL refuses invalid UTF-8 in a text parameter: say so here */
+	if (!utf8_valid(r->body.data, r->body.len))
+		return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request",
+						  "Request body is not valid JSON: invalid UTF-8");
 	return serve_dispatch(server, c, r, method, &t);
 }
 
@@ -541,6 +539,13 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 
 /* ---- life cycle ---- */
 
+/* libmicrohttpd's memory per connection: 4 x our limits + 32 KiB. */
+size_t
+server_connection_memory(const ServerConfig *config)
+{
+	return (config->max_target + config->max_headers) * 4 + 32768;
+}
+
 Server *
 server_start(const ServerConfig *config, Pool *pool)
 {
@@ -586,11 +591,12 @@ server_start(const ServerConfig *config, Pool *pool)
 									  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) config->max_connections,
 									  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) config->connection_timeout_s,
 	/*
-	 * Room for headers well past our own limit, so that oversized headers
-	 * reach our handler and get the JSON 431, not libmicrohttpd's own.
+	 * Room for a request line and headers well past our own limits, so
+	 * that oversized ones reach our handler and get the JSON 414 or 431,
+	 * not libmicrohttpd's own (which it sends past this memory).
 	 */
 									  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-									  (size_t) (config->max_headers * 4 + 32768),
+									  server_connection_memory(config),
 									  MHD_OPTION_END);
 	freeaddrinfo(addr);
 	if (server->daemon == NULL)

@@ -16,11 +16,11 @@ demo_client=${ORDERS_DEMO_CLIENT:-Demo Client}
 extra_pids="$extra_pids $!"
 gateway_pid=$!
 for _ in $(seq 50); do
-	curl -sf "$gateway_host/healthz" >/dev/null 2>&1 && break
+	curl -sf "$gateway_host/api/v1/health" >/dev/null 2>&1 && break
 	kill -0 "$gateway_pid" 2>/dev/null || break
 	sleep 0.1
 done
-if ! curl -sf "$gateway_host/healthz" >/dev/null 2>&1; then
+if ! curl -sf "$gateway_host/api/v1/health" >/dev/null 2>&1; then
 	echo "the gateway did not start (port $GATEWAY_PORT taken? set ORDERS_GATEWAY_PORT); see $gateway_log:" >&2
 	tail -5 "$gateway_log" >&2
 	return 1
@@ -69,7 +69,7 @@ po_number="PO-$(date +%Y%m%d-%H%M%S)"
 cat <<EXAMPLES
 
 REST API: $gateway_host (orders-gateway, log: $gateway_log)
-  API description: $gateway_host/api/v1/openapi.json    health: $gateway_host/healthz
+  API description: $gateway_host/api/v1/openapi.json    health: $gateway_host/api/v1/health
   client "$demo_client": X-API-Key $api_key
                       X-API-Secret $api_secret   (a new key each make run)
 

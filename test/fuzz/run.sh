@@ -4,7 +4,7 @@
 #   fuzz_labels    the enum label parser (src/labels.c)
 #   fuzz_jwt       the token parser (src/jwt.c)
 #   fuzz_vault_format  the vault's key file and ciphertext parsers (src/vault_format.c)
-#   fuzz_gateway   the gateway's request parsing (gateway/json.c, utf8.c, request.c)
+#   fuzz_gateway   the gateway's request handling (gateway/json.c, utf8.c, request.c)
 set -eu
 cd "$(dirname "$0")"
 seconds=${SECONDS_TO_RUN:-60}
