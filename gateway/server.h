@@ -21,8 +21,14 @@ typedef struct ServerConfig
 	size_t		max_body;		/* bytes; larger bodies get 413 */
 	size_t		max_target;		/* bytes of the request target; more get 414 */
 	size_t		max_headers;	/* bytes of all headers; more get 431 */
-	int			max_connections;
+	int			max_connections;	/* admitted at once; more get 503 */
+	int			max_per_address;	/* admitted at once from one address */
+	int			request_timeout_s;	/* a request's head and body must
+									 * arrive within this */
 	int			connection_timeout_s;	/* idle HTTP connections are closed */
+	int			max_descriptors;	/* file descriptors for connections; 0:
+									 * no bound */
+	bool		tls;			/* HTTPS with tls.c's certificate */
 } ServerConfig;
 
 typedef struct Server Server;

@@ -13,7 +13,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT_OK = qw(gateway_bin start_cluster start_gateway stop_gateway wait_for);
+our @EXPORT_OK = qw(gateway_bin gateway_pid start_cluster start_gateway stop_gateway wait_for);
 
 sub gateway_bin
 {
@@ -58,6 +58,13 @@ sub start_gateway
 		'--pool-size', '3', @{ $opt{args} // [] });
 	my $h = IPC::Run::start(\@cmd, '<', \undef, '>>', $log, '2>>', $log);
 	return { port => $port, log => $log, handle => $h };
+}
+
+# The gateway's process id (IPC::Run's record of its child).
+sub gateway_pid
+{
+	my ($gw) = @_;
+	return $gw->{handle}{KIDS}[0]{PID};
 }
 
 # SIGTERM, then wait for the exit; returns the exit code.
