@@ -187,6 +187,58 @@ ok(wait_for(sub { $once->get("http://127.0.0.1:$small->{port}/api/v1/openapi.jso
 	'served again once they are closed');
 is(stop_gateway($small), 0, 'the small gateway exits 0');
 
+# ---- database faults under load -------------------------------------------------
+
+# Four clients call /api/v1/health in a loop for 8 s; PostgreSQL crashes
+# (immediate stop) and comes back in the middle.  Every answer is a 200 or
+# a 503 JSON, none hangs past the acquire timeout, service comes back.
+my $results = PostgreSQL::Test::Utils::tempdir();
+my @clients;
+for my $c (1 .. 4)
+{
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0)
+	{
+		my $h = HTTP::Tiny->new(timeout => 30);
+		open(my $out, '>', "$results/$c") or POSIX::_exit(1);
+		my $end = time() + 8;
+		while (time() < $end)
+		{
+			my $t0 = time();
+			my $g = $h->get("$base/api/v1/health");
+			my $error = eval { decode_json($g->{content})->{error} } // '';
+			printf $out "%d %.3f %s\n", $g->{status}, time() - $t0, $error || '-';
+		}
+		close $out;
+		POSIX::_exit(0);
+	}
+	push @clients, $pid;
+}
+sleep(2);
+$node->stop('immediate');
+sleep(1);
+$node->start;
+waitpid($_, 0) for @clients;
+my (%by_status, $slowest, @last);
+for my $c (1 .. 4)
+{
+	my @lines = split /\n/, PostgreSQL::Test::Utils::slurp_file("$results/$c");
+	for (@lines)
+	{
+		my ($status, $secs, $error) = split / /;
+		$by_status{ $status == 503 && $error ne 'service_unavailable' ? "$status without JSON" : $status }++;
+		$slowest = $secs if !defined $slowest || $secs > $slowest;
+	}
+	push @last, (split / /, $lines[-1])[0];
+}
+diag(sprintf('a crash under load: %s; slowest answer %.2f s',
+		join(', ', map { "$by_status{$_} x $_" } sort keys %by_status), $slowest));
+is_deeply([ sort grep { $_ ne '200' && $_ ne '503' } keys %by_status ], [],
+	'a crash under load: every answer is a 200 or a 503 JSON');
+ok($by_status{503}, '... some were 503 while the database was down');
+cmp_ok($slowest, '<', 10, '... none hung (acquire timeout 5 s + connect timeout 3 s)');
+is_deeply(\@last, [ 200, 200, 200, 200 ], '... and every client is served again by itself');
+
 # ---- a flood of 5,000 connections opened and dropped --------------------------
 
 my $pid = gateway_pid($gw);
