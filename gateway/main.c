@@ -241,12 +241,15 @@ drain(Server *server, const sigset_t *signals, int timeout_s)
 {
 	struct timespec tick = {0, 20 * 1000 * 1000};
 	long		waited_ms = 0;
+	sigset_t	stop = *signals;
+
+	sigdelset(&stop, SIGHUP);	/* a reload request does not cut the drain */
 
 	log_msg("shutting down: %d request(s) in progress", server_in_flight(server));
 	server_quiesce(server);
 	while (server_in_flight(server) > 0 && waited_ms < timeout_s * 1000L)
 	{
-		if (sigtimedwait(signals, NULL, &tick) > 0)
+		if (sigtimedwait(&stop, NULL, &tick) > 0)
 		{
 			log_msg("second signal: not waiting any longer");
 			break;
