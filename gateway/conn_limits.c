@@ -2,7 +2,6 @@
  * conn_limits.c
  *		Connection admission and request deadlines (see conn_limits.h).
  */
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -7,7 +7,9 @@
  * read), body chunks (collected up to the limit), end of request (the one
  * SQL call, then the response).  The raw request target comes from the
  * URI log callback, which also starts the request's clock; the completion
- * callback writes the log line.
+ * callback writes the log line.  Connections are admitted and given their
+ * request deadline by conn_limits.c (the connection-notify callback); one
+ * that is not admitted has its request answered 503.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
