@@ -73,8 +73,8 @@ docs: all
 GATEWAY = gateway/orders-gateway
 GATEWAY_SRCS = $(sort $(filter-out gateway/openapi_json.c,$(wildcard gateway/*.c))) gateway/openapi_json.c
 GATEWAY_CFLAGS = -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -pthread \
-	$(shell pkg-config --cflags libmicrohttpd libpq)
-GATEWAY_LIBS = -pthread $(shell pkg-config --libs libmicrohttpd libpq)
+	$(shell pkg-config --cflags libmicrohttpd libpq gnutls)
+GATEWAY_LIBS = -pthread $(shell pkg-config --libs libmicrohttpd libpq gnutls)
 EXTRA_CLEAN += $(GATEWAY) gateway/*.o gateway/openapi_json.c
 
 all: $(GATEWAY)

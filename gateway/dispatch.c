@@ -2,6 +2,7 @@
  * dispatch.c
  *		The one SQL call per HTTP request (see dispatch.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,68 @@ sqlstate_unavailable(const char *s)
 		strcmp(s, "25006") == 0;	/* read-only transaction: a standby */
 }
 
+/*
+ * A failed statement: is the connection gone, is the server refusing work,
+ * or is it anything else?
+ */
+static DispatchOutcome
+failure_outcome(PGconn *conn, PGresult *res, char *sqlstate)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (state != NULL)
+		strncpy(sqlstate, state, 5);
+	if (PQstatus(conn) != CONNECTION_OK)
+		return DISPATCH_CONNECTION_LOST;
+	if (state != NULL && sqlstate_unavailable(state))
+		return DISPATCH_UNAVAILABLE;
+	return DISPATCH_FAILED;
+}
+
+/*
+ * Is the body JSON?  The database's jsonb decides (the same cast api.dispatch
+ * applies, blank counting as no body), before api.dispatch runs, so a
+ * malformed body costs no rate-limit token and no audit row.  A data
+ * exception (class 22: syntax, \u0000, a number numeric cannot hold,
+ * invalid UTF-8) or too deep a nesting (54001) is the body's fault:
+ * DISPATCH_BAD_BODY with PostgreSQL's message and detail in msg.
+ */
+DispatchOutcome
+dispatch_check_body(PGconn *conn, const char *body, char *msg, size_t msg_size,
+					char *sqlstate)
+{
+	static const char sql[] =
+		"SELECT NULLIF(pg_catalog.btrim($1::pg_catalog.text), '')::pg_catalog.jsonb IS NULL";
+	PGresult   *res;
+	const char *state;
+	DispatchOutcome outcome = DISPATCH_OK;
+
+	res = PQexecParams(conn, sql, 1, NULL, &body, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		if (PQstatus(conn) == CONNECTION_OK && state != NULL &&
+			(strncmp(state, "22", 2) == 0 || strcmp(state, "54001") == 0))
+		{
+			const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+			snprintf(msg, msg_size, "%s%s%s%s", primary ? primary : "invalid input",
+					 detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+			outcome = DISPATCH_BAD_BODY;
+		}
+		else
+			outcome = failure_outcome(conn, res, sqlstate);
+	}
+	PQclear(res);
+	return outcome;
+}
+
 DispatchOutcome
 dispatch_call(PGconn *conn, const DispatchRequest *req, DispatchResponse *resp)
 {
 	const char *params[5];
 	PGresult   *res;
-	const char *state;
 	char	   *end;
 	long		status;
 
@@ -50,16 +107,7 @@ dispatch_call(PGconn *conn, const DispatchRequest *req, DispatchResponse *resp)
 	resp->result = res;
 
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-		if (state != NULL)
-			strncpy(resp->sqlstate, state, 5);
-		if (PQstatus(conn) != CONNECTION_OK)
-			return DISPATCH_CONNECTION_LOST;
-		if (state != NULL && sqlstate_unavailable(state))
-			return DISPATCH_UNAVAILABLE;
-		return DISPATCH_FAILED;
-	}
+		return failure_outcome(conn, res, resp->sqlstate);
 	if (PQntuples(res) < 1 || PQnfields(res) != 4 || PQgetisnull(res, 0, 0))
 		return DISPATCH_FAILED;
 	status = strtol(PQgetvalue(res, 0, 0), &end, 10);

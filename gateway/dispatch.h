@@ -5,7 +5,8 @@
  *   api.dispatch(method text, path text, query text, headers jsonb, body text)
  *     RETURNS TABLE(status integer, headers jsonb, body text)
  *
- * Everything is a bind parameter.  The headers of the answer are unpacked
+ * A request body is first checked by jsonb (dispatch_check_body), so the
+ * gateway parses no JSON at all.  Everything is a bind parameter.  The headers of the answer are unpacked
  * by the same statement (one result row per header), so the gateway needs
  * no JSON parser for them.
  */
@@ -30,7 +31,8 @@ typedef enum DispatchOutcome
 	DISPATCH_OK,				/* an answer from api.dispatch */
 	DISPATCH_CONNECTION_LOST,	/* the connection broke */
 	DISPATCH_UNAVAILABLE,		/* the server refuses work: shutting down, ... */
-	DISPATCH_FAILED				/* any other error: a 500 */
+	DISPATCH_FAILED,			/* any other error: a 500 */
+	DISPATCH_BAD_BODY			/* dispatch_check_body: not JSON, a 400 */
 } DispatchOutcome;
 
 typedef struct DispatchResponse
@@ -43,6 +45,9 @@ typedef struct DispatchResponse
 	char		sqlstate[6];	/* of a failure, for the log */
 } DispatchResponse;
 
+extern DispatchOutcome dispatch_check_body(PGconn *conn, const char *body,
+										   char *msg, size_t msg_size,
+										   char *sqlstate);
 extern DispatchOutcome dispatch_call(PGconn *conn, const DispatchRequest *req,
 									 DispatchResponse *resp);
 extern const char *dispatch_header_name(const DispatchResponse *resp, int i);

@@ -1,31 +1,19 @@
 /*
  * json.h
- *		JSON syntax check and string escaping (pure C, fuzzed by test/fuzz/).
+ *		Quoting a string as JSON (pure C, fuzzed by test/fuzz/).
  *
- * The gateway checks the syntax of a request body before it takes a
- * database connection, so a malformed body is a 400 with a message saying
- * where it went wrong.  What the JSON means is the database's business.
- * The check accepts exactly what PostgreSQL's jsonb accepts: RFC 8259 JSON
- * in strict UTF-8, without \u0000 and without unpaired surrogates.
+ * The gateway writes JSON (its own error bodies, the request headers
+ * object) but never reads any: whether a request body is JSON is decided
+ * by PostgreSQL's jsonb (dispatch_check_body in dispatch.c), so there is
+ * one grammar, the database's, and no second one to keep in step with it.
  */
 #ifndef GATEWAY_JSON_H
 #define GATEWAY_JSON_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "strbuf.h"
 
-/* Deepest nesting of arrays and objects accepted in a request body. */
-#define JSON_MAX_DEPTH 64
-
-typedef struct JsonSyntaxError
-{
-	size_t		offset;			/* byte offset of the problem */
-	const char *reason;			/* static text, lower case */
-} JsonSyntaxError;
-
-extern bool json_syntax_check(const char *buf, size_t len, JsonSyntaxError *err);
 extern void json_append_string(StrBuf *sb, const char *s, size_t len);
 
 #endif

@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "log.h"
 #include "pool.h"
 #include "server.h"
+#include "tls.h"
 
 #define GATEWAY_VERSION "1.0"
 
@@ -29,6 +31,8 @@ typedef struct Options
 	PoolConfig	pool;
 	ServerConfig server;
 	int			drain_timeout_s;
+	const char *tls_cert;		/* PEM files; both or neither */
+	const char *tls_key;
 } Options;
 
 static void
@@ -39,8 +43,8 @@ usage(FILE *out)
 			"\n"
 			"Serves /api/v1/... over HTTP: each request becomes one call of\n"
 			"api.dispatch(method, path, query, headers, body) in PostgreSQL, and its\n"
-			"result the response.  The gateway answers two paths itself:\n"
-			"GET /api/v1/openapi.json (the API description) and GET /healthz.\n"
+			"result the response.  The gateway serves one path itself:\n"
+			"GET /api/v1/openapi.json (the API description).  Health: GET /api/v1/health.\n"
 			"\n"
 			"Usage: orders-gateway [OPTION]...\n"
 			"\n"
@@ -52,14 +56,25 @@ usage(FILE *out)
 			"                            (orders_api)\n"
 			"  -n, --pool-size=N         database connections (4)\n"
 			"      --max-body=BYTES      larger request bodies get 413 (65536)\n"
+			"      --max-target=BYTES    a longer request target (path and query)\n"
+			"                            gets 414 (8192)\n"
 			"      --max-headers=BYTES   larger request headers get 431 (8192)\n"
-			"      --max-connections=N   concurrent HTTP connections (256)\n"
+			"      --max-connections=N   HTTP connections served at once; more get 503 (256)\n"
+			"      --max-connections-per-address=N\n"
+			"                            of those, from one client address (32)\n"
+			"      --request-timeout=S   a request's headers and body must arrive within\n"
+			"                            this, from the connection's start or the previous\n"
+			"                            response; else the connection is closed (10)\n"
 			"      --acquire-timeout=MS  wait this long for a free database connection,\n"
 			"                            then answer 503 (5000)\n"
 			"      --connect-timeout=S   libpq connect_timeout, unless CONNINFO sets it (3)\n"
 			"      --idle-timeout=S      close idle HTTP connections after this (30)\n"
 			"      --drain-timeout=S     on SIGTERM/SIGINT, wait this long for requests\n"
 			"                            in progress (10)\n"
+			"      --tls-cert=FILE       serve HTTPS only (TLS 1.2 and 1.3) with this PEM\n"
+			"                            certificate chain; needs --tls-key\n"
+			"      --tls-key=FILE        the PEM private key of --tls-cert\n"
+			"                            (SIGHUP reads both files again)\n"
 			"  -h, --help                show this help and exit\n"
 			"  -V, --version             show the version and exit\n"
 			"\n"
@@ -73,7 +88,8 @@ usage(FILE *out)
  */
 enum
 {
-	NUM_PORT, NUM_POOL_SIZE, NUM_MAX_BODY, NUM_MAX_HEADERS, NUM_MAX_CONNECTIONS,
+	NUM_PORT, NUM_POOL_SIZE, NUM_MAX_BODY, NUM_MAX_TARGET, NUM_MAX_HEADERS, NUM_MAX_CONNECTIONS,
+	NUM_MAX_PER_ADDRESS, NUM_REQUEST_TIMEOUT,
 	NUM_ACQUIRE_TIMEOUT, NUM_CONNECT_TIMEOUT, NUM_IDLE_TIMEOUT, NUM_DRAIN_TIMEOUT,
 	NUM_OPTIONS
 };
@@ -89,8 +105,11 @@ static const struct
 	[NUM_PORT] = {"port", 'p', 0, 65535, 8080},
 	[NUM_POOL_SIZE] = {"pool-size", 'n', 1, 1000, 4},
 	[NUM_MAX_BODY] = {"max-body", 256 + NUM_MAX_BODY, 1, 64 * 1024 * 1024, 65536},
+	[NUM_MAX_TARGET] = {"max-target", 256 + NUM_MAX_TARGET, 256, 1024 * 1024, 8192},
 	[NUM_MAX_HEADERS] = {"max-headers", 256 + NUM_MAX_HEADERS, 256, 1024 * 1024, 8192},
 	[NUM_MAX_CONNECTIONS] = {"max-connections", 256 + NUM_MAX_CONNECTIONS, 1, 100000, 256},
+	[NUM_MAX_PER_ADDRESS] = {"max-connections-per-address", 256 + NUM_MAX_PER_ADDRESS, 1, 100000, 32},
+	[NUM_REQUEST_TIMEOUT] = {"request-timeout", 256 + NUM_REQUEST_TIMEOUT, 1, 3600, 10},
 	[NUM_ACQUIRE_TIMEOUT] = {"acquire-timeout", 256 + NUM_ACQUIRE_TIMEOUT, 0, 600000, 5000},
 	[NUM_CONNECT_TIMEOUT] = {"connect-timeout", 256 + NUM_CONNECT_TIMEOUT, 1, 600, 3},
 	[NUM_IDLE_TIMEOUT] = {"idle-timeout", 256 + NUM_IDLE_TIMEOUT, 1, 3600, 30},
@@ -119,12 +138,18 @@ parse_number(const char *arg, int which)
 static void
 parse_options(int argc, char **argv, Options *o)
 {
-	struct option longopts[NUM_OPTIONS + 6] = {
+	enum
+	{
+		OPT_TLS_CERT = 1000, OPT_TLS_KEY
+	};
+	struct option longopts[NUM_OPTIONS + 8] = {
 		{"listen", required_argument, NULL, 'l'},
 		{"conninfo", required_argument, NULL, 'd'},
 		{"role", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
 	};
 	long		num[NUM_OPTIONS];
 	int			c,
@@ -132,14 +157,16 @@ parse_options(int argc, char **argv, Options *o)
 
 	for (i = 0; i < NUM_OPTIONS; i++)
 	{
-		longopts[5 + i].name = numeric_options[i].name;
-		longopts[5 + i].has_arg = required_argument;
-		longopts[5 + i].val = numeric_options[i].code;
+		longopts[7 + i].name = numeric_options[i].name;
+		longopts[7 + i].has_arg = required_argument;
+		longopts[7 + i].val = numeric_options[i].code;
 		num[i] = numeric_options[i].fallback;
 	}
 	o->server.listen_address = "127.0.0.1";
 	o->pool.conninfo = "";
 	o->pool.role = "orders_api";
+	o->tls_cert = NULL;
+	o->tls_key = NULL;
 
 	while ((c = getopt_long(argc, argv, "l:p:d:r:n:hV", longopts, NULL)) != -1)
 	{
@@ -162,6 +189,12 @@ parse_options(int argc, char **argv, Options *o)
 			case 'r':
 				o->pool.role = optarg;
 				break;
+			case OPT_TLS_CERT:
+				o->tls_cert = optarg;
+				break;
+			case OPT_TLS_KEY:
+				o->tls_key = optarg;
+				break;
 			case 'h':
 				usage(stdout);
 				exit(0);
@@ -179,10 +212,19 @@ parse_options(int argc, char **argv, Options *o)
 		fprintf(stderr, "Try \"orders-gateway --help\" for more information.\n");
 		exit(2);
 	}
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+	{
+		fprintf(stderr, "orders-gateway: --tls-cert and --tls-key go together\n");
+		exit(2);
+	}
+	o->server.tls = o->tls_cert != NULL;
 	o->server.port = (int) num[NUM_PORT];
 	o->server.max_body = (size_t) num[NUM_MAX_BODY];
+	o->server.max_target = (size_t) num[NUM_MAX_TARGET];
 	o->server.max_headers = (size_t) num[NUM_MAX_HEADERS];
 	o->server.max_connections = (int) num[NUM_MAX_CONNECTIONS];
+	o->server.max_per_address = (int) num[NUM_MAX_PER_ADDRESS];
+	o->server.request_timeout_s = (int) num[NUM_REQUEST_TIMEOUT];
 	o->server.connection_timeout_s = (int) num[NUM_IDLE_TIMEOUT];
 	o->pool.size = (int) num[NUM_POOL_SIZE];
 	o->pool.acquire_timeout_ms = (int) num[NUM_ACQUIRE_TIMEOUT];
@@ -199,12 +241,15 @@ drain(Server *server, const sigset_t *signals, int timeout_s)
 {
 	struct timespec tick = {0, 20 * 1000 * 1000};
 	long		waited_ms = 0;
+	sigset_t	stop = *signals;
+
+	sigdelset(&stop, SIGHUP);	/* a reload request does not cut the drain */
 
 	log_msg("shutting down: %d request(s) in progress", server_in_flight(server));
 	server_quiesce(server);
 	while (server_in_flight(server) > 0 && waited_ms < timeout_s * 1000L)
 	{
-		if (sigtimedwait(signals, NULL, &tick) > 0)
+		if (sigtimedwait(&stop, NULL, &tick) > 0)
 		{
 			log_msg("second signal: not waiting any longer");
 			break;
@@ -214,6 +259,29 @@ drain(Server *server, const sigset_t *signals, int timeout_s)
 	if (server_in_flight(server) > 0)
 		log_msg("%d request(s) still in progress, closing their connections",
 				server_in_flight(server));
+}
+
+/*
+ * Raise the soft limit of open files to the hard one: each connection is a
+ * descriptor, and rejecting a flood politely takes many.  Returns how many
+ * descriptors connections may use (some are kept for the pool and logs).
+ */
+static int
+descriptors_for_connections(int pool_size)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max)
+	{
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1000000)
+		return 1000000;
+	return (int) rl.rlim_cur > pool_size + 64 ? (int) rl.rlim_cur - pool_size - 64 : 1;
 }
 
 int
@@ -234,31 +302,50 @@ main(int argc, char **argv)
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	o.server.max_descriptors = descriptors_for_connections(o.pool.size);
+	if (o.server.tls && !tls_load(o.tls_cert, o.tls_key))
+		return 1;
 	pool = pool_create(&o.pool);
 	if (pool == NULL)
 	{
 		log_msg("out of memory");
+		tls_free();
 		return 1;
 	}
 	server = server_start(&o.server, pool);
 	if (server == NULL)
 	{
 		pool_destroy(pool);
+		tls_free();
 		return 1;
 	}
-	log_msg("listening on %s port %d (pool of %d connections, role %s)",
-			o.server.listen_address, server_port(server), o.pool.size,
+	log_msg("listening on %s port %d, %s (pool of %d connections, role %s)",
+			o.server.listen_address, server_port(server),
+			o.server.tls ? "HTTPS only" : "plain HTTP", o.pool.size,
 			o.pool.role[0] ? o.pool.role : "(none)");
 
-	while (sigwait(&signals, &sig) != 0)
-		;
+	for (;;)
+	{
+		if (sigwait(&signals, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		if (!o.server.tls)
+			log_msg("received SIGHUP: nothing to reload (no TLS)");
+		else if (tls_reload())
+			log_msg("received SIGHUP: TLS certificate reloaded");
+		else
+			log_msg("received SIGHUP: TLS certificate not reloaded, the previous one stays");
+	}
 	log_msg("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	drain(server, &signals, o.drain_timeout_s);
 	server_stop(server);
 	pool_destroy(pool);
+	tls_free();
 	log_msg("stopped");
 	return 0;
 }

@@ -7,7 +7,9 @@
  * read), body chunks (collected up to the limit), end of request (the one
  * SQL call, then the response).  The raw request target comes from the
  * URI log callback, which also starts the request's clock; the completion
- * callback writes the log line.
+ * callback writes the log line.  Connections are admitted and given their
+ * request deadline by conn_limits.c (the connection-notify callback); one
+ * that is not admitted has its request answered 503.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -23,6 +25,7 @@
 
 #include <microhttpd.h>
 
+#include "conn_limits.h"
 #include "dispatch.h"
 #include "json.h"
 #include "log.h"
@@ -30,6 +33,8 @@
 #include "request.h"
 #include "server.h"
 #include "strbuf.h"
+#include "tls.h"
+#include "utf8.h"
 
 /*
  * An upload past the body limit is read and thrown away (libmicrohttpd
@@ -38,10 +43,21 @@
  */
 #define DISCARD_FACTOR 16
 
+/*
+ * libmicrohttpd's own connection limit, past which it closes new
+ * connections at once: room for this many rejected connections (answered
+ * 503 within REJECTED_GRACE_S) beyond --max-connections.
+ */
+#define REJECTED_ROOM 4096
+
+/* Each connection has a thread: a small stack lets thousands exist. */
+#define THREAD_STACK_SIZE (512 * 1024)
+
 struct Server
 {
 	ServerConfig config;
 	Pool	   *pool;
+	ConnLimits *limits;
 	struct MHD_Daemon *daemon;
 	atomic_int	in_flight;
 	atomic_bool draining;
@@ -61,10 +77,20 @@ typedef struct Request
 	bool		body_too_large;
 	int			status;			/* sent, for the log; 0 = none */
 	const char *note;			/* for the log: why the gateway answered */
+	bool		close;			/* answer with Connection: close */
 } Request;
 
 static const char path_openapi[] = "/api/v1/openapi.json";
-static const char path_health[] = "/healthz";
+
+/* The connection's registration in conn_limits.c, NULL if none. */
+static Conn *
+connection_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info;
+
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return info != NULL ? info->socket_context : NULL;
+}
 
 /* ---- responses ---- */
 
@@ -76,7 +102,7 @@ send_response(Server *server, struct MHD_Connection *c, Request *r,
 
 	if (resp == NULL)
 		return MHD_NO;
-	if (atomic_load(&server->draining))
+	if (atomic_load(&server->draining) || r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, (unsigned int) status, resp);
 	MHD_destroy_response(resp);
@@ -187,28 +213,6 @@ serve_openapi(Server *server, struct MHD_Connection *c, Request *r)
 	return send_response(server, c, r, MHD_HTTP_OK, resp);
 }
 
-/* 200 when a connection of the pool answers a trivial query, else 503. */
-static enum MHD_Result
-serve_health(Server *server, struct MHD_Connection *c, Request *r)
-{
-	PooledConn	pc;
-	PGresult   *res;
-	bool		ok;
-	char		body[64];
-
-	if (pool_acquire(server->pool, &pc) != POOL_OK)
-		return send_unavailable(server, c, r, "database unavailable");
-	res = PQexec(pc.conn, "SELECT 1");
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-	PQclear(res);
-	pool_release(server->pool, &pc, PQstatus(pc.conn) != CONNECTION_OK);
-	if (!ok)
-		return send_unavailable(server, c, r, "database unavailable");
-	snprintf(body, sizeof(body), "{\"status\":\"ok\",\"pool_size\":%d}",
-			 pool_size(server->pool));
-	return send_response(server, c, r, MHD_HTTP_OK, json_response(body, strlen(body)));
-}
-
 /* ---- dispatch ---- */
 
 static enum MHD_Result
@@ -248,6 +252,23 @@ send_dispatched(Server *server, struct MHD_Connection *c, Request *r,
 	return send_response(server, c, r, d->status, resp);
 }
 
+/* The body's check by jsonb (when there is a body), then api.dispatch. */
+static DispatchOutcome
+check_and_dispatch(PGconn *conn, const DispatchRequest *req, DispatchResponse *d,
+				   char *bad_body, size_t bad_body_size)
+{
+	memset(d, 0, sizeof(*d));
+	if (req->body != NULL)
+	{
+		DispatchOutcome outcome = dispatch_check_body(conn, req->body, bad_body,
+													  bad_body_size, d->sqlstate);
+
+		if (outcome != DISPATCH_OK)
+			return outcome;
+	}
+	return dispatch_call(conn, req, d);
+}
+
 static enum MHD_Result
 serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 			   const char *method, const RequestTarget *t)
@@ -262,6 +283,8 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 	PoolStatus	ps;
 	long		bad;
 	enum MHD_Result ret;
+	char		bad_body[256];
+	char		msg[320];
 
 	bad = request_headers_to_json(&headers, r->headers, r->nheaders);
 	if (bad >= 0)
@@ -296,7 +319,7 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 		ret = send_unavailable(server, c, r, ps == POOL_BUSY ? "pool busy" : "database unavailable");
 		goto done;
 	}
-	outcome = dispatch_call(pc.conn, &req, &d);
+	outcome = check_and_dispatch(pc.conn, &req, &d, bad_body, sizeof(bad_body));
 
 	/*
 	 * A connection that was idle in the pool may have been closed by a
@@ -306,10 +329,14 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 	{
 		dispatch_response_free(&d);
 		if (pool_reconnect(server->pool, &pc))
-			outcome = dispatch_call(pc.conn, &req, &d);
+			outcome = check_and_dispatch(pc.conn, &req, &d, bad_body, sizeof(bad_body));
 	}
 	switch (outcome)
 	{
+		case DISPATCH_BAD_BODY:
+			snprintf(msg, sizeof(msg), "Request body is not valid JSON: %s", bad_body);
+			ret = send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
+			break;
 		case DISPATCH_OK:
 			ret = send_dispatched(server, c, r, &d);
 			break;
@@ -371,6 +398,12 @@ on_headers(Server *server, struct MHD_Connection *c, Request *r, const char *met
 	char		msg[128];
 
 	snprintf(r->method, sizeof(r->method), "%s", method);
+	if (strlen(r->target) > server->config.max_target)
+	{
+		snprintf(msg, sizeof(msg), "Request target exceeds %zu bytes",
+				 server->config.max_target);
+		return send_error(server, c, r, MHD_HTTP_URI_TOO_LONG, "uri_too_long", msg);
+	}
 	MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, r);
 	if (request_headers_size(r->headers, r->nheaders) > server->config.max_headers)
 	{
@@ -415,7 +448,11 @@ on_request_complete(Server *server, struct MHD_Connection *c, Request *r,
 	RequestTarget t;
 	const char *bad;
 	char		msg[192];
+	Conn	   *conn = connection_of(c);
 
+	/* all of the request is in: no deadline while the database works */
+	if (conn != NULL)
+		conn_limits_received(server->limits, conn);
 	if (r->body_too_large)
 	{
 		snprintf(msg, sizeof(msg), "Request body exceeds %zu bytes",
@@ -431,26 +468,39 @@ on_request_complete(Server *server, struct MHD_Connection *c, Request *r,
 		snprintf(msg, sizeof(msg), "Invalid request: %s", bad);
 		return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
 	}
-	if (path_is(&t, path_openapi) || path_is(&t, path_health))
+	if (path_is(&t, path_openapi))
 	{
 		if (!method_is_read(method))
 			return send_method_not_allowed(server, c, r);
-		if (path_is(&t, path_openapi))
-			return serve_openapi(server, c, r);
-		return serve_health(server, c, r);
+		return serve_openapi(server, c, r);
 	}
-	if (r->body.len > 0)
-	{
-		JsonSyntaxError err;
-
-		if (!json_syntax_check(r->body.data, r->body.len, &err))
-		{
-			snprintf(msg, sizeof(msg), "Request body is not valid JSON: %s at byte %zu",
-					 err.reason, err.offset);
-			return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
-		}
-	}
+	/* PostgreSQL refuses invalid UTF-8 in a text parameter: say so here */
+	if (!utf8_valid(r->body.data, r->body.len))
+		return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request",
+						  "Request body is not valid JSON: invalid UTF-8");
 	return serve_dispatch(server, c, r, method, &t);
+}
+
+/*
+ * Was the connection admitted (conn_limits.c)?  If not, answer 503 and
+ * close it: a clear answer instead of a reset.
+ */
+static bool
+admitted(Server *server, struct MHD_Connection *c, Request *r)
+{
+	Conn	   *conn = connection_of(c);
+	const char *msg;
+
+	if (conn != NULL && conn_verdict(conn) == CONN_ADMITTED)
+		return true;
+	r->close = true;
+	r->note = conn != NULL && conn_verdict(conn) == CONN_ADDRESS_FULL ?
+		"connection limit of the address" : "connection limit";
+	msg = conn != NULL && conn_verdict(conn) == CONN_ADDRESS_FULL ?
+		"Too many connections from your address. Please try again later." :
+		"The gateway is at its connection limit. Please try again later.";
+	send_error(server, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "service_unavailable", msg);
+	return false;
 }
 
 static enum MHD_Result
@@ -468,6 +518,9 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url,
 	if (!r->headers_seen)
 	{
 		r->headers_seen = true;
+		snprintf(r->method, sizeof(r->method), "%s", method);
+		if (!admitted(server, c, r))
+			return MHD_YES;		/* answered 503 */
 		return on_headers(server, c, r, method);
 	}
 	if (*upload_data_size > 0)
@@ -477,14 +530,20 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url,
 
 /* ---- request bookkeeping ---- */
 
+/*
+ * A request's state lives from the URI log callback (request_begin) to
+ * the request-completed callback (request_end).  libmicrohttpd calls the
+ * latter only for requests that reached the access handler, so the state
+ * is also hung on the connection: a connection that drops while the head
+ * is still arriving frees it in connection_event.
+ */
 static void *
 request_begin(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	Server	   *server = cls;
 	Request    *r = calloc(1, sizeof(Request));
+	Conn	   *conn = connection_of(c);
 
-	(void) c;
-	atomic_fetch_add(&server->in_flight, 1);
 	if (r == NULL)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
@@ -495,7 +554,28 @@ request_begin(void *cls, const char *uri, struct MHD_Connection *c)
 		return NULL;
 	}
 	snprintf(r->method, sizeof(r->method), "-");
+	atomic_fetch_add(&server->in_flight, 1);
+	if (conn != NULL)
+		*conn_request_slot(conn) = r;
 	return r;
+}
+
+/* Log the request's line and free its state. */
+static void
+request_finish(Server *server, Request *r, const char *note)
+{
+	struct timespec now;
+	size_t		path_len = strcspn(r->target, "?#");
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	log_request(r->method, r->target, path_len, r->status,
+				(now.tv_sec - r->start.tv_sec) * 1e3 +
+				(now.tv_nsec - r->start.tv_nsec) / 1e6, note ? note : r->note);
+	strbuf_free(&r->body);
+	free(r->headers);
+	free(r->target);
+	free(r);
+	atomic_fetch_sub(&server->in_flight, 1);
 }
 
 static void
@@ -504,28 +584,48 @@ request_end(void *cls, struct MHD_Connection *c, void **req_cls,
 {
 	Server	   *server = cls;
 	Request    *r = *req_cls;
-	struct timespec now;
-	const char *note;
+	Conn	   *conn = connection_of(c);
 
-	(void) c;
-	if (r != NULL)
+	if (r == NULL)
+		return;
+	if (conn != NULL)
 	{
-		size_t		path_len = strcspn(r->target, "?#");
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		note = r->note;
-		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-			note = "connection closed before the response was sent";
-		log_request(r->method, r->target, path_len, r->status,
-					(now.tv_sec - r->start.tv_sec) * 1e3 +
-					(now.tv_nsec - r->start.tv_nsec) / 1e6, note);
-		strbuf_free(&r->body);
-		free(r->headers);
-		free(r->target);
-		free(r);
-		*req_cls = NULL;
+		*conn_request_slot(conn) = NULL;
+		conn_limits_next_request(server->limits, conn);
 	}
-	atomic_fetch_sub(&server->in_flight, 1);
+	request_finish(server, r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL :
+				   "connection closed before the response was sent");
+	*req_cls = NULL;
+}
+
+/* A connection opens (admission) or closes (what is left of it is freed). */
+static void
+connection_event(void *cls, struct MHD_Connection *c, void **socket_context,
+				 enum MHD_ConnectionNotificationCode code)
+{
+	Server	   *server = cls;
+	Conn	   *conn = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	{
+		const union MHD_ConnectionInfo *fd,
+				   *addr;
+
+		fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		/* out of memory: NULL, and the request gets 503 (admitted()) */
+		*socket_context = conn_limits_open(server->limits,
+										   addr != NULL ? addr->client_addr : NULL,
+										   fd != NULL ? fd->connect_fd : -1);
+		return;
+	}
+	if (conn == NULL)
+		return;
+	if (*conn_request_slot(conn) != NULL)
+		request_finish(server, *conn_request_slot(conn),
+					   "connection closed before the request was complete");
+	conn_limits_close(server->limits, conn);
+	*socket_context = NULL;
 }
 
 static void
@@ -536,10 +636,20 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 	(void) cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
+	/* a client that went away: its request's own log line says so */
+	if (strstr(line, "detected connection closure") != NULL)
+		return;
 	log_msg("libmicrohttpd: %s", line);
 }
 
 /* ---- life cycle ---- */
+
+/* libmicrohttpd's memory per connection: 4 x our limits + 32 KiB. */
+size_t
+server_connection_memory(const ServerConfig *config)
+{
+	return (config->max_target + config->max_headers) * 4 + 32768;
+}
 
 Server *
 server_start(const ServerConfig *config, Pool *pool)
@@ -549,12 +659,35 @@ server_start(const ServerConfig *config, Pool *pool)
 			   *addr = NULL;
 	char		port[16];
 	unsigned int flags;
+	unsigned int hard_limit;
 	int			rc;
+
+	/* HTTPS: the certificate comes from tls.c at each handshake */
+	struct MHD_OptionItem tls_options[] = {
+		{MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *) tls_retrieve_certificate},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *) TLS_PRIORITIES},
+		{MHD_OPTION_END, 0, NULL}
+	};
 
 	if (server == NULL)
 		return NULL;
 	server->config = *config;
 	server->pool = pool;
+	if (config->tls && (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
+						MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES))
+	{
+		log_msg("this libmicrohttpd was built without TLS: cannot serve HTTPS");
+		free(server);
+		return NULL;
+	}
+	server->limits = conn_limits_create(config->max_connections, config->max_per_address,
+										config->request_timeout_s);
+	if (server->limits == NULL)
+	{
+		log_msg("out of memory");
+		free(server);
+		return NULL;
+	}
 	atomic_init(&server->in_flight, 0);
 	atomic_init(&server->draining, false);
 
@@ -567,6 +700,7 @@ server_start(const ServerConfig *config, Pool *pool)
 	{
 		log_msg("invalid listen address \"%s\": %s (give a numeric IPv4 or IPv6 address)",
 				config->listen_address, gai_strerror(rc));
+		conn_limits_destroy(server->limits);
 		free(server);
 		return NULL;
 	}
@@ -575,6 +709,11 @@ server_start(const ServerConfig *config, Pool *pool)
 		MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (addr->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (config->tls)
+		flags |= MHD_USE_TLS;
+	hard_limit = (unsigned int) (config->max_connections + REJECTED_ROOM);
+	if (config->max_descriptors > 0 && hard_limit > (unsigned int) config->max_descriptors)
+		hard_limit = (unsigned int) config->max_descriptors;
 
 	server->daemon = MHD_start_daemon(flags, (uint16_t) config->port,
 									  NULL, NULL,
@@ -583,19 +722,24 @@ server_start(const ServerConfig *config, Pool *pool)
 									  MHD_OPTION_SOCK_ADDR, addr->ai_addr,
 									  MHD_OPTION_URI_LOG_CALLBACK, request_begin, server,
 									  MHD_OPTION_NOTIFY_COMPLETED, request_end, server,
-									  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) config->max_connections,
+									  MHD_OPTION_NOTIFY_CONNECTION, connection_event, server,
+									  MHD_OPTION_CONNECTION_LIMIT, hard_limit,
+									  MHD_OPTION_THREAD_STACK_SIZE, (size_t) THREAD_STACK_SIZE,
+									  MHD_OPTION_ARRAY, config->tls ? tls_options : tls_options + 2,
 									  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) config->connection_timeout_s,
 	/*
-	 * Room for headers well past our own limit, so that oversized headers
-	 * reach our handler and get the JSON 431, not libmicrohttpd's own.
+	 * Room for a request line and headers well past our own limits, so
+	 * that oversized ones reach our handler and get the JSON 414 or 431,
+	 * not libmicrohttpd's own (which it sends past this memory).
 	 */
 									  MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-									  (size_t) (config->max_headers * 4 + 32768),
+									  server_connection_memory(config),
 									  MHD_OPTION_END);
 	freeaddrinfo(addr);
 	if (server->daemon == NULL)
 	{
 		log_msg("cannot listen on %s port %d", config->listen_address, config->port);
+		conn_limits_destroy(server->limits);
 		free(server);
 		return NULL;
 	}
@@ -633,5 +777,6 @@ void
 server_stop(Server *server)
 {
 	MHD_stop_daemon(server->daemon);
+	conn_limits_destroy(server->limits);
 	free(server);
 }

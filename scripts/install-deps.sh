@@ -6,9 +6,9 @@ set -eu
 PACKAGES="
 	make gcc clang libclang-rt-14-dev
 	postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-contrib
-	libpq-dev libssl-dev libmicrohttpd-dev pkg-config
+	libpq-dev libssl-dev libmicrohttpd-dev libgnutls28-dev pkg-config
 	libipc-run-perl
-	graphviz curl jq ca-certificates procps util-linux
+	graphviz curl jq ca-certificates procps util-linux openssl valgrind
 	python3 python3-yaml
 "
 # node and npm run the OpenAPI linter (scripts/lint-openapi.sh): Debian's,

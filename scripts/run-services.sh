@@ -7,20 +7,41 @@
 # shellcheck shell=bash
 
 gateway_log=$run/gateway.log
-gateway_host=http://localhost:$GATEWAY_PORT
 demo_client=${ORDERS_DEMO_CLIENT:-Demo Client}
+
+# HTTPS (docs/gateway.md, "HTTPS"): ORDERS_GATEWAY_TLS=1 make run serves
+# https:// only, with a self-signed certificate for localhost made once in
+# $run/tls/ (the curl examples trust it with --cacert);
+# ORDERS_GATEWAY_TLS_CERT=... ORDERS_GATEWAY_TLS_KEY=... use your own files.
+tls_args=()
+curl_cmd=curl
+gateway_host=http://localhost:$GATEWAY_PORT
+if [ "${ORDERS_GATEWAY_TLS:-0}" = 1 ] || [ -n "${ORDERS_GATEWAY_TLS_CERT:-}" ]; then
+	tls_cert=${ORDERS_GATEWAY_TLS_CERT:-$run/tls/gateway.crt}
+	tls_key=${ORDERS_GATEWAY_TLS_KEY:-$run/tls/gateway.key}
+	if [ -z "${ORDERS_GATEWAY_TLS_CERT:-}" ] && [ ! -f "$tls_cert" ]; then
+		mkdir -p "$run/tls"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=localhost \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+			-keyout "$tls_key" -out "$tls_cert" 2>/dev/null
+		chmod 600 "$tls_key"
+	fi
+	tls_args=(--tls-cert "$tls_cert" --tls-key "$tls_key")
+	[ -z "${ORDERS_GATEWAY_TLS_CERT:-}" ] && curl_cmd="curl --cacert $tls_cert"
+	gateway_host=https://localhost:$GATEWAY_PORT
+fi
 
 "$top/gateway/orders-gateway" --listen 127.0.0.1 --port "$GATEWAY_PORT" \
 	--conninfo "host=$run port=$PGPORT dbname=$PGDATABASE user=$PGUSER" \
-	2>>"$gateway_log" &
+	"${tls_args[@]}" 2>>"$gateway_log" &
 extra_pids="$extra_pids $!"
 gateway_pid=$!
 for _ in $(seq 50); do
-	curl -sf "$gateway_host/healthz" >/dev/null 2>&1 && break
+	$curl_cmd -sf "$gateway_host/api/v1/health" >/dev/null 2>&1 && break
 	kill -0 "$gateway_pid" 2>/dev/null || break
 	sleep 0.1
 done
-if ! curl -sf "$gateway_host/healthz" >/dev/null 2>&1; then
+if ! $curl_cmd -sf "$gateway_host/api/v1/health" >/dev/null 2>&1; then
 	echo "the gateway did not start (port $GATEWAY_PORT taken? set ORDERS_GATEWAY_PORT); see $gateway_log:" >&2
 	tail -5 "$gateway_log" >&2
 	return 1
@@ -44,7 +65,7 @@ api_secret=${demo_key#* }
 
 # A product of the demo catalog that is in stock, so the demo order is
 # delivered at once and has vouchers to show.
-demo_product=$(curl -s "$gateway_host/api/v1/products" \
+demo_product=$($curl_cmd -s "$gateway_host/api/v1/products" \
 	-H "X-API-Key: $api_key" -H "X-API-Secret: $api_secret" |
 	jq -r '[.[] | select(.delivery_time == "INSTANT")
 			| {id, d: ([.denominations[]? | select(.delivery_time == "INSTANT") | .denomination][0]
@@ -58,7 +79,7 @@ fi
 
 # One order, placed through the gateway: the details examples read it.  Its
 # poNumber is fixed, so a later make run replays it instead of buying again.
-demo_order=$(curl -s -X POST "$gateway_host/api/v1/orders" \
+demo_order=$($curl_cmd -s -X POST "$gateway_host/api/v1/orders" \
 	-H "X-API-Key: $api_key" -H "X-API-Secret: $api_secret" \
 	-H "Content-Type: application/json" \
 	-d "{\"data\": {\"productId\": $product_id, \"quantity\": 1, \"denomination\": $denomination, \"email\": \"customer@example.com\", \"poNumber\": \"PO-MAKE-RUN-DEMO\"}}" |
@@ -69,62 +90,62 @@ po_number="PO-$(date +%Y%m%d-%H%M%S)"
 cat <<EXAMPLES
 
 REST API: $gateway_host (orders-gateway, log: $gateway_log)
-  API description: $gateway_host/api/v1/openapi.json    health: $gateway_host/healthz
+  API description: $gateway_host/api/v1/openapi.json    health: $gateway_host/api/v1/health
   client "$demo_client": X-API-Key $api_key
                       X-API-Secret $api_secret   (a new key each make run)
 
 # Place an order (run it twice: the second answer is a 200 replay of the same order)
-curl -X POST "$gateway_host/api/v1/orders" \\
+$curl_cmd -X POST "$gateway_host/api/v1/orders" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret" \\
 -H "Content-Type: application/json" \\
 -d '{"data": {"productId": $product_id, "quantity": 1, "denomination": $denomination, "email": "customer@example.com", "poNumber": "$po_number"}}'
 
 # Get first page of orders with default pagination (add -i to see X-Page, X-Per-Page, X-Total-Count, X-Total-Pages)
-curl -X GET "$gateway_host/api/v1/orders" \\
+$curl_cmd -X GET "$gateway_host/api/v1/orders" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret"
 
 # Filter by delivered status with custom pagination
-curl -X GET "$gateway_host/api/v1/orders?status=delivered&limit=20&page=1" \\
+$curl_cmd -X GET "$gateway_host/api/v1/orders?status=delivered&limit=20&page=1" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret"
 
 # Get orders for specific product
-curl -X GET "$gateway_host/api/v1/orders?product_id=$product_id" \\
+$curl_cmd -X GET "$gateway_host/api/v1/orders?product_id=$product_id" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret"
 
 # Combine filters
-curl -X GET "$gateway_host/api/v1/orders?status=delivered&product_id=$product_id&limit=50" \\
+$curl_cmd -X GET "$gateway_host/api/v1/orders?status=delivered&product_id=$product_id&limit=50" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret"
 
 # Get order details
-curl -X GET "$gateway_host/api/v1/orders/$order_id" \\
+$curl_cmd -X GET "$gateway_host/api/v1/orders/$order_id" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret"
 
 # Get order and extract vouchers (using jq)
-curl -X GET "$gateway_host/api/v1/orders/$order_id" \\
+$curl_cmd -X GET "$gateway_host/api/v1/orders/$order_id" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret" \\
 | jq '.vouchers'
 
 # Check order status
-curl -X GET "$gateway_host/api/v1/orders/$order_id" \\
+$curl_cmd -X GET "$gateway_host/api/v1/orders/$order_id" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret" \\
 | jq '.status'
 
 # Get voucher codes securely
-curl -s -X GET "$gateway_host/api/v1/orders/$order_id" \\
+$curl_cmd -s -X GET "$gateway_host/api/v1/orders/$order_id" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret" \\
 | jq -r '.vouchers[] | "Card: \(.card_number) PIN: \(.pin_code)"'
 
 # An access token instead of key and secret (valid a few minutes)
-curl -s -X POST "$gateway_host/api/v1/auth/token" \\
+$curl_cmd -s -X POST "$gateway_host/api/v1/auth/token" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret" | jq -r .access_token
 EXAMPLES

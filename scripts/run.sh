@@ -3,6 +3,9 @@
 # it (data kept in .run/, reused by the next run), load the demo, start the
 # REST gateway when it is built, print how to use it, and stay in the
 # foreground until Ctrl-C or SIGTERM, which stop everything started here.
+# ORDERS_GATEWAY_TLS=1 make run: the gateway serves HTTPS only, with a
+# self-signed certificate made in .run/tls/ (or ORDERS_GATEWAY_TLS_CERT and
+# ORDERS_GATEWAY_TLS_KEY: your own); see scripts/run-services.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -75,7 +78,7 @@ orders is running (PostgreSQL $(psql -X -tAc 'SHOW server_version'), extension $
   try:       SELECT 'Delivered'::orders.order_status, 'realtime'::orders.delivery_time;
              SELECT * FROM orders.transitions();
 INFO
-[ -f demo/README.txt ] && sed "s|@PSQL@|psql -h $run -p $PGPORT -U postgres orders|g; s|@HOST@|http://localhost:$GATEWAY_PORT|g" demo/README.txt
+[ -f demo/README.txt ] && sed "s|@PSQL@|psql -h $run -p $PGPORT -U postgres orders|g; s|@HOST@|${gateway_host:-http://localhost:$GATEWAY_PORT}|g" demo/README.txt
 echo
 echo "server log: $run/postgres.log    Ctrl-C stops everything."
 # Wait in a way that a signal interrupts at once; the sleeper goes with us.

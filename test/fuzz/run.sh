@@ -4,7 +4,7 @@
 #   fuzz_labels    the enum label parser (src/labels.c)
 #   fuzz_jwt       the token parser (src/jwt.c)
 #   fuzz_vault_format  the vault's key file and ciphertext parsers (src/vault_format.c)
-#   fuzz_gateway   the gateway's request parsing (gateway/json.c, utf8.c, request.c)
+#   fuzz_gateway   the gateway's request handling (gateway/json.c, utf8.c, request.c)
 # Each target starts from its corpus (the seeds below plus whatever earlier
 # runs kept).  A crash, a sanitizer report or a leak makes the target exit
 # non-zero, and so this script and make fuzz: .ci/run runs it for 20 s per

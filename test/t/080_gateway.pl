@@ -118,13 +118,13 @@ sub wait_for_health
 {
 	for (1 .. 100)
 	{
-		my $r = $http->get("$base/healthz");
+		my $r = $http->get("$base/api/v1/health");
 		return 1 if $r->{status} == 200;
 		select(undef, undef, undef, 0.1);
 	}
 	return 0;
 }
-ok(wait_for_health(), 'the gateway answers /healthz');
+ok(wait_for_health(), 'the gateway answers /api/v1/health');
 
 # One HTTP request.  as => client (key + secret), bearer => token,
 # headers => {...}, body => text or a Perl structure (sent as JSON).
@@ -305,9 +305,6 @@ ok( exists $r->{json}{paths}{$_},
   /api/v1/auth/token /api/v1/health);
 error_is(call('POST', '/api/v1/openapi.json', body => {}),
 	405, 'method_not_allowed', undef, 'POST openapi.json');
-
-$r = call('GET', '/healthz');
-is($r->{json}{status}, 'ok', '/healthz: ok');
 
 $r = call('GET', '/api/v1/health');
 is($r->{status}, 200, '/api/v1/health: 200 through api.dispatch');
@@ -499,21 +496,19 @@ like(slurp_file($gateway_log), qr/api\.dispatch failed, SQLSTATE 42501/, 'the lo
 # ---- what the gateway refuses itself -------------------------------------------
 
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"data": {"productId": 5101,'),
-	400, 'bad_request', qr/not valid JSON: unexpected end of input at byte 28/,
+	400, 'bad_request', qr/not valid JSON: .*ended unexpectedly/,
 	'truncated JSON');
 error_is(call('POST', '/api/v1/orders', as => $alice, body => "{\"data\": \"\xff\"}"),
 	400, 'bad_request', qr/invalid UTF-8/, 'body not UTF-8');
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"a": 1} x'),
-	400, 'bad_request', qr/after the JSON value/, 'trailing garbage');
-error_is(call('POST', '/api/v1/orders', as => $alice, body => ('[' x 100) . (']' x 100)),
-	400, 'bad_request', qr/nesting too deep/, 'deep nesting');
+	400, 'bad_request', qr/not valid JSON: .*Token "x" is invalid/, 'trailing garbage');
 error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"po": "\u0000"}'),
 	400, 'bad_request', qr/\\u0000/, '\u0000');
 
-# The gateway's JSON check accepts exactly what jsonb accepts: for each
-# body, the gateway's verdict (its own 400, or passing the body on to the
-# database, which answers 401 to a request without credentials) must be
-# jsonb's verdict on the same bytes.
+# The gateway lets jsonb check a body before api.dispatch runs: for each
+# body, the gateway's verdict (400, or passing the body on to api.dispatch,
+# which answers 401 to a request without credentials) must be jsonb's
+# verdict on the same bytes.
 $node->safe_psql(
 	'postgres', q{
 CREATE FUNCTION public.is_jsonb(bytes bytea) RETURNS boolean LANGUAGE plpgsql AS $$
@@ -543,7 +538,7 @@ for my $body (
 	my $verdict =
 	    $r->{status} == 401 ? 'passed on'
 	  : ($r->{status} == 400
-		  && ($r->{json}{message} // '') =~ /^Request body is not valid JSON: .+ at byte \d+$/)
+		  && ($r->{json}{message} // '') =~ /^Request body is not valid JSON: .+$/)
 	  ? 'rejected'
 	  : "answered $r->{status}";
 	is($verdict, $jsonb ? 'passed on' : 'rejected',
@@ -597,10 +592,12 @@ $node->stop('fast');
 $r = call('GET', "/api/v1/orders/$order_id", as => $alice);
 error_is($r, 503, 'service_unavailable', qr/temporarily unavailable/, 'database down');
 is($r->{headers}{'retry-after'}, 1, '503: Retry-After');
-is(call('GET', '/healthz')->{status}, 503, '/healthz: 503 while the database is down');
+$r = call('GET', '/api/v1/health');
+error_is($r, 503, 'service_unavailable', qr/temporarily unavailable/, '/api/v1/health while the database is down');
+is($r->{headers}{'retry-after'}, 1, '/api/v1/health: 503 with Retry-After');
 is(call('GET', '/api/v1/openapi.json')->{status}, 200, 'openapi.json needs no database');
 $node->start;
-ok(wait_for_health(), '/healthz recovers');
+ok(wait_for_health(), '/api/v1/health recovers');
 $r = call('GET', "/api/v1/orders/$order_id", as => $alice);
 is($r->{status}, 200, 'requests succeed again after the restart');
 

@@ -1,0 +1,91 @@
+# GatewayHarness: what the gateway's TAP tests 081-083 share: a cluster with
+# orders preloaded and the login role the docs tell an operator to create,
+# the gateway started on a free port, and its log.
+package GatewayHarness;
+
+use strict;
+use warnings FATAL => 'all';
+
+use Cwd qw(abs_path);
+use Exporter qw(import);
+use File::Basename qw(dirname);
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+
+our @EXPORT_OK = qw(gateway_bin gateway_pid start_cluster start_gateway stop_gateway wait_for);
+
+sub gateway_bin
+{
+	return abs_path(dirname(__FILE__) . '/../../gateway/orders-gateway');
+}
+
+# A started cluster with the extension and the role "gateway".
+sub start_cluster
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	my $key_file = $node->basedir . '/vault.keys';
+	open(my $kf, '>', $key_file) or die "$key_file: $!";
+	print $kf '1:' . ('5a' x 32) . "\n";
+	close $kf;
+	chmod 0600, $key_file;
+	$node->append_conf(
+		'postgresql.conf', qq{
+shared_preload_libraries = 'orders'
+orders.vault_key_file = '$key_file'
+orders.rate_limit_burst = 1000000
+orders.rate_limit_per_minute = 1000000
+max_connections = 40
+});
+	$node->start;
+	$node->safe_psql('postgres',
+		'CREATE EXTENSION orders CASCADE; CREATE ROLE gateway LOGIN IN ROLE orders_authenticator;');
+	return $node;
+}
+
+# Start the gateway: { port, log, handle }.  prefix => [...] runs it under
+# a wrapper (valgrind); args => [...] adds options.
+sub start_gateway
+{
+	my ($node, %opt) = @_;
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	my $log = "$PostgreSQL::Test::Utils::tmp_check/gateway-$port.log";
+	my @cmd = (
+		@{ $opt{prefix} // [] }, gateway_bin(),
+		'--port', $port, '--conninfo', $node->connstr('postgres') . ' user=gateway',
+		'--pool-size', '3', @{ $opt{args} // [] });
+	my $h = IPC::Run::start(\@cmd, '<', \undef, '>>', $log, '2>>', $log);
+	return { port => $port, log => $log, handle => $h };
+}
+
+# The gateway's process id (IPC::Run's record of its child).
+sub gateway_pid
+{
+	my ($gw) = @_;
+	return $gw->{handle}{KIDS}[0]{PID};
+}
+
+# SIGTERM, then wait for the exit; returns the exit code.
+sub stop_gateway
+{
+	my ($gw) = @_;
+	$gw->{handle}->signal('TERM');
+	$gw->{handle}->finish;
+	return $gw->{handle}->result(0);
+}
+
+# Call $check until it returns true, up to $seconds.
+sub wait_for
+{
+	my ($check, $seconds) = @_;
+	for (1 .. $seconds * 10)
+	{
+		return 1 if $check->();
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
+
+1;
