@@ -264,7 +264,7 @@ sub report {
 	push @md, '## Targets', '';
 	push @md, 'Each target of issues 7 and 11, judged at the client counts the issue names, from this run '
 	  . '(n/a: not measured in this run).', '';
-	push @md, '| target | issue | ' . join(' | ', map { "$_ clients" } @clients) . ' | verdict |';
+	push @md, '| target | issue | ' . join(' | ', map { $_ == 1 ? "1 client" : "$_ clients" } @clients) . ' | verdict |';
 	push @md, '|---|---|' . join('', map { '---|' } @clients) . '---|';
 	for my $t (@targets) {
 		my ($measured, $missed, $absent) = (0, 0, 0);

@@ -14,17 +14,17 @@
 CREATE SCHEMA lim;
 COMMENT ON SCHEMA lim IS 'benchmark limit: bare copies of the order tables (bench/limit/)';
 
-CREATE TABLE lim.orders (LIKE orders.orders INCLUDING ALL);
-COMMENT ON TABLE lim.orders IS 'orders.orders without triggers or foreign keys';
-CREATE TABLE lim.order_items (LIKE orders.order_items INCLUDING ALL);
-COMMENT ON TABLE lim.order_items IS 'orders.order_items without triggers or foreign keys';
-CREATE TABLE lim.wallets (LIKE orders.wallets INCLUDING ALL);
-COMMENT ON TABLE lim.wallets IS 'orders.wallets without triggers or foreign keys';
-CREATE TABLE lim.ledger_entries (LIKE orders.ledger_entries INCLUDING ALL);
-COMMENT ON TABLE lim.ledger_entries IS 'orders.ledger_entries without triggers or foreign keys';
-CREATE TABLE lim.inventory_units (LIKE orders.inventory_units INCLUDING ALL);
-COMMENT ON TABLE lim.inventory_units IS 'orders.inventory_units without triggers or foreign keys';
-CREATE TABLE lim.status_history (LIKE orders.status_history INCLUDING ALL);
-COMMENT ON TABLE lim.status_history IS 'orders.status_history without triggers';
-CREATE TABLE lim.order_events (LIKE orders.order_events INCLUDING ALL);
-COMMENT ON TABLE lim.order_events IS 'orders.order_events without triggers or foreign keys';
+-- lim.<table>: orders.<table> without triggers or foreign keys (LIKE does
+-- not copy them).
+DO $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['orders', 'order_items', 'wallets', 'ledger_entries', 'inventory_units',
+							 'status_history', 'order_events'] LOOP
+		EXECUTE format('CREATE TABLE lim.%1$I (LIKE orders.%1$I INCLUDING ALL)', t);
+		EXECUTE format('COMMENT ON TABLE lim.%1$I IS %2$L', t,
+					   'orders.' || t || ' without triggers or foreign keys');
+	END LOOP;
+END
+$$;
