@@ -94,8 +94,9 @@ install: install-gateway
 install-gateway: $(GATEWAY)
 	$(INSTALL_PROGRAM) $(GATEWAY) '$(DESTDIR)$(bindir)/orders-gateway'
 
-# Benchmarks (bench/, docs/benchmarks.md): the engine against the PL/pgSQL
-# reference and the machine's limit, in a durable cluster of their own.
+# Benchmarks (bench/, docs/benchmarks.md): the engine against two PL/pgSQL
+# references (feature-complete, lean) and the machine's limits, in a durable
+# cluster of their own.
 bench:  # the full run (~25 min): bench/results/<date>.md and .svg
 	bench/run.sh
 

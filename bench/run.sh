@@ -1,8 +1,9 @@
 #!/bin/bash
 # make bench / make bench-smoke: measure the order engine (schema orders)
-# against the plain PL/pgSQL reference implementation (schema ref,
-# bench/reference/) and against the machine's own limit (schema lim,
-# bench/limit/), in one durable cluster, and write a report.
+# against two plain PL/pgSQL references, the feature-complete one (schema
+# ref, bench/reference/) and the lean one with the core guarantees only
+# (schema lean, bench/lean/), and against the machine's own limits (schema
+# lim, bench/limit/), in one durable cluster, and write a report.
 #
 #   bench/run.sh             full run: a million orders, 1/2/8 clients,
 #                            bench/results/<date>.md and <date>.svg
@@ -197,7 +198,7 @@ requirements_met() {
 	return 1
 }
 
-for f in "$bench"/reference/*.sql "$bench"/limit/*.sql; do
+for f in "$bench"/reference/*.sql "$bench"/lean/*.sql "$bench"/limit/*.sql; do
 	psql_q -f "$f"
 done
 
@@ -244,6 +245,7 @@ params_of() {
 # The gateway for the HTTP workloads, started on first use: this tree's
 # build, its own login role (bench/data/50_http.sql), any free port.
 gateway_port=
+defines=()
 start_gateway() {
 	[ -n "$gateway_port" ] && return 0
 	[ -x "$top/gateway/orders-gateway" ] || return 1
@@ -277,7 +279,7 @@ run_pgbench() {	# script clients outdir [extra args]
 		local duration=1s
 		[ "${1:-}" = -T ] && duration=${2}s
 		start_gateway || { echo "error: no gateway" >"$out/stderr"; return 1; }
-		env "${params[@]/#-D/BENCH_}" BENCH_run="$w-$impl-$clients-$stamp-$runno" \
+		env "${params[@]/#-D/BENCH_}" "${defines[@]/#-D/BENCH_}" BENCH_run="$w-$impl-$clients-$stamp-$runno" \
 			wrk -t "$clients" -c "$clients" -d "$duration" --latency -s "$script" \
 			"http://127.0.0.1:$gateway_port" >"$out/stdout" 2>"$out/stderr"
 		return
@@ -288,18 +290,50 @@ run_pgbench() {	# script clients outdir [extra args]
 	PGOPTIONS=${role:+-c role=$role} pgbench -n -M prepared -c "$clients" -j "$threads" "$@" \
 		${role:+-U bench_gateway} \
 		-D run="$w-$impl-$clients-$stamp-$runno" -D runno="$runno" \
-		-D n=0 "${params[@]}" \
+		-D n=0 "${params[@]}" "${defines[@]}" \
 		-f "$script" >"$out/stdout" 2>"$out/stderr"
 }
 
+# A workload directory holds its scripts, <impl>.sql or .lua, or a
+# workload.conf naming another workload's scripts ("scripts:"), pgbench
+# variables that replace the implementations' own ("define: name=value"),
+# and the client counts it runs at ("clients:").
+conf_value() {	# workload-dir key
+	[ -e "$1/workload.conf" ] && sed -n "s/^$2: *//p" "$1/workload.conf"
+	return 0
+}
+workload_clients() {	# workload-dir
+	local listed c chosen=
+	listed=$(conf_value "$1" clients)
+	[ -z "$listed" ] && { echo "$CLIENTS"; return; }
+	for c in $CLIENTS; do
+		[[ " $listed " == *" $c "* ]] && chosen="$chosen $c"
+	done
+	echo "${chosen:-${listed##* }}"
+}
+# sdir: where a workload's scripts are; defines: its pgbench variables
+workload_setup() {	# workload-dir
+	local d
+	sdir=$1
+	[ -n "$(conf_value "$1" scripts)" ] && sdir=$bench/workloads/$(conf_value "$1" scripts)
+	defines=()
+	for d in $(conf_value "$1" define); do defines+=("-D$d"); done
+}
+
+# The implementations, in the order they alternate: each beside its closest
+# comparison.
+IMPLS="ours nodecrypt lean ref writeset limit"
+
 for wdir in "$bench"/workloads/*/; do
+	wdir=${wdir%/}
 	w=$(basename "$wdir")
 	[[ $w =~ $ONLY ]] || continue
+	workload_setup "$wdir"
 	impls=()
 	declare -A script_of=()
-	for impl in ours nodecrypt ref limit; do
+	for impl in $IMPLS; do
 		for ext in sql lua; do
-			[ -e "$wdir/$impl.$ext" ] && impls+=("$impl") && script_of[$impl]=$wdir/$impl.$ext
+			[ -e "$sdir/$impl.$ext" ] && impls+=("$impl") && script_of[$impl]=$sdir/$impl.$ext
 		done
 	done
 	for impl in "${impls[@]}"; do
@@ -323,7 +357,7 @@ for wdir in "$bench"/workloads/*/; do
 			run_pgbench "${script_of[$impl]}" 1 "$work/warmup" "${WARMUP_ARGS[@]}" || true
 		fi
 	done
-	for clients in $CLIENTS; do
+	for clients in $(workload_clients "$wdir"); do
 		for impl in "${impls[@]}"; do
 			grep -q "^$w	$impl	-	skipped" "$results" && continue
 			out=$work/runs/$w/$impl-$clients
@@ -395,31 +429,44 @@ if [ "${BENCH_PROFILE:-1}" = 1 ]; then
 	CONF
 	as_server "$server_bindir/pg_ctl" -D "$data" -w -l "$work/postgres.log" restart >/dev/null 9>&-
 	psql_q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
-	for w in ${BENCH_PROFILE_WORKLOADS:-10_create_instant 20_details_1 31_list_p500 33_list_p500_status 51_transition_batch}; do
-		[[ $w =~ $ONLY ]] || continue
-		script=$bench/workloads/$w/ours.sql
+	# what each table gained (rows inserted, updated, HOT-updated) over a
+	# run; backends report their counts when they exit
+	table_writes() {
+		psql -X -tA -F $'\t' -c "SELECT schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_hot_upd
+			FROM pg_stat_user_tables WHERE schemaname <> 'bench' ORDER BY 1"
+	}
+	# workload:implementation[:clients]
+	for entry in ${BENCH_PROFILE_WORKLOADS:-10_create_instant:ours 10_create_instant:lean 11_create_delayed:ours 12_replay:ours 13_create_one_client:ours:8 20_details_1:ours 31_list_p500:ours 33_list_p500_status:ours 51_transition_batch:ours}; do
+		IFS=: read -r w impl pclients <<<"$entry"
+		[[ $w =~ $ONLY ]] && [ -d "$bench/workloads/$w" ] || continue
+		workload_setup "$bench/workloads/$w"
+		script=$sdir/$impl.sql
 		[ -e "$script" ] && requirements_met "$script" >/dev/null || continue
-		impl=ours
-		mkdir -p "$profiles/$w"
+		pdir=$profiles/$w.$impl
+		mkdir -p "$pdir"
 		perf_pid=
 		if [ $perf_ok -eq 1 ]; then
-			perf record -q -o "$profiles/$w/perf.data" -a -F 999 -- sleep "${BENCH_DURATION:-5}" >/dev/null 2>&1 &
+			perf record -q -o "$pdir/perf.data" -a -F 999 -- sleep "${BENCH_DURATION:-5}" >/dev/null 2>&1 &
 			perf_pid=$!
 		fi
-		before_pgbench="SELECT pg_stat_statements_reset()" run_pgbench "$script" 1 "$profiles/$w" "${RUN_ARGS[@]}" ||
-			log "profile of $w: pgbench failed"
+		table_writes >"$pdir/tables-before.tsv"
+		before_pgbench="SELECT pg_stat_statements_reset()" run_pgbench "$script" "${pclients:-1}" "$pdir" "${RUN_ARGS[@]}" ||
+			log "profile of $w/$impl: pgbench failed"
 		[ -z "$perf_pid" ] || wait "$perf_pid" || true
-		psql -X -tA -F $'\t' -o "$profiles/$w/statements.tsv" -c "
-			SELECT toplevel, calls, round(total_exec_time::numeric, 3),
+		sleep 1
+		table_writes >"$pdir/tables-after.tsv"
+		echo "${pclients:-1}" >"$pdir/clients"
+		psql -X -tA -F $'\t' -o "$pdir/statements.tsv" -c "
+			SELECT toplevel, calls, round(total_exec_time::numeric, 3), wal_bytes,
 				   regexp_replace(left(query, 300), '\s+', ' ', 'g')
 			  FROM pg_stat_statements
-			 WHERE query NOT LIKE '%pg_stat_statements%'
+			 WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_stat_user_tables%'
 			 ORDER BY total_exec_time DESC LIMIT 25"
-		if [ -s "$profiles/$w/perf.data" ]; then
-			perf report -i "$profiles/$w/perf.data" --stdio --no-children --comm postgres --percentage relative \
-				--sort dso,symbol 2>/dev/null | awk '/^ +[0-9]/ && ++n <= 25' >"$profiles/$w/perf.txt"
+		if [ -s "$pdir/perf.data" ]; then
+			perf report -i "$pdir/perf.data" --stdio --no-children --comm postgres --percentage relative \
+				--sort dso,symbol 2>/dev/null | awk '/^ +[0-9]/ && ++n <= 25' >"$pdir/perf.txt"
 		fi
-		log "profiled $w"
+		log "profiled $w/$impl"
 	done
 	"$bench/report.pl" profile "$profiles" "$bench/workloads" "$profile_out"
 fi
@@ -442,6 +489,11 @@ env_file=$work/env.tsv
 	printf 'load_seconds\t%s\n' "$load_seconds"
 	echo "$settings"
 	psql -X -tA -F $'\t' -c "SELECT 'size ' || label, value FROM bench.sizes() ORDER BY label"
+	# the rows one INSTANT order writes, per implementation (bench/data/48_write_sets.sql)
+	psql -X -tA -F $'\t' -c "SELECT 'writes ' || impl, relation, inserted, updated, hot_updated
+		FROM bench.write_sets ORDER BY impl, relation" 2>/dev/null || true
+	psql -X -tA -F $'\t' -c "SELECT 'writeset ' || name, value FROM bench.params
+		WHERE impl = 'writeset' AND name LIKE '%_rows' ORDER BY name"
 	echo "$probe" | sed 's/^/probe /'
 	[ -e "$profile_out" ] && printf 'profile\t%s\n' "$(basename "$profile_out")"
 } >"$env_file"

@@ -18,7 +18,9 @@ INSERT INTO bench.params VALUES
 	('*', 'instant_product', '1001'),
 	('*', 'delayed_product', '1002'),
 	('*', 'denomination', '25.00'),
-	('*', 'replay_po', 'replay-1');
+	('*', 'replay_po', 'replay-1'),
+	-- writer + client_id % writers places an order: 8 API clients (13: one)
+	('*', 'writers', '8');
 
 -- Numbers the pgbench runs (-D runno), for keys that must be unique
 -- across runs.
@@ -143,6 +145,15 @@ BEGIN
 					   s, CASE s WHEN 'orders' THEN 'ours' ELSE s END) INTO label;
 		value := label; label := s || ' orders of the writer clients'; RETURN NEXT;
 	END LOOP;
+	label := 'lean.orders rows'; value := (SELECT count(*) FROM lean.orders); RETURN NEXT;
+	label := 'lean.units AVAILABLE at the end';
+	value := (SELECT count(*) FROM lean.units WHERE status = 'AVAILABLE'); RETURN NEXT;
+	IF to_regclass('lim.unit_cursor') IS NOT NULL THEN
+		label := 'units the write set has left at the end';
+		value := (SELECT max_value - coalesce(last_value, 0) FROM pg_sequences
+				   WHERE schemaname = 'lim' AND sequencename = 'unit_cursor');
+		RETURN NEXT;
+	END IF;
 	label := 'database'; value := pg_size_pretty(pg_database_size(current_database()));
 	RETURN NEXT;
 END

@@ -1,6 +1,6 @@
 -- what: the bare minimum an order writes: one statement inserting the order row and its item row (copies of the engine's tables: same indexes, no trigger, no foreign key)
 \set n :n + 1
-\set w :writer + :client_id % 8
+\set w :writer + :client_id % :writers
 \set seq :runno * 10000000 + :client_id * 1000000 + :n
 WITH o AS (INSERT INTO lim.orders (client_id, client_seq, po_number, product_id, denomination, quantity, status, sub_status)
 		   VALUES (:w, :seq, CAST(:run AS text) || '-' || :client_id || '-' || :n, :instant_product, :denomination, 1, 'DELIVERED', 'INVENTORY_FULFILLED')

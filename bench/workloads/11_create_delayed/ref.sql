@@ -1,6 +1,6 @@
 -- title: create order, DELAYED (no inventory)
 -- what: ref.create_order of a product without inventory: the order waits for a vendor
 \set n :n + 1
-\set w :writer + :client_id % 8
+\set w :writer + :client_id % :writers
 SELECT response FROM ref.create_order(:w, :delayed_product, 1, :denomination, :email, :tag,
 	CAST(:run AS text) || '-' || :client_id || '-' || :n);
