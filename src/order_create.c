@@ -16,12 +16,17 @@
  * The units are claimed (FOR UPDATE SKIP LOCKED, earliest expiry first)
  * before the order is written, which is how INSTANT or DELAYED is decided.
  *
- * Idempotency: (client_id, po_number) is unique.  Two requests with the same
- * key meet on a transaction-level lock of that key (an advisory lock tag of
- * our own, see po_number_lock) taken before the lookup, so a concurrent
- * duplicate waits for the first to end and then finds its order (a replay)
- * or, if it rolled back, places the order itself.  No lock is shared by two
- * different orders.
+ * Idempotency: (client_id, po_number) is unique.  The key is looked up first
+ * (a replay answers before any other check), and the order is inserted with
+ * ON CONFLICT (client_id, po_number) DO NOTHING as the first write: a
+ * concurrent duplicate waits there for the first request's transaction, then
+ * writes nothing (its claimed units are only locked, and released at its
+ * end), looks the key up again and answers the replay, or places the order
+ * itself if the first rolled back.  The history and outbox of an order are
+ * recorded after its row is really inserted (lifecycle_record), so a skipped
+ * row leaves none.  No lock is shared by two different orders, and none is
+ * taken per order beyond the rows written (a bulk of orders in one
+ * transaction takes no lock-table slot per order).
  *
  * Every query is a saved SPI plan; PL/pgSQL runs only on the replay path.
  */
@@ -32,12 +37,9 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/lmgr.h"
-#include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -48,10 +50,6 @@
 #include "order_create.h"
 #include "order_money.h"
 #include "orders.h"
-
-/* The advisory lock space of poNumber keys: field4 of the lock tag (SQL's
- * pg_advisory_lock uses 1 and 2), so no SQL advisory lock collides. */
-#define PO_NUMBER_LOCK_SPACE 0x4f52
 
 /* The product, as far as ordering needs it. */
 typedef struct OrderProduct
@@ -148,23 +146,6 @@ next_id(IdSequence *s)
 	/* no sequence privilege needed: the INSERT that uses the id checks the
 	 * table's, as an identity column's default would */
 	return nextval_internal(s->seqid, false);
-}
-
-/*
- * Serialises requests with the same (client, poNumber) until the end of the
- * transaction.  A hash collision of two different keys only makes one wait
- * for the other's commit; it never merges orders (the lookup compares keys).
- */
-static void
-po_number_lock(int64 client_id, text *po_number)
-{
-	LOCKTAG		tag;
-	uint32		po_hash = DatumGetUInt32(hash_any((const unsigned char *) VARDATA_ANY(po_number),
-												  VARSIZE_ANY_EXHDR(po_number)));
-
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) client_id ^ (uint32) (client_id >> 32),
-						 po_hash, PO_NUMBER_LOCK_SPACE);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
 /*
@@ -333,10 +314,12 @@ typedef struct OrderWrite
 } OrderWrite;
 
 /*
- * The write set of a new order, every row once and in its final state.  The
- * caller disarms the lifecycle whatever happens (PG_FINALLY).
+ * The write set of a new order, every row once and in its final state.
+ * Returns false, having written nothing, when an order with the same key was
+ * committed meanwhile.  The caller disarms the lifecycle whatever happens
+ * (PG_FINALLY).
  */
-static void
+static bool
 write_order(const OrderWrite *w)
 {
 	OrderRequest *rq = w->r;
@@ -401,10 +384,13 @@ write_order(const OrderWrite *w)
 			"  raw_order_discount, order_discount, amount_charged, transaction_id)"
 			" OVERRIDING SYSTEM VALUE VALUES ($1, $1, $2, $3, $4, $5, $6,"
 			"  $7::orders.order_status, $8::orders.order_sub_status, $9, $10, $11, $12, $13,"
-			"  $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+			"  $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+			" ON CONFLICT (client_id, po_number) DO NOTHING",
 			24, types, args, nulls, SPI_OK_INSERT, 0);
 	}
 	lifecycle_disarm();
+	if (SPI_processed == 0)
+		return false;
 
 	/* The debit (the balance moves in the ledger's trigger). */
 	{
@@ -496,6 +482,28 @@ write_order(const OrderWrite *w)
 			" SELECT $1, i FROM unnest($2) i",
 			2, types, args, NULL, SPI_OK_INSERT, 0);
 	}
+	return true;
+}
+
+/*
+ * The answer for a key already used: the order as it is now (a replay), or
+ * OR102 when the parameters differ.  Ends the SPI connection.
+ */
+static Datum
+answer_existing(OrderRequest *r, int64 existing, bool same, bool *replayed)
+{
+	Datum		response;
+
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_ORDERS_PO_NUMBER_CONFLICT),
+				 errmsg("poNumber: \"%s\" was already used for order " INT64_FORMAT
+						" with other parameters", text_to_cstring(r->po_number), existing),
+				 errhint("Use a new poNumber for a new order, or send the original parameters to get the original order.")));
+	response = SPI_datumTransfer(replay_response(existing), false, -1);
+	SPI_finish();
+	*replayed = true;
+	return response;
 }
 
 /*
@@ -514,6 +522,7 @@ place_order(OrderRequest *rq, bool *replayed)
 	int64		existing;
 	Datum		response;
 	bool		isnull;
+	volatile bool written = false;
 	int			i;
 	static IdSequence order_seq = {"orders", InvalidOid, InvalidOid};
 	static IdSequence ledger_seq = {"ledger_entries", InvalidOid, InvalidOid};
@@ -534,21 +543,9 @@ place_order(OrderRequest *rq, bool *replayed)
 	load_client_and_product(r.client_id, r.product_id, r.denomination, &p);
 
 	/* The idempotency key: a replay answers before any other check. */
-	po_number_lock(r.client_id, r.po_number);
 	existing = lookup_key(&r, &fingerprint, &same);
 	if (existing != 0)
-	{
-		if (!same)
-			ereport(ERROR,
-					(errcode(ERRCODE_ORDERS_PO_NUMBER_CONFLICT),
-					 errmsg("poNumber: \"%s\" was already used for order " INT64_FORMAT
-							" with other parameters", text_to_cstring(r.po_number), existing),
-					 errhint("Use a new poNumber for a new order, or send the original parameters to get the original order.")));
-		response = SPI_datumTransfer(replay_response(existing), false, -1);
-		SPI_finish();
-		*replayed = true;
-		return response;
-	}
+		return answer_existing(&r, existing, same, replayed);
 
 	/* Orderable? */
 	if (!p.active)
@@ -597,13 +594,22 @@ place_order(OrderRequest *rq, bool *replayed)
 
 	PG_TRY();
 	{
-		write_order(&w);
+		written = write_order(&w);
 	}
 	PG_FINALLY();
 	{
 		lifecycle_disarm();
 	}
 	PG_END_TRY();
+	if (!written)
+	{
+		/* a concurrent request with the key committed first: its order */
+		existing = lookup_key(&r, &fingerprint, &same);
+		if (existing == 0)
+			elog(ERROR, "create_order: the order of poNumber \"%s\" conflicted but cannot be found",
+				 text_to_cstring(r.po_number));
+		return answer_existing(&r, existing, same, replayed);
+	}
 
 	/* The response, built from what was just written (no re-read). */
 	{
