@@ -15,6 +15,16 @@ use PostgreSQL::Test::Utils;
 
 our @EXPORT_OK = qw(gateway_bin gateway_pid start_cluster start_gateway stop_gateway wait_for);
 
+# Every gateway started here.  If a test dies half way, END kills those
+# still running: an orphaned gateway would also keep open the descriptors it
+# inherited (such as make test's lock on /tmp/orders-install.lock).
+my @started;
+
+END
+{
+	eval { $_->kill_kill(grace => 2) } for @started;
+}
+
 sub gateway_bin
 {
 	return abs_path(dirname(__FILE__) . '/../../gateway/orders-gateway');
@@ -57,6 +67,7 @@ sub start_gateway
 		'--port', $port, '--conninfo', $node->connstr('postgres') . ' user=gateway',
 		'--pool-size', '3', @{ $opt{args} // [] });
 	my $h = IPC::Run::start(\@cmd, '<', \undef, '>>', $log, '2>>', $log);
+	push @started, $h;
 	return { port => $port, log => $log, handle => $h };
 }
 
