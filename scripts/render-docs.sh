@@ -11,7 +11,12 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 chmod 755 "$out"
 
-pg_virtualenv -v 15 sh -c '
+# A throwaway cluster of its own, or (RENDER_DOCS_IN_CLUSTER=1, as
+# scripts/test.sh runs it) the one the PG* environment names.
+in_cluster() {
+	if [ -n "${RENDER_DOCS_IN_CLUSTER:-}" ]; then "$@"; else pg_virtualenv -v 15 "$@"; fi
+}
+in_cluster sh -c '
 	set -e
 	psql -X -q -c "CREATE EXTENSION orders CASCADE" >/dev/null
 	q() { psql -X -qAt -c "$1"; }
