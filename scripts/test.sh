@@ -27,7 +27,7 @@
 # tests against a private copy of PostgreSQL instead of the machine's: the
 # install lock is then not taken, since nothing machine-wide changes.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$PWD
 
 all_regress=$(cd sql && ls *.sql 2>/dev/null | sed 's/\.sql$//' | tr '\n' ' ')
@@ -155,10 +155,13 @@ in_cluster() {
 	chmod 755 "$dir"
 	[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
 	port=$((20000 + $$ % 20000))
+	# The settings go into postgresql.conf, not the command line, which
+	# would override what a suite changes with ALTER SYSTEM (vault_rotation).
 	if ! as_postgres initdb -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 ||
-		! as_postgres pg_ctl -D "$dir/data" -l "$dir/server.log" -w -o "-p $port -k $dir \
-			-c listen_addresses='' -c fsync=off -c shared_preload_libraries=orders \
-			-c orders.vault_key_file=$vault_keys/keys-1" start >/dev/null; then
+		! printf '%s\n' "port = $port" "unix_socket_directories = '$dir'" "listen_addresses = ''" \
+			"fsync = off" "shared_preload_libraries = 'orders'" \
+			"orders.vault_key_file = '$vault_keys/keys-1'" >>"$dir/data/postgresql.conf" ||
+		! as_postgres pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null; then
 		cat "$dir/initdb.log" "$dir/server.log" 2>/dev/null
 		rm -rf "$dir"
 		return 1
