@@ -13,7 +13,7 @@
 # machine-wide under the install lock (then do not run it from inside make
 # test, which holds the lock).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 top=$PWD
 scratch=$(mktemp -d /tmp/orders-harness.XXXXXX)
 chmod 755 "$scratch"  # the private PostgreSQL copy inside is run as postgres
@@ -23,7 +23,7 @@ if [ -z "${TEST_PG_PREFIX+set}" ]; then
 	TEST_PG_PREFIX=$(test/harness/private-pg.sh "$scratch/pg") || exit 1
 fi
 export TEST_PG_PREFIX
-export TEST_REGRESS=types TEST_ISOLATION=lifecycle_race TEST_TAP= TEST_CHECKS=
+export TEST_REGRESS=types TEST_ISOLATION=lifecycle_race TEST_TAP='' TEST_CHECKS=''
 failures=0
 
 # copy: a fresh scratch copy of the tree (built objects included, so the

@@ -26,7 +26,7 @@
 # numbers: when the code moves (the order create path into C, the reveal's
 # audit into a worker), change the file and the pattern, nothing else.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 top=$PWD
 
 # ---- the mutations -------------------------------------------------------
@@ -193,13 +193,13 @@ mut_claim_undocumented_path() {
 mut_claim_illegal_transition_after_crash() {
 	mut_illegal_transition
 	what="001: the trigger allows an illegal order transition (the refusal had another cause)"
-	regress= tap="test/t/001_lifecycle_crash.pl"
+	regress='' tap="test/t/001_lifecycle_crash.pl"
 }
 
 mut_claim_last_unit_paid() {
 	mut_debit_without_ledger_row
 	what="order_last_unit: a debit moves the wallet but writes no ledger row (\"both orders are paid\")"
-	regress= isolation="order_last_unit"
+	regress='' isolation="order_last_unit"
 }
 
 mut_claim_quiet_duration_logging() {
@@ -246,7 +246,7 @@ edit() {
 # describe NAME: sets what, regress, isolation, tap without editing (the
 # edits go to a throwaway directory).
 describe() {
-	what= regress= isolation= tap=
+	what='' regress='' isolation='' tap=''
 	local real=$tree
 	tree=$(mktemp -d /tmp/orders-mutation-describe.XXXXXX)
 	"mut_$1"
@@ -274,7 +274,7 @@ fresh_copy() {
 # run_suites LOG: the harness in the scratch tree on the chosen suites.
 run_suites() {
 	(cd "$tree" && TEST_REGRESS="$regress" TEST_ISOLATION="$isolation" TEST_TAP="$tap" \
-		TEST_CHECKS= scripts/test.sh) > "$1" 2>&1
+		TEST_CHECKS='' scripts/test.sh) > "$1" 2>&1
 }
 
 # --dry-run [NAME...]: apply each mutation to a scratch copy and show its
@@ -297,7 +297,7 @@ if [ -n "$dry_run" ]; then
 	status=0
 	for name in $names; do
 		fresh_copy
-		what= regress= isolation= tap= edit_errors=()
+		what='' regress='' isolation='' tap='' edit_errors=()
 		"mut_$name"
 		echo "== $name: $what (suites: $(echo $regress $isolation $tap))"
 		if [ "${#edit_errors[@]}" -ne 0 ]; then
@@ -311,7 +311,7 @@ if [ -n "$dry_run" ]; then
 fi
 
 # The baseline: every suite named by the chosen mutations, unmutated.
-b_regress= b_isolation= b_tap=
+b_regress='' b_isolation='' b_tap=''
 for name in $names; do
 	describe "$name"
 	b_regress+=" $regress" b_isolation+=" $isolation" b_tap+=" $tap"
@@ -330,7 +330,7 @@ killed=0 survived=0 unapplied=0
 report=()
 for name in $names; do
 	fresh_copy
-	what= regress= isolation= tap= edit_errors=()
+	what='' regress='' isolation='' tap='' edit_errors=()
 	"mut_$name"
 	suites=$(echo $regress $isolation $tap)
 	if [ "${#edit_errors[@]}" -ne 0 ]; then
