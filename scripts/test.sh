@@ -247,7 +247,7 @@ show_diffs
 for c in $checks; do
 	case $c in
 	# The lifecycle diagrams in docs/ are drawn from the code.
-	docs-check) step docs-check scripts/render-docs.sh --check ;;
+	docs-check) step docs-check in_cluster env RENDER_DOCS_IN_CLUSTER=1 scripts/render-docs.sh --check ;;
 	# The API description: an established linter (Redocly CLI), pinned.
 	openapi-lint) step openapi-lint scripts/lint-openapi.sh ;;
 	# The benchmark harness on tiny data, every workload once, so that it
