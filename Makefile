@@ -7,13 +7,21 @@ EXTENSION = orders
 MODULE_big = orders
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The enum types of the reference, in the order of their type OIDs.  Each
-# expands schema/*.sql.in once.
-ENUM_TYPES = order_status order_sub_status delivery_time delivery_type \
-	delivery_mode classification link_type inventory_status recharge_status
-
+# Versions (docs/releases.md).  default_version in orders.control is the
+# newest version, whose install script is built from schema/.  Every released
+# script is committed at the top level (orders--X.Y.sql, orders--A--B.sql),
+# never edited again, its checksum kept in released-scripts.sha256.  Until
+# the newest version is frozen, its install script is a build product.
+EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'$$/\1/p" orders.control)
 SCHEMA_PARTS = $(sort $(wildcard schema/*.sql schema/*.sql.in))
-DATA_built = orders--1.0.sql
+BUILT_SCRIPT = build/orders--$(EXTVERSION).sql
+UPGRADE_SCRIPTS = $(wildcard orders--*--*.sql)
+FROZEN_SCRIPTS = $(filter-out $(UPGRADE_SCRIPTS),$(wildcard orders--*.sql))
+DATA = $(FROZEN_SCRIPTS) $(UPGRADE_SCRIPTS)
+ifeq ($(filter orders--$(EXTVERSION).sql,$(FROZEN_SCRIPTS)),)
+DATA_built = $(BUILT_SCRIPT)
+endif
+EXTRA_CLEAN += build
 
 PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
 # Server headers as system headers: -Wextra is for our code, not theirs.
@@ -40,8 +48,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-orders--1.0.sql: scripts/build-install-script.sh $(SCHEMA_PARTS) Makefile
-	scripts/build-install-script.sh "$(ENUM_TYPES)" $(SCHEMA_PARTS) > $@
+all: $(BUILT_SCRIPT)
+$(BUILT_SCRIPT): scripts/build-install-script.sh $(SCHEMA_PARTS) orders.control
+	@mkdir -p build
+	scripts/build-install-script.sh schema > $@.tmp && mv $@.tmp $@
 
 .PHONY: run test fuzz docs bench bench-smoke
 run:
