@@ -6,6 +6,10 @@
 EXTENSION = orders
 MODULE_big = orders
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# PGXS tracks no header dependencies here: rebuild every object when a
+# header changes (a struct changed in one header otherwise leaves objects
+# compiled against the old layout).
+$(OBJS): $(wildcard src/*.h)
 
 # Versions (docs/releases.md).  default_version in orders.control is the
 # newest version, whose install script is built from schema/.  Every released
@@ -63,7 +67,9 @@ test:
 fuzz:  # SECONDS_TO_RUN=60 by default
 	test/fuzz/run.sh
 
-docs: all
+docs:  # labels first: they generate a part of schema/
+	scripts/render-labels.sh
+	$(MAKE) all
 	scripts/render-docs.sh
 
 # The REST gateway (gateway/, docs/gateway.md): a program of its own,
