@@ -49,6 +49,13 @@ run_suites() {
 	# The lifecycle diagrams in docs/ are drawn from the code: check them.
 	scripts/render-docs.sh --check || status=1
 
+	# Releases (docs/releases.md): released scripts unchanged, the enum
+	# labels' comments and docs rendered from src/labels.c, and the upgrade
+	# tests from every released version.
+	scripts/check-released.sh || status=1
+	scripts/render-labels.sh --check || status=1
+	test/upgrade/run.sh || status=1
+
 	# The API description: an established linter (Redocly CLI), pinned.
 	if scripts/lint-openapi.sh; then
 		echo "test openapi-lint ... ok"
