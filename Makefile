@@ -57,7 +57,7 @@ $(BUILT_SCRIPT): scripts/build-install-script.sh $(SCHEMA_PARTS) orders.control
 	@mkdir -p build
 	scripts/build-install-script.sh schema > $@.tmp && mv $@.tmp $@
 
-.PHONY: run test fuzz docs bench bench-smoke
+.PHONY: run test fuzz docs bench bench-smoke deb deb-test
 run:
 	scripts/run.sh
 
@@ -71,6 +71,14 @@ docs:  # labels first: they generate a part of schema/
 	scripts/render-labels.sh
 	$(MAKE) all
 	scripts/render-docs.sh
+
+# Debian packages (debian/, docs/releases.md): postgresql-15-orders and
+# orders-gateway in build/deb/, and their test (installs them: root only).
+deb:
+	scripts/build-deb.sh
+
+deb-test:
+	test/deb/run.sh
 
 # The REST gateway (gateway/, docs/gateway.md): a program of its own,
 # built with its own flags (PGXS's are for the server module) and
@@ -97,6 +105,7 @@ gateway/openapi_json.c: docs/openapi.yaml gateway/embed-openapi.py
 install: install-gateway
 .PHONY: install-gateway
 install-gateway: $(GATEWAY)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(GATEWAY) '$(DESTDIR)$(bindir)/orders-gateway'
 
 # Benchmarks (bench/, docs/benchmarks.md): the engine against the PL/pgSQL
