@@ -1,7 +1,12 @@
--- The API schema (version 1) and its plumbing: requests read the way
--- PostgREST passes them (request.* settings), responses and errors written
--- the way PostgREST reads them (response.status, response.headers, SQLSTATE
--- PGRST).  The plumbing lives in schema orders and is granted to nobody:
+-- The API adapter's plumbing: the response value every handler returns,
+-- the error catalog, the route table and the conversion of request
+-- parameters.  Data flows through arguments and return values only: a
+-- handler takes the authenticated client and its parsed parameters and
+-- returns status, headers and body (errors included).  PostgREST's
+-- request.* / response.* settings and SQLSTATE PGRST exist only at the
+-- PostgREST boundary (schema/81_api_auth.sql: api.pre_request and
+-- orders.postgrest_reply), never between the project's own functions.
+-- Everything here lives in schema orders and is granted to nobody:
 -- PostgREST publishes every function of schema api the role may execute.
 
 CREATE SCHEMA api;
@@ -9,187 +14,211 @@ COMMENT ON SCHEMA api IS
 'the REST API, version 1: one function per operation, publishable by PostgREST unchanged (docs/api.md, docs/postgrest.conf)';
 REVOKE ALL ON SCHEMA api FROM PUBLIC;
 
--- A request setting as PostgREST leaves it.  After a transaction that set
--- it, a setting reads back as '' rather than NULL: both mean absent.
-CREATE FUNCTION orders.request_setting(p_name text) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
-	SELECT nullif(current_setting(p_name, true), '')
-$$;
-COMMENT ON FUNCTION orders.request_setting(text) IS
-'internal: a request.* setting, NULL when unset or empty';
+-- What a handler returns.  order_id: the order the call concerned (the
+-- audit row names it), not part of the HTTP answer.
+CREATE TYPE orders.api_response AS (
+	status		integer,
+	headers		jsonb,
+	body		jsonb,
+	order_id	bigint
+);
+COMMENT ON TYPE orders.api_response IS
+'internal: an HTTP answer of the API as a value: status, headers (a JSON object of strings), body (JSON), and the order it concerned (for the audit)';
 
-CREATE FUNCTION orders.request_headers() RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	h jsonb;
-BEGIN
-	h := orders.request_setting('request.headers')::jsonb;
-	RETURN CASE WHEN jsonb_typeof(h) = 'object' THEN h ELSE '{}' END;
-EXCEPTION WHEN invalid_text_representation THEN
-	RETURN '{}';
-END
+CREATE FUNCTION orders.api_ok(p_body jsonb, p_status integer DEFAULT 200,
+	p_headers jsonb DEFAULT '{}', p_order_id bigint DEFAULT NULL)
+RETURNS orders.api_response
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT ROW(p_status, p_headers, p_body, p_order_id)::orders.api_response
 $$;
-COMMENT ON FUNCTION orders.request_headers() IS
-'internal: request.headers (lower-case names) as a JSON object, {} when absent or not an object';
+-- No SET clause: the body is fully qualified, and a SET would keep the
+-- planner from inlining the call of every successful request.
+COMMENT ON FUNCTION orders.api_ok(jsonb, integer, jsonb, bigint) IS
+'internal: a successful answer (status 200 unless given)';
 
--- Errors.  Real PostgREST turns SQLSTATE PGRST into an HTTP response: the
--- message is the body, the detail gives status and headers.
-CREATE FUNCTION orders.api_error_body(p_error text, p_message text) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
-	SELECT jsonb_build_object('error', p_error, 'message', p_message)::text
+-- The error catalog: one table in C (src/error_catalog.c).
+CREATE FUNCTION orders.error_catalog(
+	OUT name text, OUT sqlstate text, OUT http_status integer, OUT error text,
+	OUT message text, OUT meaning text, OUT raised_by text)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'error_catalog' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION orders.error_catalog() IS
+'the project''s errors (src/error_catalog.c): SQLSTATE (NULL: an answer of the API only), HTTP status and error code of the API''s answer, its fixed message (NULL: the raised message), meaning; docs/errors.md is rendered from it';
+
+-- An error answer of the catalog, by name.  p_message replaces the
+-- catalog's message (or gives it, where the catalog has none).
+CREATE FUNCTION orders.api_error(p_name text, p_message text DEFAULT NULL,
+	p_headers jsonb DEFAULT '{}', p_order_id bigint DEFAULT NULL)
+RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT ROW(e.http_status, p_headers,
+			   jsonb_build_object('error', e.error, 'message', coalesce(p_message, e.message)),
+			   p_order_id)::orders.api_response
+	FROM orders.error_catalog() e WHERE e.name = p_name
 $$;
-COMMENT ON FUNCTION orders.api_error_body(text, text) IS
-'internal: the reference''s error body {"error": ..., "message": ...}';
+COMMENT ON FUNCTION orders.api_error(text, text, jsonb, bigint) IS
+'internal: the answer of the error catalog entry p_name, body {"error", "message"} (p_message, else the catalog''s message)';
 
-CREATE FUNCTION orders.api_raise(p_status integer, p_error text, p_message text,
-	p_headers jsonb DEFAULT '{}') RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-BEGIN
-	RAISE SQLSTATE 'PGRST' USING
-		MESSAGE = orders.api_error_body(p_error, p_message),
-		DETAIL = jsonb_build_object('status', p_status, 'headers', p_headers)::text;
-END
+CREATE FUNCTION orders.api_unauthorized() RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_error('unauthorized', p_headers => '{"WWW-Authenticate": "Bearer"}')
 $$;
-COMMENT ON FUNCTION orders.api_raise(integer, text, text, jsonb) IS
-'internal: raises an API error the PostgREST way (SQLSTATE PGRST, message = JSON body, detail = {"status", "headers"})';
+COMMENT ON FUNCTION orders.api_unauthorized() IS
+'internal: 401 unauthorized with WWW-Authenticate: Bearer';
 
-CREATE FUNCTION orders.api_unauthorized() RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_raise(401, 'unauthorized', 'Invalid or expired access token',
-							'{"WWW-Authenticate": "Bearer"}')
-$$;
-COMMENT ON FUNCTION orders.api_unauthorized() IS 'internal: raises 401 unauthorized';
-
-CREATE FUNCTION orders.api_not_found() RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_raise(404, 'not_found', 'No Matching Result Found!')
-$$;
-COMMENT ON FUNCTION orders.api_not_found() IS 'internal: raises 404 not_found';
-
-CREATE FUNCTION orders.api_invalid(p_message text) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_raise(400, 'bad_request', p_message)
+CREATE FUNCTION orders.api_invalid(p_message text) RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_error('invalid_input', p_message)
 $$;
 COMMENT ON FUNCTION orders.api_invalid(text) IS
-'internal: raises 400 bad_request; the message names the field and what was wrong';
+'internal: 400 bad_request; the message names the field and what was wrong';
 
--- Operations: what the routes call, what a failure says.
+-- Operations: the one route table.  It drives dispatch (the generated
+-- orders.api_call, schema/85_api_dispatch.sql), the grants
+-- (schema/96_api_security.sql) and is checked against docs/openapi.yaml
+-- (sql/rest_routes.sql).  The PostgREST function of an operation is
+-- api.<operation>.
+CREATE TYPE orders.api_parameter AS (
+	name		text,
+	source		text,	-- query, path, body; client: the authenticated client; key: its API key
+	type		text,	-- integer (>= minimum), id (an integer > 0), string, object
+	minimum		bigint
+);
+COMMENT ON TYPE orders.api_parameter IS
+'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type and minimum';
+
 CREATE TABLE orders.api_operations (
-	operation	text PRIMARY KEY,
+	operation	text PRIMARY KEY CHECK (operation ~ '^[a-z_]+$'),
 	method		text NOT NULL CHECK (method IN ('GET', 'POST')),
-	path_pattern text NOT NULL,		-- anchored regular expression; group 1: the id
-	failure_message text NOT NULL	-- the message of a 500
+	path		text NOT NULL,			-- as in OpenAPI: /api/v1/orders/{id}
+	path_pattern text NOT NULL GENERATED ALWAYS AS
+		('^' || regexp_replace(path, '\{[a-z_]+\}', '([^/]*)', 'g') || '$') STORED,
+	openapi_id	text NOT NULL UNIQUE,	-- the operationId in docs/openapi.yaml
+	handler		text NOT NULL,			-- a function of schema orders returning orders.api_response
+	parameters	orders.api_parameter[] NOT NULL DEFAULT '{}',	-- the handler's arguments, in order
+	failure_message text NOT NULL,		-- the message of a 500
+	description	text NOT NULL,			-- the comment of api.<operation>
+	UNIQUE (method, path)
 );
 COMMENT ON TABLE orders.api_operations IS
-'the routes of the REST API (method, anchored path pattern) and the message of each operation''s internal error';
-INSERT INTO orders.api_operations VALUES
-	('create_order', 'POST', '^/api/v1/orders$', 'Failed to place order'),
-	('list_orders', 'GET', '^/api/v1/orders$', 'Failed to list orders'),
-	('order_details', 'GET', '^/api/v1/orders/([^/]*)$', 'Failed to retrieve order'),
-	('products', 'GET', '^/api/v1/products$', 'Failed to retrieve products'),
-	('charges', 'POST', '^/api/v1/charges$', 'Failed to compute charges'),
-	('token', 'POST', '^/api/v1/auth/token$', 'Failed to issue access token'),
-	('health', 'GET', '^/api/v1/health$', 'Health check failed');
+'the route table of the REST API: method, path, handler and its parameters, the message of a 500; drives dispatch and grants, checked against docs/openapi.yaml';
+INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, parameters, failure_message, description) VALUES
+	('create_order', 'POST', '/api/v1/orders', 'placeOrder', 'handle_create_order',
+	 ARRAY[('client', 'client', NULL, NULL), ('data', 'body', 'object', NULL)]::orders.api_parameter[],
+	 'Failed to place order',
+	 'POST /api/v1/orders (reference 003): body {"data": {productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData}}; 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters, 409 for the same poNumber with other parameters'),
+	('list_orders', 'GET', '/api/v1/orders', 'listOrders', 'handle_list_orders',
+	 ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1),
+		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1)]::orders.api_parameter[],
+	 'Failed to list orders',
+	 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'),
+	('order_details', 'GET', '/api/v1/orders/{id}', 'getOrderDetails', 'handle_order_details',
+	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
+	 'Failed to retrieve order',
+	 'GET /api/v1/orders/{id} (reference 002): the order with its vouchers decrypted once delivered; 400 for an id that is not an integer > 0, 404 not_found for an unknown id and for another client''s order alike, 429 past the per-order read limit'),
+	('products', 'GET', '/api/v1/products', 'listProducts', 'handle_products',
+	 ARRAY[('client', 'client', NULL, NULL)]::orders.api_parameter[],
+	 'Failed to retrieve products',
+	 'GET /api/v1/products: the active products of the catalog with denominations, limits, discount and live delivery_time (INSTANT: deliverable from stock now)'),
+	('charges', 'POST', '/api/v1/charges', 'getCharges', 'handle_charges',
+	 ARRAY[('client', 'client', NULL, NULL), ('data', 'body', 'object', NULL)]::orders.api_parameter[],
+	 'Failed to compute charges',
+	 'POST /api/v1/charges: body {"data": {productId, denomination, quantity}}; what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime'),
+	('token', 'POST', '/api/v1/auth/token', 'issueAccessToken', 'handle_token',
+	 ARRAY[('client', 'client', NULL, NULL), ('api_key', 'key', NULL, NULL)]::orders.api_parameter[],
+	 'Failed to issue access token',
+	 'POST /api/v1/auth/token: exchanges X-API-Key + X-API-Secret for a short-lived HS256 access token {access_token, token_type, expires_in, expires_at}'),
+	('health', 'GET', '/api/v1/health', 'apiHealth', 'handle_health', '{}',
+	 'Health check failed',
+	 'GET /api/v1/health: {"status": "ok", "database": "ok", "version", "rate_limits": "on"|"off"} (off: orders is not in shared_preload_libraries)');
 
--- How errors of the internal functions (schema orders) become HTTP errors
--- (the table of the money branch's docs/errors.md).
--- Only the project's own SQLSTATEs (class OR) are listed: their messages
--- are written for clients (they name the field).  A generic SQLSTATE (say
--- 22P02) may come from a bug anywhere, with a message quoting internals:
--- anything not listed is a 500 whose message says nothing of the cause.
-CREATE TABLE orders.api_error_map (
-	sqlstate	text PRIMARY KEY CHECK (sqlstate ~ '^[0-9A-Z]{5}$'),
-	status		integer NOT NULL CHECK (status BETWEEN 400 AND 599),
-	error		text NOT NULL,
-	note		text NOT NULL
-);
-COMMENT ON TABLE orders.api_error_map IS
-'SQLSTATEs of the internal functions mapped to HTTP status and error code; the internal message becomes the API message';
-INSERT INTO orders.api_error_map VALUES
-	('OR100', 400, 'bad_request', 'invalid input; the message names the field'),
-	('OR101', 404, 'not_found', 'a referenced row (e.g. productId) does not exist'),
-	('OR102', 409, 'conflict', 'poNumber already used with other parameters'),
-	('OR103', 422, 'order_refused', 'refused: insufficient balance, product unavailable, no wallet or rate'),
-	('OR104', 409, 'conflict', 'refund already made'),
-	('OR001', 409, 'conflict', 'illegal status transition'),
-	('OR002', 409, 'conflict', 'illegal sub-status');
-
-CREATE FUNCTION orders.api_fail(p_operation text, p_sqlstate text, p_message text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+-- An error of a handler or of the core functions it calls, as an answer:
+-- SQLSTATEs of the catalog with their own message, anything else (or a
+-- catalog entry whose status is 500) a 500 whose message names the
+-- operation only.  A generic SQLSTATE (say 22P02) may come from a bug
+-- anywhere with a message quoting internals: the client learns nothing of
+-- it, the log gets SQLSTATE and message (never the detail, which may quote
+-- values).
+CREATE FUNCTION orders.api_error_from(p_operation text, p_sqlstate text, p_message text)
+RETURNS orders.api_response
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	m orders.api_error_map;
+	e record;
 BEGIN
-	SELECT * INTO m FROM orders.api_error_map WHERE sqlstate = p_sqlstate;
-	IF FOUND THEN
-		PERFORM orders.api_raise(m.status, m.error, p_message);
+	SELECT * INTO e FROM orders.error_catalog() c WHERE c.sqlstate = p_sqlstate;
+	IF FOUND AND e.http_status < 500 THEN
+		RETURN orders.api_error(e.name, coalesce(e.message, p_message));
 	END IF;
-	-- Unknown: log what happened (SQLSTATE and message only: no detail,
-	-- which may quote values) and tell the client nothing of it.
 	RAISE WARNING 'api operation % failed: SQLSTATE %: %', p_operation, p_sqlstate, p_message;
-	PERFORM orders.api_raise(500, 'internal_error',
-		coalesce((SELECT failure_message FROM orders.api_operations WHERE operation = p_operation),
+	RETURN orders.api_error('internal_error',
+		coalesce((SELECT o.failure_message FROM orders.api_operations o WHERE o.operation = p_operation),
 				 'Internal error'));
 END
 $$;
-COMMENT ON FUNCTION orders.api_fail(text, text, text) IS
-'internal: re-raises an error of an operation as an API error: mapped SQLSTATEs with their message, anything else 500 internal_error (logged as a WARNING)';
+COMMENT ON FUNCTION orders.api_error_from(text, text, text) IS
+'internal: the answer to an error raised under an operation: catalogued SQLSTATEs with their message, anything else 500 internal_error naming the operation (logged as a WARNING with SQLSTATE and message)';
 
--- Responses.
-CREATE FUNCTION orders.api_respond(p_status integer, p_headers jsonb DEFAULT '{}')
-RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog AS $$
-	SELECT set_config('response.status', p_status::text, true),
-		   set_config('response.headers',
-					  coalesce((SELECT jsonb_agg(jsonb_build_object(key, value) ORDER BY ord)
-								FROM jsonb_each_text(p_headers) WITH ORDINALITY AS h(key, value, ord)),
-							   '[]')::text,
-					  true)
-$$;
-COMMENT ON FUNCTION orders.api_respond(integer, jsonb) IS
-'internal: sets response.status and response.headers (a JSON array of one-key objects) the PostgREST way';
-
--- The end of a successful operation: its response status and headers,
--- and its audit row.
-CREATE FUNCTION orders.api_succeed(p_operation text, p_status integer DEFAULT 200,
-	p_headers jsonb DEFAULT '{}', p_order_id bigint DEFAULT NULL) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_respond(p_status, p_headers);
-	SELECT orders.api_audit_write(p_operation, p_order_id, p_status);
-$$;
-COMMENT ON FUNCTION orders.api_succeed(text, integer, jsonb, bigint) IS
-'internal: sets the response status and headers of a successful operation and writes its audit row';
-
-CREATE FUNCTION orders.api_require_client() RETURNS bigint
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	c bigint := orders.current_client_id();
+-- Parameters arrive as text (query string, path, PostgREST's arguments)
+-- or JSON (the body), and are converted once, by the types of the route
+-- table.  A bad value raises invalid_input (OR100) naming the parameter:
+-- the caller (orders.api_call) answers it from the catalog.
+CREATE FUNCTION orders.api_integer_param(p_name text, p_value text, p_min bigint)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
 BEGIN
-	IF c IS NULL THEN
-		PERFORM orders.api_unauthorized();
+	IF p_value IS NULL THEN
+		RETURN NULL;
 	END IF;
-	RETURN c;
+	IF p_value !~ '^\s*[+-]?[0-9]{1,18}\s*$' OR btrim(p_value)::bigint < p_min THEN
+		RAISE EXCEPTION '%: must be an integer >= %', p_name, p_min USING ERRCODE = 'OR100';
+	END IF;
+	RETURN btrim(p_value)::bigint;
 END
 $$;
-COMMENT ON FUNCTION orders.api_require_client() IS
-'internal: the authenticated client, or 401 unauthorized';
+COMMENT ON FUNCTION orders.api_integer_param(text, text, bigint) IS
+'internal: a parameter that must be an integer >= p_min; invalid_input (OR100) naming it otherwise; NULL stays NULL';
 
--- Rate limit of a scope (client or order): passes, or raises 429 with
--- Retry-After and the RateLimit-* headers.
-CREATE FUNCTION orders.api_rate_limit(p_scope text, p_id bigint) RETURNS void
+CREATE FUNCTION orders.api_id_param(p_name text, p_value text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL OR p_value !~ '^[0-9]{1,18}$' OR p_value::bigint = 0 THEN
+		RAISE EXCEPTION '%: must be an integer > 0', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN p_value::bigint;
+END
+$$;
+COMMENT ON FUNCTION orders.api_id_param(text, text) IS
+'internal: an id (digits only, > 0); invalid_input (OR100) naming it otherwise';
+
+CREATE FUNCTION orders.api_object_param(p_name text, p_value jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF jsonb_typeof(p_value) IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION '%: is required and must be a JSON object', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN p_value;
+END
+$$;
+COMMENT ON FUNCTION orders.api_object_param(text, jsonb) IS
+'internal: a member of the request body that must be a JSON object; invalid_input (OR100) naming it otherwise';
+
+-- Rate limit of a scope (client or order): NULL when the request passes,
+-- else the 429 answer with Retry-After and the RateLimit-* headers.
+CREATE FUNCTION orders.api_rate_limit(p_scope text, p_id bigint) RETURNS orders.api_response
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
 	r record;
 BEGIN
 	r := orders.rate_limit_take(p_scope, p_id);
-	IF NOT r.allowed THEN
-		PERFORM orders.api_raise(429, 'rate_limit_exceeded', 'Too many requests. Please try again later.',
-			jsonb_build_object('Retry-After', r.retry_after::text,
-							   'RateLimit-Limit', r."limit"::text,
-							   'RateLimit-Remaining', r.remaining::text,
-							   'RateLimit-Reset', r.reset_seconds::text));
+	IF r.allowed THEN
+		RETURN NULL;
 	END IF;
+	RETURN orders.api_error('rate_limit_exceeded', p_headers =>
+		jsonb_build_object('Retry-After', r.retry_after::text,
+						   'RateLimit-Limit', r."limit"::text,
+						   'RateLimit-Remaining', r.remaining::text,
+						   'RateLimit-Reset', r.reset_seconds::text));
 END
 $$;
 COMMENT ON FUNCTION orders.api_rate_limit(text, bigint) IS
-'internal: counts a request against the client''s or order''s rate limits; 429 rate_limit_exceeded with Retry-After and RateLimit-* headers when over';
+'internal: counts a request against the client''s or order''s rate limits; NULL when it passes, else 429 rate_limit_exceeded with Retry-After and RateLimit-* headers';

@@ -1,170 +1,111 @@
--- The operations of the reference: place an order (003), list orders
--- (004), order details (002), the catalog, the charges (quote).  Each is a
--- SECURITY DEFINER boundary: it derives the client from the authenticated
--- request (never from an argument), calls the internal function of schema
--- orders with it, sets the response status and headers, and turns any
--- error into the reference's error body (orders.api_fail).
-
--- An integer query or path parameter given as text; 400 naming it otherwise.
-CREATE FUNCTION orders.api_integer_param(p_name text, p_value text, p_min bigint)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-BEGIN
-	IF p_value IS NULL THEN
-		RETURN NULL;
-	END IF;
-	IF p_value !~ '^\s*[+-]?[0-9]{1,18}\s*$' OR btrim(p_value)::bigint < p_min THEN
-		PERFORM orders.api_invalid(format('%s: must be an integer >= %s', p_name, p_min));
-	END IF;
-	RETURN btrim(p_value)::bigint;
-END
-$$;
-COMMENT ON FUNCTION orders.api_integer_param(text, text, bigint) IS
-'internal: a parameter that must be an integer >= p_min; 400 bad_request naming it otherwise; NULL stays NULL';
-
--- The "data" member of a POST body: a JSON object, or 400.
-CREATE FUNCTION orders.api_require_data(p_data jsonb) RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-BEGIN
-	IF jsonb_typeof(p_data) IS DISTINCT FROM 'object' THEN
-		PERFORM orders.api_invalid('data: is required and must be a JSON object');
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION orders.api_require_data(jsonb) IS
-'internal: 400 bad_request unless the "data" member of a request body is a JSON object';
+-- The handlers of the reference's operations: place an order (003), list
+-- orders (004), order details (002), the catalog, the charges (quote).
+-- Each takes the authenticated client and its parsed parameters as
+-- arguments (orders.api_call passes them, by the route table) and returns
+-- the answer as a value, errors included.  Errors raised by the core
+-- functions (class OR) are answered from the error catalog by the caller.
 
 -- POST /api/v1/orders
-CREATE FUNCTION api.create_order(data jsonb) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+CREATE FUNCTION orders.handle_create_order(p_client bigint, p_data jsonb)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	client bigint := orders.api_require_client();
 	r record;
 	order_id bigint;
-	status integer;
 BEGIN
-	PERFORM orders.api_require_data(data);
-	SELECT * INTO r FROM orders.create_order(client, data);
+	SELECT * INTO r FROM orders.create_order(p_client, p_data);
 	order_id := (r.response #>> '{data,placeOrder,data,orderId}')::bigint;
-	status := CASE WHEN r.replayed THEN 200 ELSE 201 END;
-	PERFORM orders.api_succeed('create_order', status,
+	RETURN orders.api_ok(r.response, CASE WHEN r.replayed THEN 200 ELSE 201 END,
 		jsonb_build_object('Location', '/api/v1/orders/' || order_id), order_id);
-	RETURN r.response;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN OTHERS THEN PERFORM orders.api_fail('create_order', SQLSTATE, SQLERRM);
 END
 $$;
-COMMENT ON FUNCTION api.create_order(jsonb) IS
-'POST /api/v1/orders (reference 003): body {"data": {productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData}}; 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters, 409 for the same poNumber with other parameters';
+COMMENT ON FUNCTION orders.handle_create_order(bigint, jsonb) IS
+'internal: POST /api/v1/orders (reference 003): 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters; Location of the order';
 
 -- POST /api/v1/charges
-CREATE FUNCTION api.charges(data jsonb) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+CREATE FUNCTION orders.handle_charges(p_client bigint, p_data jsonb)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	client bigint := orders.api_require_client();
-	product_id bigint;
-	denomination numeric;
-	quantity integer;
-	result jsonb;
+	product_id bigint := orders.request_field(p_data, '{productId}', 'integer')::bigint;
+	denomination numeric := orders.request_field(p_data, '{denomination}', 'amount')::numeric;
+	quantity numeric := coalesce(orders.request_field(p_data, '{quantity}', 'integer')::numeric, 1);
 BEGIN
-	PERFORM orders.api_require_data(data);
-	product_id := orders.request_field(data, '{productId}', 'integer')::bigint;
-	denomination := orders.request_field(data, '{denomination}', 'amount')::numeric;
-	quantity := coalesce(orders.request_field(data, '{quantity}', 'integer')::numeric, 1);
 	IF product_id IS NULL THEN
-		PERFORM orders.api_invalid('productId: is required');
+		RETURN orders.api_invalid('productId: is required');
 	ELSIF denomination IS NULL THEN
-		PERFORM orders.api_invalid('denomination: is required');
+		RETURN orders.api_invalid('denomination: is required');
+	ELSIF quantity NOT BETWEEN -2147483648 AND 2147483647 THEN
+		RETURN orders.api_invalid('quantity: must be an integer >= 1');
 	END IF;
-	result := orders.quote(client, product_id, denomination, quantity)
-		|| jsonb_build_object('deliveryTime', orders.delivery_time(product_id, denomination, quantity));
-	PERFORM orders.api_succeed('charges', 200);
-	RETURN result;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN numeric_value_out_of_range THEN PERFORM orders.api_invalid('quantity: must be an integer >= 1');
-	WHEN OTHERS THEN PERFORM orders.api_fail('charges', SQLSTATE, SQLERRM);
+	RETURN orders.api_ok(orders.quote(p_client, product_id, denomination, quantity::integer)
+		|| jsonb_build_object('deliveryTime', orders.delivery_time(product_id, denomination, quantity::integer)));
 END
 $$;
-COMMENT ON FUNCTION api.charges(jsonb) IS
-'POST /api/v1/charges: body {"data": {productId, denomination, quantity}}; what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime';
+COMMENT ON FUNCTION orders.handle_charges(bigint, jsonb) IS
+'internal: POST /api/v1/charges: what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime';
 
 -- GET /api/v1/orders
-CREATE FUNCTION api.list_orders(page text DEFAULT NULL, "limit" text DEFAULT NULL,
-	status text DEFAULT NULL, product_id text DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+CREATE FUNCTION orders.handle_list_orders(p_client bigint, p_page bigint, p_limit bigint,
+	p_status text, p_product_id bigint)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	client bigint := orders.api_require_client();
 	r record;
 	paging jsonb;
 BEGIN
+	IF p_page > 2147483647 OR p_limit > 2147483647 THEN
+		RETURN orders.api_invalid('page and limit: must be integers within range');
+	END IF;
 	SELECT * INTO r FROM orders.list_orders(
-		client,
-		p_page => coalesce(orders.api_integer_param('page', page, 1), 1)::integer,
-		p_limit => coalesce(orders.api_integer_param('limit', "limit", 1), 10)::integer,
-		p_status => nullif(btrim(status), ''),
-		p_product_id => orders.api_integer_param('product_id', product_id, 1));
+		p_client,
+		p_page => coalesce(p_page, 1)::integer,
+		p_limit => coalesce(p_limit, 10)::integer,
+		p_status => nullif(btrim(p_status), ''),
+		p_product_id => p_product_id);
 	paging := jsonb_build_object('X-Page', r.page::text, 'X-Per-Page', r.per_page::text,
 								 'X-Total-Count', r.total_count::text,
 								 'X-Total-Pages', r.total_pages::text);
 	-- The reference answers a list without any match with its 404.
 	IF jsonb_array_length(r.items) = 0 THEN
-		PERFORM orders.api_raise(404, 'not_found', 'No Matching Result Found!', paging);
+		RETURN orders.api_error('no_match', p_headers => paging);
 	END IF;
-	PERFORM orders.api_succeed('list_orders', 200, paging);
-	RETURN r.items;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN numeric_value_out_of_range THEN
-		PERFORM orders.api_invalid('page and limit: must be integers within range');
-	WHEN OTHERS THEN PERFORM orders.api_fail('list_orders', SQLSTATE, SQLERRM);
+	RETURN orders.api_ok(r.items, 200, paging);
 END
 $$;
-COMMENT ON FUNCTION api.list_orders(text, text, text, text) IS
-'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
+COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint) IS
+'internal: GET /api/v1/orders (reference 004): newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
 
 -- GET /api/v1/orders/{id}
-CREATE FUNCTION api.order_details(id text) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+CREATE FUNCTION orders.handle_order_details(p_client bigint, p_order_id bigint)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	client bigint := orders.api_require_client();
-	order_id bigint;
+	limited orders.api_response;
 	result jsonb;
 BEGIN
-	IF id IS NULL OR id !~ '^[0-9]{1,18}$' OR id::bigint = 0 THEN
-		PERFORM orders.api_invalid('id: must be an integer > 0');
-	END IF;
-	order_id := id::bigint;
 	-- Another client's order is answered like a missing one, and costs
 	-- that order's budget nothing.
-	IF NOT EXISTS (SELECT 1 FROM orders.orders o WHERE o.id = order_id AND o.client_id = client) THEN
-		PERFORM orders.api_not_found();
+	IF NOT EXISTS (SELECT 1 FROM orders.orders o WHERE o.id = p_order_id AND o.client_id = p_client) THEN
+		RETURN orders.api_error('no_match', p_order_id => p_order_id);
 	END IF;
-	PERFORM orders.api_rate_limit('order', order_id);
-	-- Every reveal of a voucher writes an audit row, which a READ ONLY
-	-- transaction (PostgREST's GET) cannot: say how to ask instead of
-	-- failing with a 500.
-	IF current_setting('transaction_read_only')::boolean AND EXISTS (
-		SELECT 1 FROM orders.orders o
-		WHERE o.id = order_id AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')) THEN
-		PERFORM orders.api_raise(405, 'method_not_allowed',
-			'Vouchers are revealed (and audited) only in a read-write request: call order_details with POST',
-			'{"Allow": "POST"}');
+	limited := orders.api_rate_limit('order', p_order_id);
+	IF limited.status IS NOT NULL THEN
+		limited.order_id := p_order_id;
+		RETURN limited;
 	END IF;
-	result := orders.order_details(client, order_id);
+	-- The vouchers' reveal is audited by the background worker (its commit
+	-- comes before any code leaves the database), so this works in a READ
+	-- ONLY transaction too: PostgREST's GET.
+	result := orders.order_details(p_client, p_order_id);
 	IF result IS NULL THEN
-		PERFORM orders.api_not_found();
+		RETURN orders.api_error('no_match', p_order_id => p_order_id);
 	END IF;
-	PERFORM orders.api_succeed('order_details', 200, '{}', order_id);
-	RETURN result;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN OTHERS THEN PERFORM orders.api_fail('order_details', SQLSTATE, SQLERRM);
+	RETURN orders.api_ok(result, 200, '{}', p_order_id);
 END
 $$;
-COMMENT ON FUNCTION api.order_details(text) IS
-'GET /api/v1/orders/{id} (reference 002): the order with its vouchers decrypted once delivered; 400 for an id that is not an integer > 0, 404 not_found for an unknown id and for another client''s order alike, 429 past the per-order read limit';
+COMMENT ON FUNCTION orders.handle_order_details(bigint, bigint) IS
+'internal: GET /api/v1/orders/{id} (reference 002): the order with its vouchers decrypted once delivered; 404 not_found for an unknown id and for another client''s order alike, 429 past the per-order read limit';
 
 -- GET /api/v1/products
 CREATE FUNCTION orders.product_json(p orders.products) RETURNS jsonb
@@ -199,20 +140,10 @@ $$;
 COMMENT ON FUNCTION orders.product_json(orders.products) IS
 'internal: a product as the catalog endpoint shows it, with the live delivery_time of each fixed denomination and of the product';
 
-CREATE FUNCTION api.products() RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	client bigint := orders.api_require_client();
-	result jsonb;
-BEGIN
-	SELECT coalesce(jsonb_agg(orders.product_json(p) ORDER BY p.id), '[]') INTO result
-	FROM orders.products p WHERE p.active;
-	PERFORM orders.api_succeed('products', 200);
-	RETURN result;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN OTHERS THEN PERFORM orders.api_fail('products', SQLSTATE, SQLERRM);
-END
+CREATE FUNCTION orders.handle_products(p_client bigint) RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_ok(coalesce(jsonb_agg(orders.product_json(p) ORDER BY p.id), '[]'))
+	FROM orders.products p WHERE p.active
 $$;
-COMMENT ON FUNCTION api.products() IS
-'GET /api/v1/products: the active products of the catalog with denominations, limits, discount and live delivery_time (INSTANT: deliverable from stock now)';
+COMMENT ON FUNCTION orders.handle_products(bigint) IS
+'internal: GET /api/v1/products: the active products of the catalog with denominations, limits, discount and live delivery_time (INSTANT: deliverable from stock now)';

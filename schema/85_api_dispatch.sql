@@ -1,7 +1,9 @@
 -- api.dispatch: the one SQL call the gateway makes per HTTP request.  It
--- does what PostgREST does around a function call (request.* settings,
--- pre-request, response.status / response.headers, PGRST errors) and the
--- routing of the reference's paths, so the gateway only relays.
+-- parses the request once, routes it by the route table, authenticates,
+-- counts it against the rate limits, calls the operation's handler through
+-- orders.api_call (generated from the route table), writes the audit row
+-- and returns status, headers and body: the gateway only relays.  No
+-- setting carries anything: every step takes arguments and returns values.
 
 CREATE FUNCTION orders.url_decode(p_text text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog AS $$
@@ -25,176 +27,173 @@ $$;
 COMMENT ON FUNCTION orders.query_params(text) IS
 'internal: a query string (a=1&b=x%20y) as a JSON object of strings; for a repeated name the first value wins';
 
-CREATE FUNCTION orders.request_cookies(p_cookie_header text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
-	SELECT coalesce(jsonb_object_agg(btrim(split_part(c, '=', 1)),
-									 substr(btrim(c), length(split_part(btrim(c), '=', 1)) + 2)), '{}')
-	FROM regexp_split_to_table(coalesce(p_cookie_header, ''), ';') AS c
-	WHERE btrim(c) LIKE '_%=%'
-$$;
-COMMENT ON FUNCTION orders.request_cookies(text) IS
-'internal: a Cookie header as the JSON object PostgREST puts in request.cookies';
-
--- The response headers a function left, as one JSON object.
-CREATE FUNCTION orders.response_headers() RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	arr jsonb;
+-- orders.api_call(operation, client, api key, auth method, parameters,
+-- body): converts the operation's parameters by their types in the route
+-- table, calls its handler and answers any error it raises from the error
+-- catalog (the subtransaction of the EXCEPTION block rolls the handler's
+-- writes back).  Generated from orders.api_operations: one branch per
+-- operation, each a static call whose plan PL/pgSQL caches, instead of a
+-- dynamic EXECUTE per request.  Used by api.dispatch and by the PostgREST
+-- functions alike.
+CREATE FUNCTION orders.api_call_source() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $gen$
+	SELECT format($f$CREATE OR REPLACE FUNCTION orders.api_call(p_operation text, p_client bigint,
+	p_api_key_id bigint, p_auth_method text, p_params jsonb, p_body jsonb)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $body$
 BEGIN
-	arr := orders.request_setting('response.headers')::jsonb;
-	RETURN coalesce((SELECT jsonb_object_agg(h.key, h.value)
-					 FROM jsonb_array_elements(arr) AS e, jsonb_each(e) AS h), '{}');
+	CASE p_operation
+%s
+	ELSE
+		RETURN orders.api_error('no_match');
+	END CASE;
+EXCEPTION WHEN OTHERS THEN
+	RETURN orders.api_error_from(p_operation, SQLSTATE, SQLERRM);
 END
-$$;
-COMMENT ON FUNCTION orders.response_headers() IS
-'internal: response.headers (a JSON array of one-key objects) folded into one JSON object';
+$body$$f$,
+		string_agg(format(E'\tWHEN %L THEN\n%s\t\tRETURN orders.%I(%s);',
+						  o.operation, g.guards, o.handler, g.args),
+				   E'\n' ORDER BY o.operation))
+	FROM orders.api_operations o,
+	LATERAL (
+		SELECT coalesce(string_agg(CASE p.source
+					WHEN 'client' THEN E'\t\tIF p_client IS NULL THEN RETURN orders.api_unauthorized(); END IF;\n'
+					WHEN 'key' THEN E'\t\tIF p_auth_method IS DISTINCT FROM ''key'' THEN RETURN orders.api_unauthorized(); END IF;\n'
+					END, '' ORDER BY n), '') AS guards,
+			   coalesce(string_agg(CASE
+					WHEN p.source = 'client' THEN 'p_client'
+					WHEN p.source = 'key' THEN 'p_api_key_id'
+					WHEN p.source = 'body' AND p.type = 'object' THEN
+						format('orders.api_object_param(%L, p_body->%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'integer' THEN
+						format('orders.api_integer_param(%L, p_params->>%L, %s)', p.name, p.name, p.minimum)
+					WHEN p.source IN ('query', 'path') AND p.type = 'id' THEN
+						format('orders.api_id_param(%L, p_params->>%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'string' THEN
+						format('p_params->>%L', p.name)
+					END, ', ' ORDER BY n), '') AS args
+		FROM unnest(o.parameters) WITH ORDINALITY AS p(name, source, type, minimum, n)
+	) g
+$gen$;
+COMMENT ON FUNCTION orders.api_call_source() IS
+'internal: the source of orders.api_call, generated from the route table orders.api_operations';
 
--- The HTTP response of a PGRST error (message: body; detail: status and
--- headers), as PostgREST would send it.
-CREATE FUNCTION orders.pgrst_response(p_message text, p_detail text,
-	OUT status integer, OUT headers jsonb, OUT body text)
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, orders AS $$
+DO $$
 DECLARE
-	d jsonb := p_detail::jsonb;
+	bad record;
 BEGIN
-	status := (d->>'status')::integer;
-	headers := coalesce(d->'headers', '{}');
-	body := p_message;
-END
-$$;
-COMMENT ON FUNCTION orders.pgrst_response(text, text) IS
-'internal: status, headers and body of a PGRST error';
+	-- A parameter the generator does not know would become a NULL argument.
+	SELECT o.operation, p.name INTO bad
+	FROM orders.api_operations o, unnest(o.parameters) p
+	WHERE NOT (p.source IN ('client', 'key')
+			   OR (p.source = 'body' AND p.type = 'object')
+			   OR (p.source IN ('query', 'path') AND p.type IN ('integer', 'id', 'string')))
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'route table: parameter % of operation % has an unknown source or type',
+			bad.name, bad.operation;
+	END IF;
+	EXECUTE orders.api_call_source();
+END $$;
+COMMENT ON FUNCTION orders.api_call(text, bigint, bigint, text, jsonb, jsonb) IS
+'internal: calls the handler of an operation with its parameters converted by the route table; errors become answers from the error catalog (generated by orders.api_call_source())';
 
 CREATE FUNCTION orders.api_dispatch(p_method text, p_path text, p_query text,
 	p_headers jsonb, p_body text)
-RETURNS TABLE (status integer, headers jsonb, body text)
+RETURNS orders.api_response
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
 	req_method text := upper(coalesce(p_method, ''));
+	req_path text := coalesce(p_path, '');
 	req_headers jsonb;
 	op orders.api_operations;
-	path_id text;
-	unknown_param text;
+	path_param text;			-- the route's path parameter (one at most)
+	path_value text;
+	order_id bigint;
 	params jsonb;
 	payload jsonb;
-	result jsonb;
-	order_id bigint;
-	r record;
-	err_message text;
-	err_detail text;
-	json_headers constant jsonb := '{"Content-Type": "application/json; charset=utf-8"}';
+	unknown_param text;
+	client bigint;
+	r orders.api_response;
 BEGIN
-	-- The request settings, as PostgREST sets them (header names lower-case).
+	-- Header names lower-case (HTTP's are case-insensitive).
 	SELECT coalesce(jsonb_object_agg(lower(h.key), h.value), '{}') INTO req_headers
 	FROM jsonb_each_text(CASE WHEN jsonb_typeof(p_headers) = 'object'
 							  THEN p_headers ELSE '{}' END) AS h;
-	PERFORM set_config('request.method', req_method, true),
-			set_config('request.path', coalesce(p_path, ''), true),
-			set_config('request.headers', req_headers::text, true),
-			set_config('request.cookies', orders.request_cookies(req_headers->>'cookie')::text, true),
-			set_config('request.jwt.claims', '{"role": "orders_api"}', true),
-			set_config('response.status', '', true),
-			set_config('response.headers', '', true);
 
-	BEGIN
-		-- Route.
-		SELECT * INTO op FROM orders.api_operations o
-		WHERE coalesce(p_path, '') ~ o.path_pattern AND o.method = req_method;
-		IF NOT FOUND THEN
-			IF EXISTS (SELECT 1 FROM orders.api_operations o WHERE coalesce(p_path, '') ~ o.path_pattern) THEN
-				PERFORM orders.api_raise(405, 'method_not_allowed',
-					format('Method %s is not allowed on %s', req_method, p_path),
-					jsonb_build_object('Allow', (SELECT string_agg(o.method, ', ' ORDER BY o.method)
-												 FROM orders.api_operations o
-												 WHERE p_path ~ o.path_pattern)));
-			END IF;
-			PERFORM orders.api_not_found();
+	-- Route.
+	SELECT * INTO op FROM orders.api_operations o
+	WHERE req_path ~ o.path_pattern AND o.method = req_method;
+	IF NOT FOUND THEN
+		r := coalesce((SELECT orders.api_error('method_not_allowed',
+									format('Method %s is not allowed on %s', req_method, p_path),
+									jsonb_build_object('Allow', string_agg(o.method, ', ' ORDER BY o.method)))
+					   FROM orders.api_operations o WHERE req_path ~ o.path_pattern
+					   HAVING count(*) > 0),
+					  orders.api_error('no_match'));
+	ELSE
+		path_param := (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'path');
+		IF path_param IS NOT NULL THEN
+			path_value := substring(req_path FROM op.path_pattern);
 		END IF;
-		path_id := substring(p_path FROM op.path_pattern);
-		IF path_id ~ '^[0-9]{1,18}$' THEN
-			order_id := path_id::bigint;
+		IF path_value ~ '^[0-9]{1,18}$' THEN
+			order_id := path_value::bigint;
 		END IF;
-
-		-- Authenticate (in a block of its own, so that the identity survives
-		-- an error of what follows and the audit row names the client).
-		PERFORM orders.api_authenticate();
-	EXCEPTION WHEN SQLSTATE 'PGRST' THEN
-		GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
-		r := orders.pgrst_response(err_message, err_detail);
-		PERFORM orders.api_audit_write(coalesce(op.operation, 'unrouted'), order_id, r.status);
-		RETURN QUERY SELECT r.status, json_headers || r.headers, r.body;
-		RETURN;
-	END;
-
-	BEGIN
-		IF orders.current_client_id() IS NOT NULL THEN
-			PERFORM orders.api_rate_limit('client', orders.current_client_id());
+		-- Authenticate, then count the request against the client's limits.
+		r := orders.api_authenticate(req_headers);
+		client := orders.current_client_id();
+		IF r.status IS NULL AND client IS NOT NULL THEN
+			r := orders.api_rate_limit('client', client);
 		END IF;
+	END IF;
 
+	-- Parse the query string and the body.
+	IF r.status IS NULL THEN
 		BEGIN
 			params := orders.query_params(p_query);
 		EXCEPTION WHEN character_not_in_repertoire THEN
-			PERFORM orders.api_invalid('query string is not valid UTF-8');
+			r := orders.api_invalid('query string is not valid UTF-8');
 		END;
+	END IF;
+	IF r.status IS NULL THEN
 		SELECT k INTO unknown_param FROM jsonb_object_keys(params) AS k
-		WHERE op.operation <> 'list_orders' OR k NOT IN ('page', 'limit', 'status', 'product_id')
+		WHERE k NOT IN (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'query')
 		ORDER BY k LIMIT 1;
 		IF unknown_param IS NOT NULL THEN
-			PERFORM orders.api_invalid(format('unknown query parameter "%s"', unknown_param));
+			r := orders.api_invalid(format('unknown query parameter "%s"', unknown_param));
 		END IF;
-		IF req_method = 'POST' THEN
-			BEGIN
-				payload := nullif(btrim(p_body), '')::jsonb;
-			EXCEPTION WHEN invalid_text_representation THEN
-				PERFORM orders.api_invalid('request body is not valid JSON');
-			END;
-		END IF;
+	END IF;
+	IF r.status IS NULL AND req_method = 'POST' THEN
+		BEGIN
+			payload := nullif(btrim(p_body), '')::jsonb;
+		EXCEPTION WHEN invalid_text_representation THEN
+			r := orders.api_invalid('request body is not valid JSON');
+		END;
+	END IF;
 
-		CASE op.operation
-		WHEN 'create_order' THEN
-			result := api.create_order(data => payload->'data');
-		WHEN 'charges' THEN
-			result := api.charges(data => payload->'data');
-		WHEN 'list_orders' THEN
-			result := api.list_orders(page => params->>'page', "limit" => params->>'limit',
-									  status => params->>'status', product_id => params->>'product_id');
-		WHEN 'order_details' THEN
-			result := api.order_details(id => substring(p_path FROM op.path_pattern));
-		WHEN 'products' THEN
-			result := api.products();
-		WHEN 'token' THEN
-			result := api.token();
-		WHEN 'health' THEN
-			result := api.health();
-		END CASE;
-		RETURN QUERY SELECT coalesce(orders.request_setting('response.status')::integer, 200),
-							json_headers || orders.response_headers(), result::text;
-	EXCEPTION
-		WHEN SQLSTATE 'PGRST' THEN
-			GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
-			r := orders.pgrst_response(err_message, err_detail);
-			PERFORM orders.api_audit_write(op.operation, order_id, r.status);
-			RETURN QUERY SELECT r.status, json_headers || r.headers, r.body;
-		WHEN OTHERS THEN
-			-- Only the SQLSTATE and message go to the log: a detail may quote
-			-- values.  The client learns nothing of the cause.
-			GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT;
-			RAISE WARNING 'api.dispatch % %: SQLSTATE %: %', req_method, op.operation, SQLSTATE, err_message;
-			PERFORM orders.api_audit_write(op.operation, order_id, 500);
-			RETURN QUERY SELECT 500, json_headers,
-				orders.api_error_body('internal_error', op.failure_message);
-	END;
+	-- Call.
+	IF r.status IS NULL THEN
+		IF path_param IS NOT NULL THEN
+			params := params || jsonb_build_object(path_param, path_value);
+		END IF;
+		r := orders.api_call(op.operation, client, orders.current_api_key_id(),
+							 orders.current_auth_method(), params, payload);
+	END IF;
+
+	PERFORM orders.api_audit_write(coalesce(op.operation, 'unrouted'), coalesce(r.order_id, order_id), r.status);
+	r.headers := '{"Content-Type": "application/json; charset=utf-8"}' || r.headers;
+	RETURN r;
 END
 $$;
 COMMENT ON FUNCTION orders.api_dispatch(text, text, text, jsonb, text) IS
-'internal: the body of api.dispatch';
+'internal: the body of api.dispatch: parse, route, authenticate, rate-limit, call, audit';
 
 -- The contract's parameter names; PL/pgSQL cannot have an input and an
 -- output column of the same name, SQL can.
 CREATE FUNCTION api.dispatch(method text, path text, query text, headers jsonb, body text)
 RETURNS TABLE (status integer, headers jsonb, body text)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-	SELECT * FROM orders.api_dispatch($1, $2, $3, $4, $5)
+	SELECT r.status, r.headers, r.body::text FROM orders.api_dispatch($1, $2, $3, $4, $5) r
 $$;
 COMMENT ON FUNCTION api.dispatch(text, text, text, jsonb, text) IS
-'the gateway''s one call per HTTP request: sets request.* as PostgREST would, routes /api/v1/... to the api function, authenticates, applies rate limits, and returns status, headers (a JSON object of strings) and body; every failure becomes the reference''s error body, and is audited';
+'the gateway''s one call per HTTP request: routes /api/v1/... by the route table, authenticates, applies rate limits, calls the operation''s handler and returns status, headers (a JSON object of strings) and body; every failure becomes the reference''s error body, and every call is audited';

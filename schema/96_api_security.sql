@@ -79,12 +79,21 @@ BEGIN
 END $$;
 
 GRANT USAGE ON SCHEMA api TO orders_api, orders_authenticator;
-GRANT EXECUTE ON FUNCTION
-	api.pre_request(), api.token(), api.health(),
-	api.create_order(jsonb), api.charges(jsonb), api.list_orders(text, text, text, text),
-	api.order_details(text), api.products(),
-	api.dispatch(text, text, text, jsonb, text)
-TO orders_api;
+-- The API role executes the function of every route of the route table
+-- (api.<operation>), the pre-request and dispatch.
+DO $$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace = 'api'::regnamespace
+		  AND p.proname IN (SELECT o.operation FROM orders.api_operations o)
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO orders_api', f);
+	END LOOP;
+END $$;
+GRANT EXECUTE ON FUNCTION api.pre_request(), api.dispatch(text, text, text, jsonb, text) TO orders_api;
 -- The gateway's login role calls dispatch without switching roles.
 GRANT EXECUTE ON FUNCTION api.dispatch(text, text, text, jsonb, text) TO orders_authenticator;
 GRANT EXECUTE ON FUNCTION orders.current_client_id() TO orders_api;

@@ -1,6 +1,7 @@
 -- Reveal: decrypted vouchers only for the order's own client, only for
 -- DELIVERED items of a DELIVERED or PARTIALLY_DELIVERED order; '[]' for
--- everything else; one audit row per revealed item.
+-- everything else; one audit row per revealed item, committed by the reveal
+-- audit worker (orders preloaded) before anything is decrypted.
 \set SHOW_CONTEXT never
 
 INSERT INTO orders.clients (name) VALUES ('vault reveal client A'), ('vault reveal client B');
@@ -102,6 +103,46 @@ WHERE o.id IN (:a1, :a2, :a3, :a4)
 GROUP BY o.id, o.po_number ORDER BY o.id;
 SELECT count(*) AS audit_rows_for_client_b FROM orders.voucher_reveals WHERE client_id = :client_b;
 
+-- In a READ ONLY transaction (PostgREST runs GET in one) the reveal works:
+-- its audit rows are written and committed by the reveal audit worker, not
+-- by the caller, so they stand even when the caller rolls back (intended:
+-- the codes have been seen).  The empty answers write nothing there either.
+SELECT max(id) AS max_id FROM orders.voucher_reveals \gset ro_
+BEGIN READ ONLY;
+SHOW transaction_read_only;
+SELECT jsonb_array_length(orders.reveal_vouchers(:client_a, :a1)) AS vouchers_read_only,
+	   orders.reveal_vouchers(:client_b, :a1) AS other_clients_order_read_only,
+	   orders.reveal_vouchers(:client_a, :a4) AS undelivered_order_read_only;
+ROLLBACK;
+SELECT count(*) AS audit_rows_after_rollback,
+	   bool_and(r.client_id = :client_a AND r.revealed_by = current_user
+				AND i.order_id = r.order_id AND i.unit_id = r.unit_id) AS who_item_and_unit
+FROM orders.voucher_reveals r JOIN orders.order_items i ON i.id = r.order_item_id
+WHERE r.order_id = :a1 AND r.id > :ro_max_id;
+SELECT count(*) AS audit_rows_for_client_b_or_undelivered FROM orders.voucher_reveals
+WHERE client_id = :client_b OR order_id = :a4;
+
+-- Fails closed: when the audit cannot be committed in time (here the
+-- worker's insert waits for a lock this transaction holds) the reveal
+-- raises OR303 and reveals nothing; a cancelled reveal likewise.  Neither
+-- leaves the queue stuck: the next reveal is served.  The worker had taken
+-- both requests, so their rows are committed once the lock is gone: the
+-- audit may record a reveal that returned nothing, never the reverse.
+SELECT count(*) AS rows_before FROM orders.voucher_reveals WHERE order_id = :a1 \gset stuck_
+BEGIN;
+LOCK orders.voucher_reveals IN SHARE MODE;
+SET LOCAL orders.reveal_audit_timeout = '300ms';
+SELECT orders.reveal_vouchers(:client_a, :a1) AS audit_timed_out;
+ROLLBACK;
+BEGIN;
+LOCK orders.voucher_reveals IN SHARE MODE;
+SET LOCAL statement_timeout = '300ms';
+SELECT orders.reveal_vouchers(:client_a, :a1) AS reveal_cancelled;
+ROLLBACK;
+SELECT jsonb_array_length(orders.reveal_vouchers(:client_a, :a1)) AS vouchers_after_cancel;
+SELECT count(*) - :stuck_rows_before AS audit_rows_of_three_reveals
+FROM orders.voucher_reveals WHERE order_id = :a1;
+
 -- The audit records the role that called, not the owner of the SECURITY
 -- DEFINER layer in between (what the api schema will be).
 CREATE FUNCTION public.vault_regress_details(p_client bigint, p_order bigint) RETURNS jsonb
@@ -129,7 +170,8 @@ DELETE FROM orders.voucher_reveals WHERE order_id = :a1;
 TRUNCATE orders.voucher_reveals;
 
 -- A tampered voucher fails the whole reveal loudly (naming row and field,
--- never a value) and leaves no audit row.
+-- never a value).  The audit was committed before decryption began, so the
+-- attempt is recorded: one row per item of the order.
 SELECT count(*) AS audit_rows_before FROM orders.voucher_reveals WHERE order_id = :a1 \gset
 SELECT pin_code_enc AS saved_pin FROM orders.inventory_units WHERE id = (:'units'::bigint[])[1] \gset
 UPDATE orders.inventory_units

@@ -18,6 +18,8 @@
 /* SQLSTATEs of the vault, class "OR" (stable, clients may match on them). */
 #define ERRCODE_ORDERS_VAULT_KEY_UNAVAILABLE	MAKE_SQLSTATE('O','R','3','0','1')
 #define ERRCODE_ORDERS_VAULT_CIPHERTEXT_INVALID MAKE_SQLSTATE('O','R','3','0','2')
+/* A reveal whose audit could not be committed (src/reveal_audit.c). */
+#define ERRCODE_ORDERS_REVEAL_AUDIT_UNAVAILABLE MAKE_SQLSTATE('O','R','3','0','3')
 
 /* One key of the ring, with its OpenSSL contexts (created on first use). */
 typedef struct VaultKey

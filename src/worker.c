@@ -29,6 +29,7 @@
 
 #include "orders.h"
 #include "fulfilment_settings.h"
+#include "reveal_audit.h"
 
 /* Seconds the postmaster waits before starting a worker that died. */
 #define WORKER_RESTART_SECONDS 5
@@ -42,6 +43,9 @@ void
 orders_worker_init(void)
 {
 	BackgroundWorker worker;
+
+	/* The reveal audit's workers, started on demand (src/reveal_audit.c). */
+	orders_reveal_audit_init();
 
 	DefineCustomIntVariable("orders.worker_interval",
 							"Time between two maintenance rounds of the orders background worker.",
