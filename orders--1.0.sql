@@ -1775,8 +1775,10 @@ TO orders_admin, orders_vendor;
 -- Reveal: the one read path that decrypts vouchers (docs/vault.md).  Only an
 -- order's own client, only DELIVERED items of a DELIVERED or
 -- PARTIALLY_DELIVERED order; anything else is an empty array (never an
--- error that would tell an order exists).  Every revealed item appends a row
--- to orders.voucher_reveals.
+-- error that would tell an order exists).  Every revealed item has a row in
+-- orders.voucher_reveals, committed by the reveal audit worker before the
+-- first decryption: so the reveal works in a READ ONLY transaction, and its
+-- audit stands even if the caller's transaction rolls back.
 
 CREATE TABLE orders.voucher_reveals (
 	client_id	bigint NOT NULL,
@@ -1793,43 +1795,62 @@ COMMENT ON TABLE orders.voucher_reveals IS
 
 SELECT orders.make_append_only('orders.voucher_reveals');
 
+-- Hands the audit records to the worker and returns once they are committed
+-- (src/reveal_audit.c); raises OR303 when they cannot be.  Owner only.
+CREATE FUNCTION orders.vault_audit_reveal(p_client_id bigint, p_order_id bigint,
+										  p_item_ids bigint[], p_unit_ids bigint[])
+RETURNS void
+AS 'MODULE_PATHNAME', 'vault_audit_reveal' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION orders.vault_audit_reveal(bigint, bigint, bigint[], bigint[]) IS
+'commits, through the reveal audit worker, one orders.voucher_reveals row per item (by the calling role) and returns only then; OR303 when it cannot';
+REVOKE EXECUTE ON FUNCTION orders.vault_audit_reveal(bigint, bigint, bigint[], bigint[]) FROM PUBLIC;
+
 CREATE FUNCTION orders.reveal_vouchers(p_client_id bigint, p_order_id bigint)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, orders
 AS $$
 DECLARE
-	v_vouchers jsonb;
+	v_items bigint[];
+	v_units bigint[];
+	v_expires timestamptz[];
+	v_cards bytea[];
+	v_pins bytea[];
+	v_urls bytea[];
+	v_refs bytea[];
 BEGIN
-	WITH revealed AS MATERIALIZED (
-		SELECT i.id AS item_id, u.id AS unit_id, u.expires_at,
-			   u.card_number_enc, u.pin_code_enc, u.claim_url_enc, u.reference_enc
-		FROM orders.orders o
-		JOIN orders.order_items i ON i.order_id = o.id
-		JOIN orders.inventory_units u ON u.id = i.unit_id
-		WHERE o.id = p_order_id AND o.client_id = p_client_id
-		  AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')
-		  AND i.client_id = p_client_id AND i.status = 'DELIVERED'
-	), audit AS (
-		INSERT INTO orders.voucher_reveals (client_id, order_id, order_item_id, unit_id, revealed_by)
-		SELECT p_client_id, p_order_id, r.item_id, r.unit_id, orders.calling_role()
-		FROM revealed r
-	)
-	SELECT coalesce(jsonb_agg(jsonb_build_object(
-			'card_number', orders.vault_decrypt(r.card_number_enc, r.unit_id, 'card_number'),
-			'pin_code', orders.vault_decrypt(r.pin_code_enc, r.unit_id, 'pin_code'),
-			'claim_url', orders.vault_decrypt(r.claim_url_enc, r.unit_id, 'claim_url'),
-			'voucher_reference_number',
-				orders.vault_decrypt(r.reference_enc, r.unit_id, 'voucher_reference_number'),
-			'expires_at', orders.rfc3339(r.expires_at))
-			ORDER BY r.item_id), '[]'::jsonb)
-	INTO v_vouchers
-	FROM revealed r;
-	RETURN v_vouchers;
+	-- One read of what is revealed: what is audited is what is decrypted.
+	SELECT array_agg(i.id ORDER BY i.id), array_agg(u.id ORDER BY i.id),
+		   array_agg(u.expires_at ORDER BY i.id), array_agg(u.card_number_enc ORDER BY i.id),
+		   array_agg(u.pin_code_enc ORDER BY i.id), array_agg(u.claim_url_enc ORDER BY i.id),
+		   array_agg(u.reference_enc ORDER BY i.id)
+	INTO v_items, v_units, v_expires, v_cards, v_pins, v_urls, v_refs
+	FROM orders.orders o
+	JOIN orders.order_items i ON i.order_id = o.id
+	JOIN orders.inventory_units u ON u.id = i.unit_id
+	WHERE o.id = p_order_id AND o.client_id = p_client_id
+	  AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')
+	  AND i.client_id = p_client_id AND i.status = 'DELIVERED';
+	IF v_items IS NULL THEN
+		RETURN '[]';
+	END IF;
+	-- Committed before anything is decrypted; an error here reveals nothing.
+	PERFORM orders.vault_audit_reveal(p_client_id, p_order_id, v_items, v_units);
+	RETURN (
+		SELECT jsonb_agg(jsonb_build_object(
+				'card_number', orders.vault_decrypt(r.card, r.unit_id, 'card_number'),
+				'pin_code', orders.vault_decrypt(r.pin, r.unit_id, 'pin_code'),
+				'claim_url', orders.vault_decrypt(r.url, r.unit_id, 'claim_url'),
+				'voucher_reference_number',
+					orders.vault_decrypt(r.ref, r.unit_id, 'voucher_reference_number'),
+				'expires_at', orders.rfc3339(r.expires_at))
+				ORDER BY r.item_id)
+		FROM unnest(v_items, v_units, v_expires, v_cards, v_pins, v_urls, v_refs)
+			AS r(item_id, unit_id, expires_at, card, pin, url, ref));
 END
 $$;
 COMMENT ON FUNCTION orders.reveal_vouchers(bigint, bigint) IS
-'decrypted vouchers of the DELIVERED items of a client''s DELIVERED / PARTIALLY_DELIVERED order, [] otherwise; audits each';
+'decrypted vouchers of the DELIVERED items of a client''s DELIVERED / PARTIALLY_DELIVERED order, [] otherwise; each audited (committed by the reveal audit worker) before it is decrypted';
 
 -- Not granted to any role: the read paths (orders.order_details, the api
 -- schema) call it as the extension's owner, with the client they derived.
@@ -5226,10 +5247,15 @@ $$;
 COMMENT ON FUNCTION orders.admin_import_api_key(bigint, text, text, text, timestamptz) IS
 'registers a key id and secret issued elsewhere (migration, demo) for a client; the secret (16-256 characters) is stored only as a keyed hash';
 
--- The API schema (version 1) and its plumbing: requests read the way
--- PostgREST passes them (request.* settings), responses and errors written
--- the way PostgREST reads them (response.status, response.headers, SQLSTATE
--- PGRST).  The plumbing lives in schema orders and is granted to nobody:
+-- The API adapter's plumbing: the response value every handler returns,
+-- the error catalog, the route table and the conversion of request
+-- parameters.  Data flows through arguments and return values only: a
+-- handler takes the authenticated client and its parsed parameters and
+-- returns status, headers and body (errors included).  PostgREST's
+-- request.* / response.* settings and SQLSTATE PGRST exist only at the
+-- PostgREST boundary (schema/81_api_auth.sql: api.pre_request and
+-- orders.postgrest_reply), never between the project's own functions.
+-- Everything here lives in schema orders and is granted to nobody:
 -- PostgREST publishes every function of schema api the role may execute.
 
 CREATE SCHEMA api;
@@ -5237,206 +5263,230 @@ COMMENT ON SCHEMA api IS
 'the REST API, version 1: one function per operation, publishable by PostgREST unchanged (docs/api.md, docs/postgrest.conf)';
 REVOKE ALL ON SCHEMA api FROM PUBLIC;
 
--- A request setting as PostgREST leaves it.  After a transaction that set
--- it, a setting reads back as '' rather than NULL: both mean absent.
-CREATE FUNCTION orders.request_setting(p_name text) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
-	SELECT nullif(current_setting(p_name, true), '')
-$$;
-COMMENT ON FUNCTION orders.request_setting(text) IS
-'internal: a request.* setting, NULL when unset or empty';
+-- What a handler returns.  order_id: the order the call concerned (the
+-- audit row names it), not part of the HTTP answer.
+CREATE TYPE orders.api_response AS (
+	status		integer,
+	headers		jsonb,
+	body		jsonb,
+	order_id	bigint
+);
+COMMENT ON TYPE orders.api_response IS
+'internal: an HTTP answer of the API as a value: status, headers (a JSON object of strings), body (JSON), and the order it concerned (for the audit)';
 
-CREATE FUNCTION orders.request_headers() RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	h jsonb;
-BEGIN
-	h := orders.request_setting('request.headers')::jsonb;
-	RETURN CASE WHEN jsonb_typeof(h) = 'object' THEN h ELSE '{}' END;
-EXCEPTION WHEN invalid_text_representation THEN
-	RETURN '{}';
-END
+CREATE FUNCTION orders.api_ok(p_body jsonb, p_status integer DEFAULT 200,
+	p_headers jsonb DEFAULT '{}', p_order_id bigint DEFAULT NULL)
+RETURNS orders.api_response
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT ROW(p_status, p_headers, p_body, p_order_id)::orders.api_response
 $$;
-COMMENT ON FUNCTION orders.request_headers() IS
-'internal: request.headers (lower-case names) as a JSON object, {} when absent or not an object';
+-- No SET clause: the body is fully qualified, and a SET would keep the
+-- planner from inlining the call of every successful request.
+COMMENT ON FUNCTION orders.api_ok(jsonb, integer, jsonb, bigint) IS
+'internal: a successful answer (status 200 unless given)';
 
--- Errors.  Real PostgREST turns SQLSTATE PGRST into an HTTP response: the
--- message is the body, the detail gives status and headers.
-CREATE FUNCTION orders.api_error_body(p_error text, p_message text) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
-	SELECT jsonb_build_object('error', p_error, 'message', p_message)::text
+-- The error catalog: one table in C (src/error_catalog.c).
+CREATE FUNCTION orders.error_catalog(
+	OUT name text, OUT sqlstate text, OUT http_status integer, OUT error text,
+	OUT message text, OUT meaning text, OUT raised_by text)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'error_catalog' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION orders.error_catalog() IS
+'the project''s errors (src/error_catalog.c): SQLSTATE (NULL: an answer of the API only), HTTP status and error code of the API''s answer, its fixed message (NULL: the raised message), meaning; docs/errors.md is rendered from it';
+
+-- An error answer of the catalog, by name.  p_message replaces the
+-- catalog's message (or gives it, where the catalog has none).
+CREATE FUNCTION orders.api_error(p_name text, p_message text DEFAULT NULL,
+	p_headers jsonb DEFAULT '{}', p_order_id bigint DEFAULT NULL)
+RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT ROW(e.http_status, p_headers,
+			   jsonb_build_object('error', e.error, 'message', coalesce(p_message, e.message)),
+			   p_order_id)::orders.api_response
+	FROM orders.error_catalog() e WHERE e.name = p_name
 $$;
-COMMENT ON FUNCTION orders.api_error_body(text, text) IS
-'internal: the reference''s error body {"error": ..., "message": ...}';
+COMMENT ON FUNCTION orders.api_error(text, text, jsonb, bigint) IS
+'internal: the answer of the error catalog entry p_name, body {"error", "message"} (p_message, else the catalog''s message)';
 
-CREATE FUNCTION orders.api_raise(p_status integer, p_error text, p_message text,
-	p_headers jsonb DEFAULT '{}') RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-BEGIN
-	RAISE SQLSTATE 'PGRST' USING
-		MESSAGE = orders.api_error_body(p_error, p_message),
-		DETAIL = jsonb_build_object('status', p_status, 'headers', p_headers)::text;
-END
+CREATE FUNCTION orders.api_unauthorized() RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_error('unauthorized', p_headers => '{"WWW-Authenticate": "Bearer"}')
 $$;
-COMMENT ON FUNCTION orders.api_raise(integer, text, text, jsonb) IS
-'internal: raises an API error the PostgREST way (SQLSTATE PGRST, message = JSON body, detail = {"status", "headers"})';
+COMMENT ON FUNCTION orders.api_unauthorized() IS
+'internal: 401 unauthorized with WWW-Authenticate: Bearer';
 
-CREATE FUNCTION orders.api_unauthorized() RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_raise(401, 'unauthorized', 'Invalid or expired access token',
-							'{"WWW-Authenticate": "Bearer"}')
-$$;
-COMMENT ON FUNCTION orders.api_unauthorized() IS 'internal: raises 401 unauthorized';
-
-CREATE FUNCTION orders.api_not_found() RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_raise(404, 'not_found', 'No Matching Result Found!')
-$$;
-COMMENT ON FUNCTION orders.api_not_found() IS 'internal: raises 404 not_found';
-
-CREATE FUNCTION orders.api_invalid(p_message text) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_raise(400, 'bad_request', p_message)
+CREATE FUNCTION orders.api_invalid(p_message text) RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_error('invalid_input', p_message)
 $$;
 COMMENT ON FUNCTION orders.api_invalid(text) IS
-'internal: raises 400 bad_request; the message names the field and what was wrong';
+'internal: 400 bad_request; the message names the field and what was wrong';
 
--- Operations: what the routes call, what a failure says.
+-- Operations: the one route table.  It drives dispatch (the generated
+-- orders.api_call, schema/85_api_dispatch.sql), the grants
+-- (schema/96_api_security.sql) and is checked against docs/openapi.yaml
+-- (sql/rest_routes.sql).  The PostgREST function of an operation is
+-- api.<operation>.
+CREATE TYPE orders.api_parameter AS (
+	name		text,
+	source		text,	-- query, path, body; client: the authenticated client; key: its API key
+	type		text,	-- integer (>= minimum), id (an integer > 0), string, object
+	minimum		bigint
+);
+COMMENT ON TYPE orders.api_parameter IS
+'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type and minimum';
+
 CREATE TABLE orders.api_operations (
-	operation	text PRIMARY KEY,
+	operation	text PRIMARY KEY CHECK (operation ~ '^[a-z_]+$'),
 	method		text NOT NULL CHECK (method IN ('GET', 'POST')),
-	path_pattern text NOT NULL,		-- anchored regular expression; group 1: the id
-	failure_message text NOT NULL	-- the message of a 500
+	path		text NOT NULL,			-- as in OpenAPI: /api/v1/orders/{id}
+	path_pattern text NOT NULL GENERATED ALWAYS AS
+		('^' || regexp_replace(path, '\{[a-z_]+\}', '([^/]*)', 'g') || '$') STORED,
+	openapi_id	text NOT NULL UNIQUE,	-- the operationId in docs/openapi.yaml
+	handler		text NOT NULL,			-- a function of schema orders returning orders.api_response
+	parameters	orders.api_parameter[] NOT NULL DEFAULT '{}',	-- the handler's arguments, in order
+	failure_message text NOT NULL,		-- the message of a 500
+	description	text NOT NULL,			-- the comment of api.<operation>
+	UNIQUE (method, path)
 );
 COMMENT ON TABLE orders.api_operations IS
-'the routes of the REST API (method, anchored path pattern) and the message of each operation''s internal error';
-INSERT INTO orders.api_operations VALUES
-	('create_order', 'POST', '^/api/v1/orders$', 'Failed to place order'),
-	('list_orders', 'GET', '^/api/v1/orders$', 'Failed to list orders'),
-	('order_details', 'GET', '^/api/v1/orders/([^/]*)$', 'Failed to retrieve order'),
-	('products', 'GET', '^/api/v1/products$', 'Failed to retrieve products'),
-	('charges', 'POST', '^/api/v1/charges$', 'Failed to compute charges'),
-	('token', 'POST', '^/api/v1/auth/token$', 'Failed to issue access token'),
-	('health', 'GET', '^/api/v1/health$', 'Health check failed');
+'the route table of the REST API: method, path, handler and its parameters, the message of a 500; drives dispatch and grants, checked against docs/openapi.yaml';
+INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, parameters, failure_message, description) VALUES
+	('create_order', 'POST', '/api/v1/orders', 'placeOrder', 'handle_create_order',
+	 ARRAY[('client', 'client', NULL, NULL), ('data', 'body', 'object', NULL)]::orders.api_parameter[],
+	 'Failed to place order',
+	 'POST /api/v1/orders (reference 003): body {"data": {productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData}}; 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters, 409 for the same poNumber with other parameters'),
+	('list_orders', 'GET', '/api/v1/orders', 'listOrders', 'handle_list_orders',
+	 ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1),
+		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1)]::orders.api_parameter[],
+	 'Failed to list orders',
+	 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'),
+	('order_details', 'GET', '/api/v1/orders/{id}', 'getOrderDetails', 'handle_order_details',
+	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
+	 'Failed to retrieve order',
+	 'GET /api/v1/orders/{id} (reference 002): the order with its vouchers decrypted once delivered; 400 for an id that is not an integer > 0, 404 not_found for an unknown id and for another client''s order alike, 429 past the per-order read limit'),
+	('products', 'GET', '/api/v1/products', 'listProducts', 'handle_products',
+	 ARRAY[('client', 'client', NULL, NULL)]::orders.api_parameter[],
+	 'Failed to retrieve products',
+	 'GET /api/v1/products: the active products of the catalog with denominations, limits, discount and live delivery_time (INSTANT: deliverable from stock now)'),
+	('charges', 'POST', '/api/v1/charges', 'getCharges', 'handle_charges',
+	 ARRAY[('client', 'client', NULL, NULL), ('data', 'body', 'object', NULL)]::orders.api_parameter[],
+	 'Failed to compute charges',
+	 'POST /api/v1/charges: body {"data": {productId, denomination, quantity}}; what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime'),
+	('token', 'POST', '/api/v1/auth/token', 'issueAccessToken', 'handle_token',
+	 ARRAY[('client', 'client', NULL, NULL), ('api_key', 'key', NULL, NULL)]::orders.api_parameter[],
+	 'Failed to issue access token',
+	 'POST /api/v1/auth/token: exchanges X-API-Key + X-API-Secret for a short-lived HS256 access token {access_token, token_type, expires_in, expires_at}'),
+	('health', 'GET', '/api/v1/health', 'apiHealth', 'handle_health', '{}',
+	 'Health check failed',
+	 'GET /api/v1/health: {"status": "ok", "database": "ok", "version", "rate_limits": "on"|"off"} (off: orders is not in shared_preload_libraries)');
 
--- How errors of the internal functions (schema orders) become HTTP errors
--- (the table of the money branch's docs/errors.md).
--- Only the project's own SQLSTATEs (class OR) are listed: their messages
--- are written for clients (they name the field).  A generic SQLSTATE (say
--- 22P02) may come from a bug anywhere, with a message quoting internals:
--- anything not listed is a 500 whose message says nothing of the cause.
-CREATE TABLE orders.api_error_map (
-	sqlstate	text PRIMARY KEY CHECK (sqlstate ~ '^[0-9A-Z]{5}$'),
-	status		integer NOT NULL CHECK (status BETWEEN 400 AND 599),
-	error		text NOT NULL,
-	note		text NOT NULL
-);
-COMMENT ON TABLE orders.api_error_map IS
-'SQLSTATEs of the internal functions mapped to HTTP status and error code; the internal message becomes the API message';
-INSERT INTO orders.api_error_map VALUES
-	('OR100', 400, 'bad_request', 'invalid input; the message names the field'),
-	('OR101', 404, 'not_found', 'a referenced row (e.g. productId) does not exist'),
-	('OR102', 409, 'conflict', 'poNumber already used with other parameters'),
-	('OR103', 422, 'order_refused', 'refused: insufficient balance, product unavailable, no wallet or rate'),
-	('OR104', 409, 'conflict', 'refund already made'),
-	('OR001', 409, 'conflict', 'illegal status transition'),
-	('OR002', 409, 'conflict', 'illegal sub-status');
-
-CREATE FUNCTION orders.api_fail(p_operation text, p_sqlstate text, p_message text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+-- An error of a handler or of the core functions it calls, as an answer:
+-- SQLSTATEs of the catalog with their own message, anything else (or a
+-- catalog entry whose status is 500) a 500 whose message names the
+-- operation only.  A generic SQLSTATE (say 22P02) may come from a bug
+-- anywhere with a message quoting internals: the client learns nothing of
+-- it, the log gets SQLSTATE and message (never the detail, which may quote
+-- values).
+CREATE FUNCTION orders.api_error_from(p_operation text, p_sqlstate text, p_message text)
+RETURNS orders.api_response
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	m orders.api_error_map;
+	e record;
 BEGIN
-	SELECT * INTO m FROM orders.api_error_map WHERE sqlstate = p_sqlstate;
-	IF FOUND THEN
-		PERFORM orders.api_raise(m.status, m.error, p_message);
+	SELECT * INTO e FROM orders.error_catalog() c WHERE c.sqlstate = p_sqlstate;
+	IF FOUND AND e.http_status < 500 THEN
+		RETURN orders.api_error(e.name, coalesce(e.message, p_message));
 	END IF;
-	-- Unknown: log what happened (SQLSTATE and message only: no detail,
-	-- which may quote values) and tell the client nothing of it.
 	RAISE WARNING 'api operation % failed: SQLSTATE %: %', p_operation, p_sqlstate, p_message;
-	PERFORM orders.api_raise(500, 'internal_error',
-		coalesce((SELECT failure_message FROM orders.api_operations WHERE operation = p_operation),
+	RETURN orders.api_error('internal_error',
+		coalesce((SELECT o.failure_message FROM orders.api_operations o WHERE o.operation = p_operation),
 				 'Internal error'));
 END
 $$;
-COMMENT ON FUNCTION orders.api_fail(text, text, text) IS
-'internal: re-raises an error of an operation as an API error: mapped SQLSTATEs with their message, anything else 500 internal_error (logged as a WARNING)';
+COMMENT ON FUNCTION orders.api_error_from(text, text, text) IS
+'internal: the answer to an error raised under an operation: catalogued SQLSTATEs with their message, anything else 500 internal_error naming the operation (logged as a WARNING with SQLSTATE and message)';
 
--- Responses.
-CREATE FUNCTION orders.api_respond(p_status integer, p_headers jsonb DEFAULT '{}')
-RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog AS $$
-	SELECT set_config('response.status', p_status::text, true),
-		   set_config('response.headers',
-					  coalesce((SELECT jsonb_agg(jsonb_build_object(key, value) ORDER BY ord)
-								FROM jsonb_each_text(p_headers) WITH ORDINALITY AS h(key, value, ord)),
-							   '[]')::text,
-					  true)
-$$;
-COMMENT ON FUNCTION orders.api_respond(integer, jsonb) IS
-'internal: sets response.status and response.headers (a JSON array of one-key objects) the PostgREST way';
-
--- The end of a successful operation: its response status and headers,
--- and its audit row.
-CREATE FUNCTION orders.api_succeed(p_operation text, p_status integer DEFAULT 200,
-	p_headers jsonb DEFAULT '{}', p_order_id bigint DEFAULT NULL) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
-	SELECT orders.api_respond(p_status, p_headers);
-	SELECT orders.api_audit_write(p_operation, p_order_id, p_status);
-$$;
-COMMENT ON FUNCTION orders.api_succeed(text, integer, jsonb, bigint) IS
-'internal: sets the response status and headers of a successful operation and writes its audit row';
-
-CREATE FUNCTION orders.api_require_client() RETURNS bigint
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	c bigint := orders.current_client_id();
+-- Parameters arrive as text (query string, path, PostgREST's arguments)
+-- or JSON (the body), and are converted once, by the types of the route
+-- table.  A bad value raises invalid_input (OR100) naming the parameter:
+-- the caller (orders.api_call) answers it from the catalog.
+CREATE FUNCTION orders.api_integer_param(p_name text, p_value text, p_min bigint)
+RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
 BEGIN
-	IF c IS NULL THEN
-		PERFORM orders.api_unauthorized();
+	IF p_value IS NULL THEN
+		RETURN NULL;
 	END IF;
-	RETURN c;
+	IF p_value !~ '^\s*[+-]?[0-9]{1,18}\s*$' OR btrim(p_value)::bigint < p_min THEN
+		RAISE EXCEPTION '%: must be an integer >= %', p_name, p_min USING ERRCODE = 'OR100';
+	END IF;
+	RETURN btrim(p_value)::bigint;
 END
 $$;
-COMMENT ON FUNCTION orders.api_require_client() IS
-'internal: the authenticated client, or 401 unauthorized';
+COMMENT ON FUNCTION orders.api_integer_param(text, text, bigint) IS
+'internal: a parameter that must be an integer >= p_min; invalid_input (OR100) naming it otherwise; NULL stays NULL';
 
--- Rate limit of a scope (client or order): passes, or raises 429 with
--- Retry-After and the RateLimit-* headers.
-CREATE FUNCTION orders.api_rate_limit(p_scope text, p_id bigint) RETURNS void
+CREATE FUNCTION orders.api_id_param(p_name text, p_value text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL OR p_value !~ '^[0-9]{1,18}$' OR p_value::bigint = 0 THEN
+		RAISE EXCEPTION '%: must be an integer > 0', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN p_value::bigint;
+END
+$$;
+COMMENT ON FUNCTION orders.api_id_param(text, text) IS
+'internal: an id (digits only, > 0); invalid_input (OR100) naming it otherwise';
+
+CREATE FUNCTION orders.api_object_param(p_name text, p_value jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF jsonb_typeof(p_value) IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION '%: is required and must be a JSON object', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN p_value;
+END
+$$;
+COMMENT ON FUNCTION orders.api_object_param(text, jsonb) IS
+'internal: a member of the request body that must be a JSON object; invalid_input (OR100) naming it otherwise';
+
+-- Rate limit of a scope (client or order): NULL when the request passes,
+-- else the 429 answer with Retry-After and the RateLimit-* headers.
+CREATE FUNCTION orders.api_rate_limit(p_scope text, p_id bigint) RETURNS orders.api_response
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
 	r record;
 BEGIN
 	r := orders.rate_limit_take(p_scope, p_id);
-	IF NOT r.allowed THEN
-		PERFORM orders.api_raise(429, 'rate_limit_exceeded', 'Too many requests. Please try again later.',
-			jsonb_build_object('Retry-After', r.retry_after::text,
-							   'RateLimit-Limit', r."limit"::text,
-							   'RateLimit-Remaining', r.remaining::text,
-							   'RateLimit-Reset', r.reset_seconds::text));
+	IF r.allowed THEN
+		RETURN NULL;
 	END IF;
+	RETURN orders.api_error('rate_limit_exceeded', p_headers =>
+		jsonb_build_object('Retry-After', r.retry_after::text,
+						   'RateLimit-Limit', r."limit"::text,
+						   'RateLimit-Remaining', r.remaining::text,
+						   'RateLimit-Reset', r.reset_seconds::text));
 END
 $$;
 COMMENT ON FUNCTION orders.api_rate_limit(text, bigint) IS
-'internal: counts a request against the client''s or order''s rate limits; 429 rate_limit_exceeded with Retry-After and RateLimit-* headers when over';
+'internal: counts a request against the client''s or order''s rate limits; NULL when it passes, else 429 rate_limit_exceeded with Retry-After and RateLimit-* headers';
 
--- Authentication of API requests, the token exchange and the health check.
+-- Authentication of API requests, and the handlers of the token exchange
+-- and the health check.
 
--- PostgREST's db-pre-request: called once per request, before the
--- operation, in the request's transaction.  Credentials come from
--- request.headers only (never from request.jwt.claims, which any session
--- can set): X-API-Key + X-API-Secret, or Authorization: Bearer <token>.
--- Bad credentials are a 401 here; no credentials leave the request
--- anonymous, and each operation that needs a client says 401 itself.
-CREATE FUNCTION orders.api_authenticate() RETURNS void
+-- Credentials come from the request's headers (lower-case names), never
+-- from request.jwt.claims, which any session can set: X-API-Key +
+-- X-API-Secret, or Authorization: Bearer <token>.  A good credential makes
+-- its client the current one (backend memory, src/identity.c) and answers
+-- NULL; a bad one answers 401; none leaves the request anonymous (NULL),
+-- and each operation that needs a client says 401 itself.
+CREATE FUNCTION orders.api_authenticate(p_headers jsonb) RETURNS orders.api_response
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	h jsonb := orders.request_headers();
-	key_id text := nullif(h->>'x-api-key', '');
-	secret text := nullif(h->>'x-api-secret', '');
-	auth_header text := nullif(h->>'authorization', '');
+	key_id text := nullif(p_headers->>'x-api-key', '');
+	secret text := nullif(p_headers->>'x-api-secret', '');
+	auth_header text := nullif(p_headers->>'authorization', '');
 	client bigint;
 BEGIN
 	IF key_id IS NOT NULL OR secret IS NOT NULL THEN
@@ -5446,235 +5496,152 @@ BEGIN
 			client := orders.authenticate_token(substring(auth_header FROM '[^ ]+$'));
 		END IF;
 	ELSE
-		RETURN;
-	END IF;
-	IF client IS NULL THEN
-		PERFORM orders.api_unauthorized();
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION orders.api_authenticate() IS
-'internal: authenticates the request from request.headers (X-API-Key + X-API-Secret, or Authorization: Bearer); 401 on bad credentials, nothing when there are none';
-
-CREATE FUNCTION api.pre_request() RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-BEGIN
-	PERFORM orders.api_authenticate();
-	IF orders.current_client_id() IS NOT NULL THEN
-		PERFORM orders.api_rate_limit('client', orders.current_client_id());
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION api.pre_request() IS
-'PostgREST db-pre-request: authenticates the request (401 on bad credentials), then counts it against the client''s rate limits (429)';
-
--- POST /api/v1/auth/token: exchange the key and secret of this request for
--- an access token.  A token cannot be exchanged for a longer-lived one.
-CREATE FUNCTION api.token() RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	client bigint;
-	result jsonb;
-BEGIN
-	client := orders.api_require_client();
-	IF orders.current_auth_method() <> 'key' THEN
-		PERFORM orders.api_unauthorized();
-	END IF;
-	result := orders.issue_access_token(client, orders.current_api_key_id());
-	PERFORM orders.api_succeed('token', 200, '{"Cache-Control": "no-store"}');
-	RETURN result;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN OTHERS THEN PERFORM orders.api_fail('token', SQLSTATE, SQLERRM);
-END
-$$;
-COMMENT ON FUNCTION api.token() IS
-'POST /api/v1/auth/token: exchanges X-API-Key + X-API-Secret for a short-lived HS256 access token {access_token, token_type, expires_in, expires_at}';
-
--- GET /api/v1/health: no authentication needed.
-CREATE FUNCTION api.health() RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	limits record := orders.rate_limit_status();
-BEGIN
-	PERFORM orders.api_succeed('health', 200, '{"Cache-Control": "no-store"}');
-	RETURN jsonb_build_object(
-		'status', 'ok',
-		'database', 'ok',
-		'version', (SELECT extversion FROM pg_extension WHERE extname = 'orders'),
-		'rate_limits', CASE WHEN limits.enabled THEN 'on' ELSE 'off' END);
-END
-$$;
-COMMENT ON FUNCTION api.health() IS
-'GET /api/v1/health: {"status": "ok", "database": "ok", "version", "rate_limits": "on"|"off"} (off: orders is not in shared_preload_libraries)';
-
--- The operations of the reference: place an order (003), list orders
--- (004), order details (002), the catalog, the charges (quote).  Each is a
--- SECURITY DEFINER boundary: it derives the client from the authenticated
--- request (never from an argument), calls the internal function of schema
--- orders with it, sets the response status and headers, and turns any
--- error into the reference's error body (orders.api_fail).
-
--- An integer query or path parameter given as text; 400 naming it otherwise.
-CREATE FUNCTION orders.api_integer_param(p_name text, p_value text, p_min bigint)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-BEGIN
-	IF p_value IS NULL THEN
 		RETURN NULL;
 	END IF;
-	IF p_value !~ '^\s*[+-]?[0-9]{1,18}\s*$' OR btrim(p_value)::bigint < p_min THEN
-		PERFORM orders.api_invalid(format('%s: must be an integer >= %s', p_name, p_min));
+	IF client IS NULL THEN
+		RETURN orders.api_unauthorized();
 	END IF;
-	RETURN btrim(p_value)::bigint;
+	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION orders.api_integer_param(text, text, bigint) IS
-'internal: a parameter that must be an integer >= p_min; 400 bad_request naming it otherwise; NULL stays NULL';
+COMMENT ON FUNCTION orders.api_authenticate(jsonb) IS
+'internal: authenticates a request from its headers (lower-case names: X-API-Key + X-API-Secret, or Authorization: Bearer); NULL when authenticated or anonymous, 401 on bad credentials';
 
--- The "data" member of a POST body: a JSON object, or 400.
-CREATE FUNCTION orders.api_require_data(p_data jsonb) RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-BEGIN
-	IF jsonb_typeof(p_data) IS DISTINCT FROM 'object' THEN
-		PERFORM orders.api_invalid('data: is required and must be a JSON object');
-	END IF;
-END
+-- POST /api/v1/auth/token: exchange the key and secret of this request for
+-- an access token.  A token cannot be exchanged for a longer-lived one:
+-- the route gives this handler the API key only when the request was
+-- authenticated by key and secret.
+CREATE FUNCTION orders.handle_token(p_client bigint, p_api_key_id bigint)
+RETURNS orders.api_response
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_ok(orders.issue_access_token(p_client, p_api_key_id), 200,
+						 '{"Cache-Control": "no-store"}')
 $$;
-COMMENT ON FUNCTION orders.api_require_data(jsonb) IS
-'internal: 400 bad_request unless the "data" member of a request body is a JSON object';
+COMMENT ON FUNCTION orders.handle_token(bigint, bigint) IS
+'internal: POST /api/v1/auth/token for a client authenticated by an API key: a short-lived HS256 access token {access_token, token_type, expires_in, expires_at}';
+
+-- GET /api/v1/health: no authentication needed.
+CREATE FUNCTION orders.handle_health() RETURNS orders.api_response
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_ok(jsonb_build_object(
+			   'status', 'ok',
+			   'database', 'ok',
+			   'version', (SELECT extversion FROM pg_extension WHERE extname = 'orders'),
+			   'rate_limits', CASE WHEN l.enabled THEN 'on' ELSE 'off' END),
+		   200, '{"Cache-Control": "no-store"}')
+	FROM orders.rate_limit_status() l
+$$;
+COMMENT ON FUNCTION orders.handle_health() IS
+'internal: GET /api/v1/health: {"status": "ok", "database": "ok", "version", "rate_limits": "on"|"off"} (off: orders is not in shared_preload_libraries)';
+
+-- The handlers of the reference's operations: place an order (003), list
+-- orders (004), order details (002), the catalog, the charges (quote).
+-- Each takes the authenticated client and its parsed parameters as
+-- arguments (orders.api_call passes them, by the route table) and returns
+-- the answer as a value, errors included.  Errors raised by the core
+-- functions (class OR) are answered from the error catalog by the caller.
 
 -- POST /api/v1/orders
-CREATE FUNCTION api.create_order(data jsonb) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+CREATE FUNCTION orders.handle_create_order(p_client bigint, p_data jsonb)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	client bigint := orders.api_require_client();
 	r record;
 	order_id bigint;
-	status integer;
 BEGIN
-	PERFORM orders.api_require_data(data);
-	SELECT * INTO r FROM orders.create_order(client, data);
+	SELECT * INTO r FROM orders.create_order(p_client, p_data);
 	order_id := (r.response #>> '{data,placeOrder,data,orderId}')::bigint;
-	status := CASE WHEN r.replayed THEN 200 ELSE 201 END;
-	PERFORM orders.api_succeed('create_order', status,
+	RETURN orders.api_ok(r.response, CASE WHEN r.replayed THEN 200 ELSE 201 END,
 		jsonb_build_object('Location', '/api/v1/orders/' || order_id), order_id);
-	RETURN r.response;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN OTHERS THEN PERFORM orders.api_fail('create_order', SQLSTATE, SQLERRM);
 END
 $$;
-COMMENT ON FUNCTION api.create_order(jsonb) IS
-'POST /api/v1/orders (reference 003): body {"data": {productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData}}; 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters, 409 for the same poNumber with other parameters';
+COMMENT ON FUNCTION orders.handle_create_order(bigint, jsonb) IS
+'internal: POST /api/v1/orders (reference 003): 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters; Location of the order';
 
 -- POST /api/v1/charges
-CREATE FUNCTION api.charges(data jsonb) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+CREATE FUNCTION orders.handle_charges(p_client bigint, p_data jsonb)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	client bigint := orders.api_require_client();
-	product_id bigint;
-	denomination numeric;
-	quantity integer;
-	result jsonb;
+	product_id bigint := orders.request_field(p_data, '{productId}', 'integer')::bigint;
+	denomination numeric := orders.request_field(p_data, '{denomination}', 'amount')::numeric;
+	quantity numeric := coalesce(orders.request_field(p_data, '{quantity}', 'integer')::numeric, 1);
 BEGIN
-	PERFORM orders.api_require_data(data);
-	product_id := orders.request_field(data, '{productId}', 'integer')::bigint;
-	denomination := orders.request_field(data, '{denomination}', 'amount')::numeric;
-	quantity := coalesce(orders.request_field(data, '{quantity}', 'integer')::numeric, 1);
 	IF product_id IS NULL THEN
-		PERFORM orders.api_invalid('productId: is required');
+		RETURN orders.api_invalid('productId: is required');
 	ELSIF denomination IS NULL THEN
-		PERFORM orders.api_invalid('denomination: is required');
+		RETURN orders.api_invalid('denomination: is required');
+	ELSIF quantity NOT BETWEEN -2147483648 AND 2147483647 THEN
+		RETURN orders.api_invalid('quantity: must be an integer >= 1');
 	END IF;
-	result := orders.quote(client, product_id, denomination, quantity)
-		|| jsonb_build_object('deliveryTime', orders.delivery_time(product_id, denomination, quantity));
-	PERFORM orders.api_succeed('charges', 200);
-	RETURN result;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN numeric_value_out_of_range THEN PERFORM orders.api_invalid('quantity: must be an integer >= 1');
-	WHEN OTHERS THEN PERFORM orders.api_fail('charges', SQLSTATE, SQLERRM);
+	RETURN orders.api_ok(orders.quote(p_client, product_id, denomination, quantity::integer)
+		|| jsonb_build_object('deliveryTime', orders.delivery_time(product_id, denomination, quantity::integer)));
 END
 $$;
-COMMENT ON FUNCTION api.charges(jsonb) IS
-'POST /api/v1/charges: body {"data": {productId, denomination, quantity}}; what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime';
+COMMENT ON FUNCTION orders.handle_charges(bigint, jsonb) IS
+'internal: POST /api/v1/charges: what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime';
 
 -- GET /api/v1/orders
-CREATE FUNCTION api.list_orders(page text DEFAULT NULL, "limit" text DEFAULT NULL,
-	status text DEFAULT NULL, product_id text DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+CREATE FUNCTION orders.handle_list_orders(p_client bigint, p_page bigint, p_limit bigint,
+	p_status text, p_product_id bigint)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	client bigint := orders.api_require_client();
 	r record;
 	paging jsonb;
 BEGIN
+	IF p_page > 2147483647 OR p_limit > 2147483647 THEN
+		RETURN orders.api_invalid('page and limit: must be integers within range');
+	END IF;
 	SELECT * INTO r FROM orders.list_orders(
-		client,
-		p_page => coalesce(orders.api_integer_param('page', page, 1), 1)::integer,
-		p_limit => coalesce(orders.api_integer_param('limit', "limit", 1), 10)::integer,
-		p_status => nullif(btrim(status), ''),
-		p_product_id => orders.api_integer_param('product_id', product_id, 1));
+		p_client,
+		p_page => coalesce(p_page, 1)::integer,
+		p_limit => coalesce(p_limit, 10)::integer,
+		p_status => nullif(btrim(p_status), ''),
+		p_product_id => p_product_id);
 	paging := jsonb_build_object('X-Page', r.page::text, 'X-Per-Page', r.per_page::text,
 								 'X-Total-Count', r.total_count::text,
 								 'X-Total-Pages', r.total_pages::text);
 	-- The reference answers a list without any match with its 404.
 	IF jsonb_array_length(r.items) = 0 THEN
-		PERFORM orders.api_raise(404, 'not_found', 'No Matching Result Found!', paging);
+		RETURN orders.api_error('no_match', p_headers => paging);
 	END IF;
-	PERFORM orders.api_succeed('list_orders', 200, paging);
-	RETURN r.items;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN numeric_value_out_of_range THEN
-		PERFORM orders.api_invalid('page and limit: must be integers within range');
-	WHEN OTHERS THEN PERFORM orders.api_fail('list_orders', SQLSTATE, SQLERRM);
+	RETURN orders.api_ok(r.items, 200, paging);
 END
 $$;
-COMMENT ON FUNCTION api.list_orders(text, text, text, text) IS
-'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
+COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint) IS
+'internal: GET /api/v1/orders (reference 004): newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
 
 -- GET /api/v1/orders/{id}
-CREATE FUNCTION api.order_details(id text) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+CREATE FUNCTION orders.handle_order_details(p_client bigint, p_order_id bigint)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	client bigint := orders.api_require_client();
-	order_id bigint;
+	limited orders.api_response;
 	result jsonb;
 BEGIN
-	IF id IS NULL OR id !~ '^[0-9]{1,18}$' OR id::bigint = 0 THEN
-		PERFORM orders.api_invalid('id: must be an integer > 0');
-	END IF;
-	order_id := id::bigint;
 	-- Another client's order is answered like a missing one, and costs
 	-- that order's budget nothing.
-	IF NOT EXISTS (SELECT 1 FROM orders.orders o WHERE o.id = order_id AND o.client_id = client) THEN
-		PERFORM orders.api_not_found();
+	IF NOT EXISTS (SELECT 1 FROM orders.orders o WHERE o.id = p_order_id AND o.client_id = p_client) THEN
+		RETURN orders.api_error('no_match', p_order_id => p_order_id);
 	END IF;
-	PERFORM orders.api_rate_limit('order', order_id);
-	-- Every reveal of a voucher writes an audit row, which a READ ONLY
-	-- transaction (PostgREST's GET) cannot: say how to ask instead of
-	-- failing with a 500.
-	IF current_setting('transaction_read_only')::boolean AND EXISTS (
-		SELECT 1 FROM orders.orders o
-		WHERE o.id = order_id AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')) THEN
-		PERFORM orders.api_raise(405, 'method_not_allowed',
-			'Vouchers are revealed (and audited) only in a read-write request: call order_details with POST',
-			'{"Allow": "POST"}');
+	limited := orders.api_rate_limit('order', p_order_id);
+	IF limited.status IS NOT NULL THEN
+		limited.order_id := p_order_id;
+		RETURN limited;
 	END IF;
-	result := orders.order_details(client, order_id);
+	-- The vouchers' reveal is audited by the background worker (its commit
+	-- comes before any code leaves the database), so this works in a READ
+	-- ONLY transaction too: PostgREST's GET.
+	result := orders.order_details(p_client, p_order_id);
 	IF result IS NULL THEN
-		PERFORM orders.api_not_found();
+		RETURN orders.api_error('no_match', p_order_id => p_order_id);
 	END IF;
-	PERFORM orders.api_succeed('order_details', 200, '{}', order_id);
-	RETURN result;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN OTHERS THEN PERFORM orders.api_fail('order_details', SQLSTATE, SQLERRM);
+	RETURN orders.api_ok(result, 200, '{}', p_order_id);
 END
 $$;
-COMMENT ON FUNCTION api.order_details(text) IS
-'GET /api/v1/orders/{id} (reference 002): the order with its vouchers decrypted once delivered; 400 for an id that is not an integer > 0, 404 not_found for an unknown id and for another client''s order alike, 429 past the per-order read limit';
+COMMENT ON FUNCTION orders.handle_order_details(bigint, bigint) IS
+'internal: GET /api/v1/orders/{id} (reference 002): the order with its vouchers decrypted once delivered; 404 not_found for an unknown id and for another client''s order alike, 429 past the per-order read limit';
 
 -- GET /api/v1/products
 CREATE FUNCTION orders.product_json(p orders.products) RETURNS jsonb
@@ -5709,28 +5676,20 @@ $$;
 COMMENT ON FUNCTION orders.product_json(orders.products) IS
 'internal: a product as the catalog endpoint shows it, with the live delivery_time of each fixed denomination and of the product';
 
-CREATE FUNCTION api.products() RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	client bigint := orders.api_require_client();
-	result jsonb;
-BEGIN
-	SELECT coalesce(jsonb_agg(orders.product_json(p) ORDER BY p.id), '[]') INTO result
-	FROM orders.products p WHERE p.active;
-	PERFORM orders.api_succeed('products', 200);
-	RETURN result;
-EXCEPTION
-	WHEN SQLSTATE 'PGRST' THEN RAISE;
-	WHEN OTHERS THEN PERFORM orders.api_fail('products', SQLSTATE, SQLERRM);
-END
+CREATE FUNCTION orders.handle_products(p_client bigint) RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT orders.api_ok(coalesce(jsonb_agg(orders.product_json(p) ORDER BY p.id), '[]'))
+	FROM orders.products p WHERE p.active
 $$;
-COMMENT ON FUNCTION api.products() IS
-'GET /api/v1/products: the active products of the catalog with denominations, limits, discount and live delivery_time (INSTANT: deliverable from stock now)';
+COMMENT ON FUNCTION orders.handle_products(bigint) IS
+'internal: GET /api/v1/products: the active products of the catalog with denominations, limits, discount and live delivery_time (INSTANT: deliverable from stock now)';
 
 -- api.dispatch: the one SQL call the gateway makes per HTTP request.  It
--- does what PostgREST does around a function call (request.* settings,
--- pre-request, response.status / response.headers, PGRST errors) and the
--- routing of the reference's paths, so the gateway only relays.
+-- parses the request once, routes it by the route table, authenticates,
+-- counts it against the rate limits, calls the operation's handler through
+-- orders.api_call (generated from the route table), writes the audit row
+-- and returns status, headers and body: the gateway only relays.  No
+-- setting carries anything: every step takes arguments and returns values.
 
 CREATE FUNCTION orders.url_decode(p_text text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog AS $$
@@ -5754,179 +5713,282 @@ $$;
 COMMENT ON FUNCTION orders.query_params(text) IS
 'internal: a query string (a=1&b=x%20y) as a JSON object of strings; for a repeated name the first value wins';
 
-CREATE FUNCTION orders.request_cookies(p_cookie_header text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
-	SELECT coalesce(jsonb_object_agg(btrim(split_part(c, '=', 1)),
-									 substr(btrim(c), length(split_part(btrim(c), '=', 1)) + 2)), '{}')
-	FROM regexp_split_to_table(coalesce(p_cookie_header, ''), ';') AS c
-	WHERE btrim(c) LIKE '_%=%'
-$$;
-COMMENT ON FUNCTION orders.request_cookies(text) IS
-'internal: a Cookie header as the JSON object PostgREST puts in request.cookies';
-
--- The response headers a function left, as one JSON object.
-CREATE FUNCTION orders.response_headers() RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	arr jsonb;
+-- orders.api_call(operation, client, api key, auth method, parameters,
+-- body): converts the operation's parameters by their types in the route
+-- table, calls its handler and answers any error it raises from the error
+-- catalog (the subtransaction of the EXCEPTION block rolls the handler's
+-- writes back).  Generated from orders.api_operations: one branch per
+-- operation, each a static call whose plan PL/pgSQL caches, instead of a
+-- dynamic EXECUTE per request.  Used by api.dispatch and by the PostgREST
+-- functions alike.
+CREATE FUNCTION orders.api_call_source() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $gen$
+	SELECT format($f$CREATE OR REPLACE FUNCTION orders.api_call(p_operation text, p_client bigint,
+	p_api_key_id bigint, p_auth_method text, p_params jsonb, p_body jsonb)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $body$
 BEGIN
-	arr := orders.request_setting('response.headers')::jsonb;
-	RETURN coalesce((SELECT jsonb_object_agg(h.key, h.value)
-					 FROM jsonb_array_elements(arr) AS e, jsonb_each(e) AS h), '{}');
+	CASE p_operation
+%s
+	ELSE
+		RETURN orders.api_error('no_match');
+	END CASE;
+EXCEPTION WHEN OTHERS THEN
+	RETURN orders.api_error_from(p_operation, SQLSTATE, SQLERRM);
 END
-$$;
-COMMENT ON FUNCTION orders.response_headers() IS
-'internal: response.headers (a JSON array of one-key objects) folded into one JSON object';
+$body$$f$,
+		string_agg(format(E'\tWHEN %L THEN\n%s\t\tRETURN orders.%I(%s);',
+						  o.operation, g.guards, o.handler, g.args),
+				   E'\n' ORDER BY o.operation))
+	FROM orders.api_operations o,
+	LATERAL (
+		SELECT coalesce(string_agg(CASE p.source
+					WHEN 'client' THEN E'\t\tIF p_client IS NULL THEN RETURN orders.api_unauthorized(); END IF;\n'
+					WHEN 'key' THEN E'\t\tIF p_auth_method IS DISTINCT FROM ''key'' THEN RETURN orders.api_unauthorized(); END IF;\n'
+					END, '' ORDER BY n), '') AS guards,
+			   coalesce(string_agg(CASE
+					WHEN p.source = 'client' THEN 'p_client'
+					WHEN p.source = 'key' THEN 'p_api_key_id'
+					WHEN p.source = 'body' AND p.type = 'object' THEN
+						format('orders.api_object_param(%L, p_body->%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'integer' THEN
+						format('orders.api_integer_param(%L, p_params->>%L, %s)', p.name, p.name, p.minimum)
+					WHEN p.source IN ('query', 'path') AND p.type = 'id' THEN
+						format('orders.api_id_param(%L, p_params->>%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'string' THEN
+						format('p_params->>%L', p.name)
+					END, ', ' ORDER BY n), '') AS args
+		FROM unnest(o.parameters) WITH ORDINALITY AS p(name, source, type, minimum, n)
+	) g
+$gen$;
+COMMENT ON FUNCTION orders.api_call_source() IS
+'internal: the source of orders.api_call, generated from the route table orders.api_operations';
 
--- The HTTP response of a PGRST error (message: body; detail: status and
--- headers), as PostgREST would send it.
-CREATE FUNCTION orders.pgrst_response(p_message text, p_detail text,
-	OUT status integer, OUT headers jsonb, OUT body text)
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, orders AS $$
+DO $$
 DECLARE
-	d jsonb := p_detail::jsonb;
+	bad record;
 BEGIN
-	status := (d->>'status')::integer;
-	headers := coalesce(d->'headers', '{}');
-	body := p_message;
-END
-$$;
-COMMENT ON FUNCTION orders.pgrst_response(text, text) IS
-'internal: status, headers and body of a PGRST error';
+	-- A parameter the generator does not know would become a NULL argument.
+	SELECT o.operation, p.name INTO bad
+	FROM orders.api_operations o, unnest(o.parameters) p
+	WHERE NOT (p.source IN ('client', 'key')
+			   OR (p.source = 'body' AND p.type = 'object')
+			   OR (p.source IN ('query', 'path') AND p.type IN ('integer', 'id', 'string')))
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'route table: parameter % of operation % has an unknown source or type',
+			bad.name, bad.operation;
+	END IF;
+	EXECUTE orders.api_call_source();
+END $$;
+COMMENT ON FUNCTION orders.api_call(text, bigint, bigint, text, jsonb, jsonb) IS
+'internal: calls the handler of an operation with its parameters converted by the route table; errors become answers from the error catalog (generated by orders.api_call_source())';
 
 CREATE FUNCTION orders.api_dispatch(p_method text, p_path text, p_query text,
 	p_headers jsonb, p_body text)
-RETURNS TABLE (status integer, headers jsonb, body text)
+RETURNS orders.api_response
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
 	req_method text := upper(coalesce(p_method, ''));
+	req_path text := coalesce(p_path, '');
 	req_headers jsonb;
 	op orders.api_operations;
-	path_id text;
-	unknown_param text;
+	path_param text;			-- the route's path parameter (one at most)
+	path_value text;
+	order_id bigint;
 	params jsonb;
 	payload jsonb;
-	result jsonb;
-	order_id bigint;
-	r record;
-	err_message text;
-	err_detail text;
-	json_headers constant jsonb := '{"Content-Type": "application/json; charset=utf-8"}';
+	unknown_param text;
+	client bigint;
+	r orders.api_response;
 BEGIN
-	-- The request settings, as PostgREST sets them (header names lower-case).
+	-- Header names lower-case (HTTP's are case-insensitive).
 	SELECT coalesce(jsonb_object_agg(lower(h.key), h.value), '{}') INTO req_headers
 	FROM jsonb_each_text(CASE WHEN jsonb_typeof(p_headers) = 'object'
 							  THEN p_headers ELSE '{}' END) AS h;
-	PERFORM set_config('request.method', req_method, true),
-			set_config('request.path', coalesce(p_path, ''), true),
-			set_config('request.headers', req_headers::text, true),
-			set_config('request.cookies', orders.request_cookies(req_headers->>'cookie')::text, true),
-			set_config('request.jwt.claims', '{"role": "orders_api"}', true),
-			set_config('response.status', '', true),
-			set_config('response.headers', '', true);
 
-	BEGIN
-		-- Route.
-		SELECT * INTO op FROM orders.api_operations o
-		WHERE coalesce(p_path, '') ~ o.path_pattern AND o.method = req_method;
-		IF NOT FOUND THEN
-			IF EXISTS (SELECT 1 FROM orders.api_operations o WHERE coalesce(p_path, '') ~ o.path_pattern) THEN
-				PERFORM orders.api_raise(405, 'method_not_allowed',
-					format('Method %s is not allowed on %s', req_method, p_path),
-					jsonb_build_object('Allow', (SELECT string_agg(o.method, ', ' ORDER BY o.method)
-												 FROM orders.api_operations o
-												 WHERE p_path ~ o.path_pattern)));
-			END IF;
-			PERFORM orders.api_not_found();
+	-- Route.
+	SELECT * INTO op FROM orders.api_operations o
+	WHERE req_path ~ o.path_pattern AND o.method = req_method;
+	IF NOT FOUND THEN
+		r := coalesce((SELECT orders.api_error('method_not_allowed',
+									format('Method %s is not allowed on %s', req_method, p_path),
+									jsonb_build_object('Allow', string_agg(o.method, ', ' ORDER BY o.method)))
+					   FROM orders.api_operations o WHERE req_path ~ o.path_pattern
+					   HAVING count(*) > 0),
+					  orders.api_error('no_match'));
+	ELSE
+		path_param := (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'path');
+		IF path_param IS NOT NULL THEN
+			path_value := substring(req_path FROM op.path_pattern);
 		END IF;
-		path_id := substring(p_path FROM op.path_pattern);
-		IF path_id ~ '^[0-9]{1,18}$' THEN
-			order_id := path_id::bigint;
+		IF path_value ~ '^[0-9]{1,18}$' THEN
+			order_id := path_value::bigint;
 		END IF;
-
-		-- Authenticate (in a block of its own, so that the identity survives
-		-- an error of what follows and the audit row names the client).
-		PERFORM orders.api_authenticate();
-	EXCEPTION WHEN SQLSTATE 'PGRST' THEN
-		GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
-		r := orders.pgrst_response(err_message, err_detail);
-		PERFORM orders.api_audit_write(coalesce(op.operation, 'unrouted'), order_id, r.status);
-		RETURN QUERY SELECT r.status, json_headers || r.headers, r.body;
-		RETURN;
-	END;
-
-	BEGIN
-		IF orders.current_client_id() IS NOT NULL THEN
-			PERFORM orders.api_rate_limit('client', orders.current_client_id());
+		-- Authenticate, then count the request against the client's limits.
+		r := orders.api_authenticate(req_headers);
+		client := orders.current_client_id();
+		IF r.status IS NULL AND client IS NOT NULL THEN
+			r := orders.api_rate_limit('client', client);
 		END IF;
+	END IF;
 
+	-- Parse the query string and the body.
+	IF r.status IS NULL THEN
 		BEGIN
 			params := orders.query_params(p_query);
 		EXCEPTION WHEN character_not_in_repertoire THEN
-			PERFORM orders.api_invalid('query string is not valid UTF-8');
+			r := orders.api_invalid('query string is not valid UTF-8');
 		END;
+	END IF;
+	IF r.status IS NULL THEN
 		SELECT k INTO unknown_param FROM jsonb_object_keys(params) AS k
-		WHERE op.operation <> 'list_orders' OR k NOT IN ('page', 'limit', 'status', 'product_id')
+		WHERE k NOT IN (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'query')
 		ORDER BY k LIMIT 1;
 		IF unknown_param IS NOT NULL THEN
-			PERFORM orders.api_invalid(format('unknown query parameter "%s"', unknown_param));
+			r := orders.api_invalid(format('unknown query parameter "%s"', unknown_param));
 		END IF;
-		IF req_method = 'POST' THEN
-			BEGIN
-				payload := nullif(btrim(p_body), '')::jsonb;
-			EXCEPTION WHEN invalid_text_representation THEN
-				PERFORM orders.api_invalid('request body is not valid JSON');
-			END;
-		END IF;
+	END IF;
+	IF r.status IS NULL AND req_method = 'POST' THEN
+		BEGIN
+			payload := nullif(btrim(p_body), '')::jsonb;
+		EXCEPTION WHEN invalid_text_representation THEN
+			r := orders.api_invalid('request body is not valid JSON');
+		END;
+	END IF;
 
-		CASE op.operation
-		WHEN 'create_order' THEN
-			result := api.create_order(data => payload->'data');
-		WHEN 'charges' THEN
-			result := api.charges(data => payload->'data');
-		WHEN 'list_orders' THEN
-			result := api.list_orders(page => params->>'page', "limit" => params->>'limit',
-									  status => params->>'status', product_id => params->>'product_id');
-		WHEN 'order_details' THEN
-			result := api.order_details(id => substring(p_path FROM op.path_pattern));
-		WHEN 'products' THEN
-			result := api.products();
-		WHEN 'token' THEN
-			result := api.token();
-		WHEN 'health' THEN
-			result := api.health();
-		END CASE;
-		RETURN QUERY SELECT coalesce(orders.request_setting('response.status')::integer, 200),
-							json_headers || orders.response_headers(), result::text;
-	EXCEPTION
-		WHEN SQLSTATE 'PGRST' THEN
-			GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT, err_detail = PG_EXCEPTION_DETAIL;
-			r := orders.pgrst_response(err_message, err_detail);
-			PERFORM orders.api_audit_write(op.operation, order_id, r.status);
-			RETURN QUERY SELECT r.status, json_headers || r.headers, r.body;
-		WHEN OTHERS THEN
-			-- Only the SQLSTATE and message go to the log: a detail may quote
-			-- values.  The client learns nothing of the cause.
-			GET STACKED DIAGNOSTICS err_message = MESSAGE_TEXT;
-			RAISE WARNING 'api.dispatch % %: SQLSTATE %: %', req_method, op.operation, SQLSTATE, err_message;
-			PERFORM orders.api_audit_write(op.operation, order_id, 500);
-			RETURN QUERY SELECT 500, json_headers,
-				orders.api_error_body('internal_error', op.failure_message);
-	END;
+	-- Call.
+	IF r.status IS NULL THEN
+		IF path_param IS NOT NULL THEN
+			params := params || jsonb_build_object(path_param, path_value);
+		END IF;
+		r := orders.api_call(op.operation, client, orders.current_api_key_id(),
+							 orders.current_auth_method(), params, payload);
+	END IF;
+
+	PERFORM orders.api_audit_write(coalesce(op.operation, 'unrouted'), coalesce(r.order_id, order_id), r.status);
+	r.headers := '{"Content-Type": "application/json; charset=utf-8"}' || r.headers;
+	RETURN r;
 END
 $$;
 COMMENT ON FUNCTION orders.api_dispatch(text, text, text, jsonb, text) IS
-'internal: the body of api.dispatch';
+'internal: the body of api.dispatch: parse, route, authenticate, rate-limit, call, audit';
 
 -- The contract's parameter names; PL/pgSQL cannot have an input and an
 -- output column of the same name, SQL can.
 CREATE FUNCTION api.dispatch(method text, path text, query text, headers jsonb, body text)
 RETURNS TABLE (status integer, headers jsonb, body text)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-	SELECT * FROM orders.api_dispatch($1, $2, $3, $4, $5)
+	SELECT r.status, r.headers, r.body::text FROM orders.api_dispatch($1, $2, $3, $4, $5) r
 $$;
 COMMENT ON FUNCTION api.dispatch(text, text, text, jsonb, text) IS
-'the gateway''s one call per HTTP request: sets request.* as PostgREST would, routes /api/v1/... to the api function, authenticates, applies rate limits, and returns status, headers (a JSON object of strings) and body; every failure becomes the reference''s error body, and is audited';
+'the gateway''s one call per HTTP request: routes /api/v1/... by the route table, authenticates, applies rate limits, calls the operation''s handler and returns status, headers (a JSON object of strings) and body; every failure becomes the reference''s error body, and every call is audited';
+
+-- The PostgREST boundary.  PostgREST passes a request through settings
+-- (request.headers, ...), reads the answer's status and headers from
+-- settings (response.status, response.headers) and turns SQLSTATE PGRST
+-- into an HTTP error.  Those conventions live here only: api.pre_request
+-- reads request.headers once, each api.<operation> function calls the
+-- same orders.api_call as api.dispatch and hands its answer to
+-- orders.postgrest_reply, which writes response.* or raises PGRST once.
+-- Nothing of the project reads them back.
+
+-- An error answer the PostgREST way: the message is the body, the detail
+-- gives status and headers.
+CREATE FUNCTION orders.postgrest_raise(p_response orders.api_response) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+BEGIN
+	RAISE SQLSTATE 'PGRST' USING
+		MESSAGE = p_response.body::text,
+		DETAIL = jsonb_build_object('status', p_response.status, 'headers', p_response.headers)::text;
+END
+$$;
+COMMENT ON FUNCTION orders.postgrest_raise(orders.api_response) IS
+'internal: raises an error answer the PostgREST way (SQLSTATE PGRST, message = JSON body, detail = {"status", "headers"})';
+
+-- The answer of an operation under PostgREST: an error is raised as
+-- PGRST (PostgREST rolls the transaction back, audit row included); a
+-- success is audited, its status and headers set (response.headers: a
+-- JSON array of one-key objects) and its body returned.
+CREATE FUNCTION orders.postgrest_reply(p_operation text, p_response orders.api_response)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+BEGIN
+	IF p_response.status >= 400 THEN
+		PERFORM orders.postgrest_raise(p_response);
+	END IF;
+	PERFORM orders.api_audit_write(p_operation, p_response.order_id, p_response.status);
+	PERFORM set_config('response.status', p_response.status::text, true),
+			set_config('response.headers',
+					   coalesce((SELECT jsonb_agg(jsonb_build_object(key, value) ORDER BY ord)
+								 FROM jsonb_each_text(p_response.headers) WITH ORDINALITY AS h(key, value, ord)),
+								'[]')::text,
+					   true);
+	RETURN p_response.body;
+END
+$$;
+COMMENT ON FUNCTION orders.postgrest_reply(text, orders.api_response) IS
+'internal: hands an answer to PostgREST: raises PGRST for an error; for a success writes the audit row, sets response.status and response.headers and returns the body';
+
+-- PostgREST's db-pre-request: called once per request, before the
+-- operation, in the request's transaction.  Bad credentials are a 401
+-- here; no credentials leave the request anonymous.  Settings read back
+-- as '' after a transaction that set them: absent, like NULL.
+CREATE FUNCTION api.pre_request() RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	headers jsonb;
+	r orders.api_response;
+BEGIN
+	BEGIN
+		headers := nullif(current_setting('request.headers', true), '')::jsonb;
+	EXCEPTION WHEN invalid_text_representation THEN
+		headers := NULL;
+	END;
+	IF jsonb_typeof(headers) IS DISTINCT FROM 'object' THEN
+		headers := '{}';
+	END IF;
+	r := orders.api_authenticate(headers);
+	IF r.status IS NULL AND orders.current_client_id() IS NOT NULL THEN
+		r := orders.api_rate_limit('client', orders.current_client_id());
+	END IF;
+	IF r.status IS NOT NULL THEN
+		PERFORM orders.postgrest_raise(r);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION api.pre_request() IS
+'PostgREST db-pre-request: authenticates the request from request.headers (401 on bad credentials), then counts it against the client''s rate limits (429)';
+
+-- api.<operation> for each route: its arguments are the route's query and
+-- path parameters (text, as PostgREST passes them) and body members
+-- (jsonb); the client is the one api.pre_request authenticated.
+DO $do$
+DECLARE
+	o record;
+BEGIN
+	FOR o IN
+		SELECT op.operation, op.description,
+			   coalesce(string_agg(format('%I %s', p.name, CASE p.source
+							WHEN 'query' THEN 'text DEFAULT NULL' WHEN 'path' THEN 'text' ELSE 'jsonb' END),
+						', ' ORDER BY n) FILTER (WHERE p.source IN ('query', 'path', 'body')), '') AS args,
+			   coalesce('jsonb_build_object(' || string_agg(format('%L, %I', p.name, p.name), ', ' ORDER BY n)
+						FILTER (WHERE p.source IN ('query', 'path')) || ')', '''{}''') AS params,
+			   coalesce('jsonb_build_object(' || string_agg(format('%L, %I', p.name, p.name), ', ' ORDER BY n)
+						FILTER (WHERE p.source = 'body') || ')', 'NULL') AS body
+		FROM orders.api_operations op
+		LEFT JOIN LATERAL unnest(op.parameters) WITH ORDINALITY AS p(name, source, type, minimum, n) ON true
+		GROUP BY op.operation, op.description
+		ORDER BY op.operation
+	LOOP
+		EXECUTE format($f$CREATE FUNCTION api.%I(%s) RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $body$
+	SELECT orders.postgrest_reply(%L, orders.api_call(%L, orders.current_client_id(),
+		orders.current_api_key_id(), orders.current_auth_method(), %s, %s))
+$body$$f$, o.operation, o.args, o.operation, o.operation, o.params, o.body);
+		EXECUTE format('COMMENT ON FUNCTION api.%I IS %L', o.operation, o.description);
+	END LOOP;
+END $do$;
 
 -- Security of the API, applied last so that it covers every table and
 -- function the install script created: row-level security on every
@@ -6009,12 +6071,21 @@ BEGIN
 END $$;
 
 GRANT USAGE ON SCHEMA api TO orders_api, orders_authenticator;
-GRANT EXECUTE ON FUNCTION
-	api.pre_request(), api.token(), api.health(),
-	api.create_order(jsonb), api.charges(jsonb), api.list_orders(text, text, text, text),
-	api.order_details(text), api.products(),
-	api.dispatch(text, text, text, jsonb, text)
-TO orders_api;
+-- The API role executes the function of every route of the route table
+-- (api.<operation>), the pre-request and dispatch.
+DO $$
+DECLARE
+	f regprocedure;
+BEGIN
+	FOR f IN
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace = 'api'::regnamespace
+		  AND p.proname IN (SELECT o.operation FROM orders.api_operations o)
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO orders_api', f);
+	END LOOP;
+END $$;
+GRANT EXECUTE ON FUNCTION api.pre_request(), api.dispatch(text, text, text, jsonb, text) TO orders_api;
 -- The gateway's login role calls dispatch without switching roles.
 GRANT EXECUTE ON FUNCTION api.dispatch(text, text, text, jsonb, text) TO orders_authenticator;
 GRANT EXECUTE ON FUNCTION orders.current_client_id() TO orders_api;
