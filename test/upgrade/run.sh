@@ -7,7 +7,7 @@
 #            shared library: every C function it declares still resolves;
 #   catalog  after ALTER EXTENSION orders UPDATE, the catalog equals that of a
 #            fresh install of the newest version (test/upgrade/catalog-dump.sh,
-#            compared as text);
+#            compared as text), and so do the rows the install script ships;
 #   data     the data are intact: the row count of every table of the
 #            extension unchanged, verify_ledger() empty, every delivered
 #            voucher reveals to its owner exactly as before the update;
@@ -76,6 +76,25 @@ fi
 psql -d postgres -c "CREATE DATABASE fresh"
 psql -d fresh -c "CREATE EXTENSION orders CASCADE" 2>/dev/null
 test/upgrade/catalog-dump.sh fresh > "$work/fresh.catalog"
+# The rows the install script ships (the route table, the currencies): the
+# tables of the extension that a fresh install fills, except configuration
+# tables (their rows are per database, e.g. a random secret).
+shipped_tables=$(psql -d fresh -At -c "
+	SELECT c.oid::regclass FROM pg_class c, pg_extension e
+	WHERE e.extname = 'orders' AND c.relkind IN ('r', 'p') AND NOT c.oid = ANY (coalesce(e.extconfig, '{}'))
+	  AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+				  AND d.refobjid = e.oid AND d.deptype = 'e')
+	  AND (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass),
+											   false, true, '')))[1]::text <> '0'
+	ORDER BY 1")
+shipped_rows() {
+	local t
+	for t in $shipped_tables; do
+		echo "-- $t"
+		psql -d "$1" -At -c "SELECT t::text FROM $t t ORDER BY 1"
+	done
+}
+shipped_rows fresh >> "$work/fresh.catalog"
 
 # What must not change across the update: row counts of every table in the
 # extension's schemas, and the balances.
@@ -143,6 +162,7 @@ for v in $older; do
 
 	# catalog: as a fresh install of the newest version.
 	test/upgrade/catalog-dump.sh "$db" > "$work/updated.catalog"
+	shipped_rows "$db" >> "$work/updated.catalog"
 	ok=0
 	diff -u --label "fresh $newest" --label "$v updated to $newest" \
 		"$work/fresh.catalog" "$work/updated.catalog" >&2 || ok=1
