@@ -9,7 +9,7 @@
 #    frozen script (a change to schema/ needs a new version).
 # Needs the build (make all).  Prints "test released-scripts ... ok|FAILED".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 sums=released-scripts.sha256
 problems=()

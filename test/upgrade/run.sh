@@ -17,7 +17,6 @@
 # the install lock around it); ORDERS_PG_BINDIR runs another server build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-top=$PWD
 bindir=${ORDERS_PG_BINDIR:-$(pg_config --bindir)}
 newest=$(sed -n "s/^default_version = '\([^']*\)'$/\1/p" orders.control)
 older=$(sed -n 's/^[0-9a-f]*  orders--\([0-9.]*\)\.sql$/\1/p' released-scripts.sha256 |
