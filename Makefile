@@ -6,14 +6,26 @@
 EXTENSION = orders
 MODULE_big = orders
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# PGXS tracks no header dependencies here: rebuild every object when a
+# header changes (a struct changed in one header otherwise leaves objects
+# compiled against the old layout).
+$(OBJS): $(wildcard src/*.h)
 
-# The enum types of the reference, in the order of their type OIDs.  Each
-# expands schema/*.sql.in once.
-ENUM_TYPES = order_status order_sub_status delivery_time delivery_type \
-	delivery_mode classification link_type inventory_status recharge_status
-
+# Versions (docs/releases.md).  default_version in orders.control is the
+# newest version, whose install script is built from schema/.  Every released
+# script is committed at the top level (orders--X.Y.sql, orders--A--B.sql),
+# never edited again, its checksum kept in released-scripts.sha256.  Until
+# the newest version is frozen, its install script is a build product.
+EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'$$/\1/p" orders.control)
 SCHEMA_PARTS = $(sort $(wildcard schema/*.sql schema/*.sql.in))
-DATA_built = orders--1.0.sql
+BUILT_SCRIPT = build/orders--$(EXTVERSION).sql
+UPGRADE_SCRIPTS = $(wildcard orders--*--*.sql)
+FROZEN_SCRIPTS = $(filter-out $(UPGRADE_SCRIPTS),$(wildcard orders--*.sql))
+DATA = $(FROZEN_SCRIPTS) $(UPGRADE_SCRIPTS)
+ifeq ($(filter orders--$(EXTVERSION).sql,$(FROZEN_SCRIPTS)),)
+DATA_built = $(BUILT_SCRIPT)
+endif
+EXTRA_CLEAN += build
 
 PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
 # Server headers as system headers: -Wextra is for our code, not theirs.
@@ -40,10 +52,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-orders--1.0.sql: scripts/build-install-script.sh $(SCHEMA_PARTS) Makefile
-	scripts/build-install-script.sh "$(ENUM_TYPES)" $(SCHEMA_PARTS) > $@
+all: $(BUILT_SCRIPT)
+$(BUILT_SCRIPT): scripts/build-install-script.sh $(SCHEMA_PARTS) orders.control
+	@mkdir -p build
+	scripts/build-install-script.sh schema > $@.tmp && mv $@.tmp $@
 
-.PHONY: run test test-harness mutation fuzz docs bench bench-smoke
+.PHONY: run test test-harness mutation fuzz docs bench bench-smoke deb deb-test
 run:
 	scripts/run.sh
 
@@ -64,8 +78,18 @@ mutation:
 fuzz:  # SECONDS_TO_RUN=60 by default
 	test/fuzz/run.sh
 
-docs: all
+docs:  # labels first: they generate a part of schema/
+	scripts/render-labels.sh
+	$(MAKE) all
 	scripts/render-docs.sh
+
+# Debian packages (debian/, docs/releases.md): postgresql-15-orders and
+# orders-gateway in build/deb/, and their test (installs them: root only).
+deb:
+	scripts/build-deb.sh
+
+deb-test:
+	test/deb/run.sh
 
 # The REST gateway (gateway/, docs/gateway.md): a program of its own,
 # built with its own flags (PGXS's are for the server module) and
@@ -92,6 +116,7 @@ gateway/openapi_json.c: docs/openapi.yaml gateway/embed-openapi.py
 install: install-gateway
 .PHONY: install-gateway
 install-gateway: $(GATEWAY)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(GATEWAY) '$(DESTDIR)$(bindir)/orders-gateway'
 
 # Benchmarks (bench/, docs/benchmarks.md): the engine against two PL/pgSQL

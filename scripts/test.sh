@@ -22,7 +22,7 @@
 #   TEST_REGRESS="lifecycle order_create"   pg_regress suites (sql/*.sql)
 #   TEST_ISOLATION="order_last_unit"        isolation specs
 #   TEST_TAP="test/t/050_fulfilment_worker.pl"  TAP files
-#   TEST_CHECKS="docs-check openapi-lint bench-smoke"  the other checks
+#   TEST_CHECKS="docs-check released-scripts labels-rendered upgrade openapi-lint bench-smoke"
 # TEST_PG_PREFIX=DIR (test/harness/private-pg.sh DIR) installs into and
 # tests against a private copy of PostgreSQL instead of the machine's: the
 # install lock is then not taken, since nothing machine-wide changes.
@@ -36,7 +36,7 @@ all_tap=$(ls test/t/*.pl 2>/dev/null | tr '\n' ' ')
 regress=${TEST_REGRESS-$all_regress}
 isolation=${TEST_ISOLATION-$all_isolation}
 tap=${TEST_TAP-$all_tap}
-checks=${TEST_CHECKS-docs-check openapi-lint bench-smoke}
+checks=${TEST_CHECKS-docs-check released-scripts labels-rendered upgrade openapi-lint bench-smoke}
 
 logdir=$(mktemp -d /tmp/orders-test.XXXXXX)
 vault_keys=
@@ -248,6 +248,13 @@ for c in $checks; do
 	case $c in
 	# The lifecycle diagrams in docs/ are drawn from the code.
 	docs-check) step docs-check in_cluster env RENDER_DOCS_IN_CLUSTER=1 scripts/render-docs.sh --check ;;
+	# Releases (docs/releases.md): released scripts unchanged, the enum
+	# labels' comments and docs rendered from src/labels.c, and the upgrade
+	# tests from every released version (four tests each, at least one
+	# version older than the newest).
+	released-scripts) step released-scripts scripts/check-released.sh ;;
+	labels-rendered) step labels-rendered scripts/render-labels.sh --check ;;
+	upgrade) suite upgrade 4 test/upgrade/run.sh ;;
 	# The API description: an established linter (Redocly CLI), pinned.
 	openapi-lint) step openapi-lint scripts/lint-openapi.sh ;;
 	# The benchmark harness on tiny data, every workload once, so that it

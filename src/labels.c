@@ -6,12 +6,16 @@
  * means adding it at the end of its table (and to the lifecycle rules if it
  * is a status); never reorder, rename or delete one.  The sort order of a
  * type is the order of its table.
+ *
+ * These tables are the one source of the labels: the parser and printer,
+ * the lifecycle rules, and, through scripts/render-labels.sh, the COMMENT ON
+ * TYPE texts (schema/11_enum_comments.sql) and the table of docs/types.md.
  */
 #include "labels.h"
 
 #define LENGTH_OF(a) ((int) (sizeof(a) / sizeof((a)[0])))
-#define LABEL_SET(sqlname, labels, aliases, naliases) \
-	{ sqlname, labels, LENGTH_OF(labels), aliases, naliases }
+#define LABEL_SET(sqlname, description, labels, aliases, naliases) \
+	{ sqlname, description, labels, LENGTH_OF(labels), aliases, naliases }
 
 /* Primary order status, in lifecycle order. */
 static const char *const order_status[] = {
@@ -50,24 +54,33 @@ static const char *const recharge_status[] = {
 };
 
 const OrdersLabelSet orders_order_status_labels =
-LABEL_SET("order_status", order_status, NULL, 0);
+LABEL_SET("order_status", "primary order status",
+		  order_status, NULL, 0);
 const OrdersLabelSet orders_order_sub_status_labels =
-LABEL_SET("order_sub_status", order_sub_status, NULL, 0);
+LABEL_SET("order_sub_status", "detailed order sub-status (new labels are appended over time)",
+		  order_sub_status, NULL, 0);
 const OrdersLabelSet orders_delivery_time_labels =
-LABEL_SET("delivery_time", delivery_time, delivery_time_aliases,
+LABEL_SET("delivery_time", "how fast a voucher is expected",
+		  delivery_time, delivery_time_aliases,
 		  LENGTH_OF(delivery_time_aliases));
 const OrdersLabelSet orders_delivery_type_labels =
-LABEL_SET("delivery_type", delivery_type, NULL, 0);
+LABEL_SET("delivery_type", "delivery format of a voucher",
+		  delivery_type, NULL, 0);
 const OrdersLabelSet orders_delivery_mode_labels =
-LABEL_SET("delivery_mode", delivery_mode, NULL, 0);
+LABEL_SET("delivery_mode", "where a voucher is redeemed",
+		  delivery_mode, NULL, 0);
 const OrdersLabelSet orders_classification_labels =
-LABEL_SET("classification", classification, NULL, 0);
+LABEL_SET("classification", "redemption scope",
+		  classification, NULL, 0);
 const OrdersLabelSet orders_link_type_labels =
-LABEL_SET("link_type", link_type, NULL, 0);
+LABEL_SET("link_type", "access model of a redemption URL",
+		  link_type, NULL, 0);
 const OrdersLabelSet orders_inventory_status_labels =
-LABEL_SET("inventory_status", inventory_status, NULL, 0);
+LABEL_SET("inventory_status", "state of one voucher unit",
+		  inventory_status, NULL, 0);
 const OrdersLabelSet orders_recharge_status_labels =
-LABEL_SET("recharge_status", recharge_status, NULL, 0);
+LABEL_SET("recharge_status", "state of a mobile recharge",
+		  recharge_status, NULL, 0);
 
 const OrdersLabelSet *const orders_all_label_sets[] = {
 	&orders_order_status_labels,

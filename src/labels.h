@@ -26,6 +26,7 @@ typedef struct OrdersLabelAlias
 typedef struct OrdersLabelSet
 {
 	const char *type_name;		/* SQL name, for messages */
+	const char *description;	/* what the type is: COMMENT ON TYPE, docs */
 	const char *const *labels;	/* canonical UPPERCASE, index = stored code */
 	int			nlabels;
 	const OrdersLabelAlias *aliases;

@@ -1,0 +1,197 @@
+#!/bin/bash
+# The upgrade tests (docs/releases.md, issue 12): for every released
+# version older than the newest (default_version of orders.control), in a
+# throwaway cluster running this tree's installed build:
+#   served   the version is created from its frozen script and serves the
+#            demo and the fixtures (test/upgrade/fixtures.sql) with the new
+#            shared library: every C function it declares still resolves;
+#   catalog  after ALTER EXTENSION orders UPDATE, the catalog equals that of a
+#            fresh install of the newest version (test/upgrade/catalog-dump.sh,
+#            compared as text), and so do the rows the install script ships;
+#   data     the data are intact: the row count of every table of the
+#            extension unchanged, verify_ledger() empty, every delivered
+#            voucher reveals to its owner exactly as before the update;
+#   regress  the pg_regress suites (sql/) pass in a database updated from it.
+# Prints one "test upgrade-<what>-from-<version> ... ok|FAILED" line each; exits
+# non-zero on any failure.  Needs the extension installed (make test holds
+# the install lock around it); ORDERS_PG_BINDIR runs another server build.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bindir=${ORDERS_PG_BINDIR:-$(pg_config --bindir)}
+newest=$(sed -n "s/^default_version = '\([^']*\)'$/\1/p" orders.control)
+older=$(sed -n 's/^[0-9a-f]*  orders--\([0-9.]*\)\.sql$/\1/p' released-scripts.sha256 |
+	sort -V | grep -vxF "$newest" || true)
+
+work=$(mktemp -d /tmp/orders-upgrade.XXXXXX)
+chmod 755 "$work"
+as_server() { "$@"; }
+if [ "$(id -u)" -eq 0 ]; then
+	chown postgres "$work"
+	as_server() { runuser -u postgres -- "$@"; }
+fi
+cleanup() {
+	as_server "$bindir/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1 || true
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Vault keys as scripts/test.sh makes them (sql/vault_rotation.sql switches
+# the cluster to keys 1 and 2, then to key 2).
+k1=$(scripts/vault-keygen.sh 1)
+k2=$(scripts/vault-keygen.sh 2)
+(
+	umask 077
+	printf '%s\n' "$k1" > "$work/keys-1"
+	printf '%s\n%s\n' "$k1" "$k2" > "$work/keys-1-2"
+	printf '%s\n' "$k2" > "$work/keys-2"
+)
+[ "$(id -u)" -eq 0 ] && chown postgres "$work"/keys-*
+export ORDERS_TEST_KEYS_1_2=$work/keys-1-2 ORDERS_TEST_KEYS_2=$work/keys-2
+
+as_server "$bindir/initdb" -D "$work/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 -N >/dev/null
+# In postgresql.conf, not on the command line: sql/vault_rotation.sql
+# changes the key file with ALTER SYSTEM.
+cat >> "$work/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$work'
+shared_preload_libraries = 'orders'
+orders.vault_key_file = '$work/keys-1'
+CONF
+as_server "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
+export PGHOST=$work PGPORT=5432 PGUSER=postgres
+psql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+status=0
+result() {  # result <what> <version> <ok?>: "test upgrade-data-from-1-0 ... ok"
+	local name="upgrade-$1-from-${2//./-}"
+	if [ "$3" -eq 0 ]; then echo "test $name ... ok"; else echo "test $name ... FAILED"; status=1; fi
+}
+
+if [ -z "$older" ]; then
+	echo "upgrade tests: no release older than $newest, nothing to update"
+	exit 0
+fi
+
+psql -d postgres -c "CREATE DATABASE fresh"
+psql -d fresh -c "CREATE EXTENSION orders CASCADE" 2>/dev/null
+test/upgrade/catalog-dump.sh fresh > "$work/fresh.catalog"
+# The rows the install script ships (the route table, the currencies): the
+# tables of the extension that a fresh install fills, except configuration
+# tables (their rows are per database, e.g. a random secret).
+shipped_tables=$(psql -d fresh -At -c "
+	SELECT c.oid::regclass FROM pg_class c, pg_extension e
+	WHERE e.extname = 'orders' AND c.relkind IN ('r', 'p') AND NOT c.oid = ANY (coalesce(e.extconfig, '{}'))
+	  AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+				  AND d.refobjid = e.oid AND d.deptype = 'e')
+	  AND (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass),
+											   false, true, '')))[1]::text <> '0'
+	ORDER BY 1")
+shipped_rows() {
+	local t
+	for t in $shipped_tables; do
+		echo "-- $t"
+		psql -d "$1" -At -c "SELECT t::text FROM $t t ORDER BY 1"
+	done
+}
+shipped_rows fresh >> "$work/fresh.catalog"
+
+# What must not change across the update: row counts of every table in the
+# extension's schemas, and the balances.
+data_snapshot() {
+	psql -d "$1" -At -c "
+		SELECT format('%s %s', c.oid::regclass,
+			(xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass),
+												 false, true, '')))[1])
+		FROM pg_class c, pg_extension e
+		WHERE e.extname = 'orders' AND c.relkind IN ('r', 'p')
+		  AND (c.relnamespace = e.extnamespace
+			   OR c.relnamespace IN (SELECT objid FROM pg_depend
+									 WHERE classid = 'pg_namespace'::regclass
+									   AND refobjid = e.oid AND deptype = 'e'))
+		ORDER BY 1" -c "
+		SELECT format('wallet %s %s %s', client_id, currency, balance) FROM orders.wallets ORDER BY 1"
+}
+# Every delivered voucher as its owner sees it: one digest per order (the
+# codes themselves never leave this function), and the orders that
+# revealed nothing although delivered.
+reveal_snapshot() {
+	psql -d "$1" -At -c "
+		SELECT format('%s %s %s', o.id, o.po_number,
+			CASE WHEN jsonb_array_length(r.v) = 0 THEN 'NOTHING REVEALED'
+				 ELSE md5(r.v::text) END)
+		FROM orders.orders o, LATERAL (SELECT orders.reveal_vouchers(o.client_id, o.id)::jsonb AS v) r
+		WHERE o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED')
+		  AND EXISTS (SELECT 1 FROM orders.order_items i WHERE i.order_id = o.id
+					  AND NOT EXISTS (SELECT 1 FROM orders.recharges x WHERE x.order_item_id = i.id))
+		ORDER BY o.id"
+}
+
+for v in $older; do
+	path=$(psql -d fresh -At -c "SELECT path FROM pg_extension_update_paths('orders')
+		WHERE source = '$v' AND target = '$newest'")
+	if [ -z "$path" ]; then
+		echo "no upgrade path from $v to $newest: write orders--$v--...sql (docs/releases.md)" >&2
+		result path "$v" 1
+		continue
+	fi
+	echo "upgrade path $v -> $newest: $path"
+	db=from_$v
+
+	# served: the old version from its frozen script, with the new library.
+	ok=0
+	{
+		psql -d postgres -c "CREATE DATABASE \"$db\"" &&
+		psql -d "$db" -c "CREATE EXTENSION orders VERSION '$v' CASCADE" 2>/dev/null &&
+		[ "$(psql -d "$db" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'orders'")" = "$v" ] &&
+		for f in demo/*.sql test/upgrade/fixtures.sql; do
+			psql -d "$db" -f "$f" >/dev/null 2>"$work/load.err" || { cat "$work/load.err" >&2; exit 1; }
+		done &&
+		reveal_snapshot "$db" > "$work/reveal.before" &&
+		! grep -q 'NOTHING REVEALED' "$work/reveal.before" &&
+		data_snapshot "$db" > "$work/data.before"
+	} || ok=1
+	result served "$v" $ok
+	[ $ok -eq 0 ] || continue
+
+	if ! psql -d "$db" -c "ALTER EXTENSION orders UPDATE" ||
+		[ "$(psql -d "$db" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'orders'")" != "$newest" ]; then
+		result update "$v" 1
+		continue
+	fi
+
+	# catalog: as a fresh install of the newest version.
+	test/upgrade/catalog-dump.sh "$db" > "$work/updated.catalog"
+	shipped_rows "$db" >> "$work/updated.catalog"
+	ok=0
+	diff -u --label "fresh $newest" --label "$v updated to $newest" \
+		"$work/fresh.catalog" "$work/updated.catalog" >&2 || ok=1
+	result catalog "$v" $ok
+
+	# data: counts, the books, the vouchers.
+	ok=0
+	data_snapshot "$db" > "$work/data.after"
+	diff -u "$work/data.before" "$work/data.after" >&2 || ok=1
+	bad=$(psql -d "$db" -At -c "SELECT count(*) FROM orders.verify_ledger()")
+	[ "$bad" = 0 ] || { echo "verify_ledger() reports $bad wallets after the update" >&2; ok=1; }
+	reveal_snapshot "$db" > "$work/reveal.after"
+	diff -u "$work/reveal.before" "$work/reveal.after" >&2 || ok=1
+	echo "  $(wc -l < "$work/data.before") tables and wallets, $(wc -l < "$work/reveal.before") delivered orders revealed"
+	result data "$v" $ok
+done
+
+# regress: the suites in databases updated from each older version (last:
+# sql/vault_rotation.sql switches the cluster's keys).
+for v in $older; do
+	db=regress_from_$v
+	ok=0
+	psql -d postgres -c "CREATE DATABASE \"$db\"" &&
+		psql -d "$db" -c "CREATE EXTENSION orders VERSION '$v' CASCADE" 2>/dev/null &&
+		psql -d "$db" -c "ALTER EXTENSION orders UPDATE" || ok=1
+	if [ $ok -eq 0 ]; then
+		make -s --no-print-directory installcheck ISOLATION= TAP_TESTS= \
+			REGRESS_OPTS="--use-existing --dbname=$db --outputdir=$work/regress-$v" || ok=1
+		[ -f "$work/regress-$v/regression.diffs" ] && cat "$work/regress-$v/regression.diffs" >&2
+	fi
+	result regress "$v" $ok
+done
+exit $status
