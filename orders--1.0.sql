@@ -1213,10 +1213,10 @@ CREATE TABLE orders.orders (
 	sub_status	orders.order_sub_status NOT NULL DEFAULT 'INITIAL',
 	placed_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
-	-- client_seq is set by a trigger (schema/54_order_listing.sql); the
-	-- rest by orders.create_order (schema/53_order_create.sql) and nullable,
-	-- so that tests of other concerns can insert bare orders
-	client_seq	bigint NOT NULL,	-- 1, 2, 3... per client, no gaps (listing)
+	-- client_seq defaults to the id (a trigger, schema/54_order_listing.sql);
+	-- the rest is set by orders.create_order (schema/53_order_create.sql) and
+	-- nullable, so that tests of other concerns can insert bare orders
+	client_seq	bigint NOT NULL,	-- the place in the client's list: increasing, gaps allowed
 	reference_code text NOT NULL UNIQUE
 		DEFAULT 'ORD-' || upper(substr(md5(gen_random_uuid()::text), 1, 16)),
 	request_fingerprint bytea,		-- sha256 of the normalized request
@@ -1354,8 +1354,19 @@ CREATE TRIGGER lifecycle_guard
 CREATE TRIGGER lifecycle_guard
 	BEFORE INSERT OR UPDATE OF status ON orders.recharges
 	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_guard('recharge');
+-- An order's INSERT is checked by lifecycle_guard and recorded (history,
+-- outbox) by lifecycle_record once the row is really inserted: an INSERT ...
+-- ON CONFLICT DO NOTHING fires BEFORE triggers for a row it then skips.
+CREATE FUNCTION orders.lifecycle_record() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'lifecycle_record' LANGUAGE C;
+COMMENT ON FUNCTION orders.lifecycle_record() IS
+'trigger: writes the history and outbox rows lifecycle_guard accepted for an inserted order';
+CREATE TRIGGER lifecycle_record
+	AFTER INSERT ON orders.orders
+	FOR EACH ROW EXECUTE FUNCTION orders.lifecycle_record();
 -- ALWAYS: session_replication_role = replica does not switch them off.
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_guard;
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER lifecycle_record;
 ALTER TABLE orders.order_items ENABLE ALWAYS TRIGGER lifecycle_guard;
 ALTER TABLE orders.inventory_units ENABLE ALWAYS TRIGGER lifecycle_guard;
 ALTER TABLE orders.recharges ENABLE ALWAYS TRIGGER lifecycle_guard;
@@ -1378,6 +1389,50 @@ CREATE FUNCTION orders.lifecycle_graph(entity text, format text DEFAULT 'dot') R
 	AS 'MODULE_PATHNAME', 'lifecycle_graph' LANGUAGE C IMMUTABLE STRICT;
 COMMENT ON FUNCTION orders.lifecycle_graph(text, text) IS
 'the status moves of an entity as a Graphviz DOT (format dot) or Mermaid (format mermaid) graph';
+
+-- Status changes with their reason, for every path that changes a status
+-- (src/lifecycle_transition.c): the reason is an argument, handed to the
+-- trigger for exactly the rows of this one UPDATE (lifecycle.h), never a
+-- setting.  Rows already in the new state and ids of no row are left alone
+-- (NULL ids: none); the result is the number of rows moved.  The trigger checks each move as
+-- for any UPDATE.  SECURITY INVOKER: the caller needs UPDATE on the table,
+-- so these add no privilege; EXECUTE is revoked from PUBLIC (no written
+-- reason to grant it: the fulfilment functions call them as their owner).
+CREATE FUNCTION orders.transition_orders(p_order_ids bigint[], p_status orders.order_status,
+										 p_sub_status orders.order_sub_status, p_reason text)
+RETURNS integer
+	AS 'MODULE_PATHNAME', 'transition_orders' LANGUAGE C;
+COMMENT ON FUNCTION orders.transition_orders(bigint[], orders.order_status,
+											 orders.order_sub_status, text) IS
+'moves orders to a status and sub-status, recording p_reason in their history; returns how many moved';
+
+CREATE FUNCTION orders.transition_order_items(p_item_ids bigint[], p_status orders.order_status,
+											  p_reason text)
+RETURNS integer
+	AS 'MODULE_PATHNAME', 'transition_order_items' LANGUAGE C;
+COMMENT ON FUNCTION orders.transition_order_items(bigint[], orders.order_status, text) IS
+'moves order items to a status, recording p_reason in their history; returns how many moved';
+
+CREATE FUNCTION orders.transition_inventory_units(p_unit_ids bigint[],
+												  p_status orders.inventory_status, p_reason text)
+RETURNS integer
+	AS 'MODULE_PATHNAME', 'transition_inventory_units' LANGUAGE C;
+COMMENT ON FUNCTION orders.transition_inventory_units(bigint[], orders.inventory_status, text) IS
+'moves inventory units to a status, recording p_reason in their history; returns how many moved';
+
+CREATE FUNCTION orders.transition_recharges(p_recharge_ids bigint[],
+											p_status orders.recharge_status, p_reason text)
+RETURNS integer
+	AS 'MODULE_PATHNAME', 'transition_recharges' LANGUAGE C;
+COMMENT ON FUNCTION orders.transition_recharges(bigint[], orders.recharge_status, text) IS
+'moves recharges to a status, recording p_reason in their history; returns how many moved';
+
+REVOKE EXECUTE ON FUNCTION
+	orders.transition_orders(bigint[], orders.order_status, orders.order_sub_status, text),
+	orders.transition_order_items(bigint[], orders.order_status, text),
+	orders.transition_inventory_units(bigint[], orders.inventory_status, text),
+	orders.transition_recharges(bigint[], orders.recharge_status, text)
+	FROM PUBLIC;
 
 -- The voucher vault (docs/vault.md): AES-256-GCM in C (src/vault*.c) under
 -- keys read from an external key file (orders.vault_key_file).
@@ -2357,7 +2412,7 @@ REVOKE EXECUTE ON FUNCTION
 -- Pricing, the reference's "Charges" step: what an order of a product,
 -- denomination and quantity costs a client, in the currency of the wallet
 -- it is charged to.  orders.create_order charges exactly what orders.quote
--- says: both call orders.price.  Rules and rounding: docs/money.md.
+-- says: both price through the same C function (src/order_money.c).  Rules and rounding: docs/money.md.
 
 CREATE TYPE orders.charge AS (
 	wallet_id	bigint,
@@ -2391,25 +2446,13 @@ $$;
 COMMENT ON FUNCTION orders.exact_amount(numeric) IS
 'an unrounded amount with its significant decimals, at least 2 (25.00, 10.005)';
 
--- The numbers of an order line, before looking at the catalog.
+-- The numbers of an order line, before looking at the catalog (C: the
+-- create path runs the same check, src/order_money.c).  Not STRICT: a
+-- missing number is an error naming the field.
 CREATE FUNCTION orders.check_order_line(p_product_id bigint, p_denomination numeric,
 										p_quantity integer)
 RETURNS void
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
-BEGIN
-	IF p_product_id IS NULL OR p_product_id <= 0 THEN
-		RAISE EXCEPTION 'productId: must be a positive integer' USING ERRCODE = 'OR100';
-	END IF;
-	IF p_quantity IS NULL OR p_quantity < 1 THEN
-		RAISE EXCEPTION 'quantity: must be an integer >= 1' USING ERRCODE = 'OR100';
-	END IF;
-	IF p_denomination IS NULL OR p_denomination <= 0 OR p_denomination >= 1e12
-	   OR p_denomination <> round(p_denomination, 2) THEN
-		RAISE EXCEPTION 'denomination: must be a positive amount with at most 2 decimals'
-			USING ERRCODE = 'OR100';
-	END IF;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_check_line_sql' LANGUAGE C IMMUTABLE;
 COMMENT ON FUNCTION orders.check_order_line(bigint, numeric, integer) IS
 'checks productId, quantity and denomination are well-formed; raises OR100 naming the field';
 
@@ -2446,51 +2489,17 @@ $$;
 COMMENT ON FUNCTION orders.orderable_product(bigint, numeric, integer) IS
 'the product, after checking it exists, is active, offers the denomination and allows the quantity';
 
+-- In C (src/order_money.c, order_price): one saved query reads the wallet,
+-- the rate, the discount and the minor unit and computes the amounts;
+-- orders.create_order calls the same C function, so a quote is exactly what
+-- create charges.  The wallet is the one in the product's currency, else the
+-- default one; amounts are rounded half-up to the wallet currency's minor
+-- unit (docs/money.md).
 CREATE FUNCTION orders.price(p_client_id bigint, p_product orders.products,
 							 p_denomination numeric, p_quantity integer)
 RETURNS orders.charge
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	w orders.wallets;
-	c orders.charge;
-	minor smallint;
-BEGIN
-	-- The wallet in the product's currency, else the default wallet.
-	SELECT * INTO w FROM orders.wallets
-	WHERE client_id = p_client_id AND (currency = p_product.currency OR is_default)
-	ORDER BY currency = p_product.currency DESC LIMIT 1;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'client % has no wallet in % and no default wallet', p_client_id, p_product.currency
-			USING ERRCODE = 'OR103';
-	END IF;
-	c.wallet_id := w.id;
-	c.currency := w.currency;
-	IF w.currency = p_product.currency THEN
-		c.currency_value := 1;
-	ELSE
-		SELECT rate INTO c.currency_value FROM orders.fx_rates
-		WHERE base = p_product.currency AND quote = w.currency;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'no exchange rate from % to %', p_product.currency, w.currency
-				USING ERRCODE = 'OR103';
-		END IF;
-		c.currency_value := trim_scale(c.currency_value);
-	END IF;
-	c.discount_percent := coalesce(
-		(SELECT d.discount_percent FROM orders.client_discounts d
-		 WHERE d.client_id = p_client_id AND d.product_id = p_product.id),
-		p_product.discount_percent);
-	SELECT minor_unit INTO minor FROM orders.currencies WHERE code = w.currency;
-	-- numeric round() rounds half away from zero: half-up for these
-	-- positive amounts.
-	c.raw_order_total := p_denomination * p_quantity * c.currency_value;
-	c.order_total := round(c.raw_order_total, minor);
-	c.raw_order_discount := c.raw_order_total * c.discount_percent / 100;
-	c.order_discount := round(c.raw_order_discount, minor);
-	c.amount_charged := c.order_total - c.order_discount;
-	RETURN c;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_price_sql'
+	LANGUAGE C STABLE SET search_path = pg_catalog, orders;
 COMMENT ON FUNCTION orders.price(bigint, orders.products, numeric, integer) IS
 'what p_quantity units of p_denomination of a product cost a client, charged to which wallet (see docs/money.md)';
 
@@ -2540,43 +2549,14 @@ REVOKE EXECUTE ON FUNCTION
 -- is the reference's {"data": {"placeOrder": ...}} body.  docs/orders.md.
 
 -- The request fields that are checked without looking at the catalog.
--- Raises OR100 naming the field (the reference's request names).
+-- Raises OR100 naming the field (the reference's request names).  C: the
+-- create path runs the same check (src/order_money.c), with the server's
+-- regular expressions.
 CREATE FUNCTION orders.check_order_request(
 	p_po_number text, p_email text, p_tag text,
 	p_topup_phone_code text, p_topup_phone_number text)
 RETURNS void
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
-BEGIN
-	IF p_po_number IS NULL OR btrim(p_po_number) = '' THEN
-		RAISE EXCEPTION 'poNumber: is required' USING ERRCODE = 'OR100';
-	ELSIF length(p_po_number) > 100 OR p_po_number ~ '[[:cntrl:]]' THEN
-		RAISE EXCEPTION 'poNumber: must be at most 100 characters, without control characters'
-			USING ERRCODE = 'OR100';
-	END IF;
-	IF p_email IS NOT NULL AND (length(p_email) > 254
-			OR p_email !~ '^[^@[:space:][:cntrl:]]+@[^@[:space:][:cntrl:]]+\.[^@[:space:][:cntrl:].]+$') THEN
-		RAISE EXCEPTION 'email: not a valid email address' USING ERRCODE = 'OR100';
-	END IF;
-	IF p_tag IS NOT NULL AND (length(p_tag) > 100 OR p_tag ~ '[[:cntrl:]]') THEN
-		RAISE EXCEPTION 'tag: must be at most 100 characters, without control characters'
-			USING ERRCODE = 'OR100';
-	END IF;
-	IF (p_topup_phone_code IS NULL) <> (p_topup_phone_number IS NULL) THEN
-		RAISE EXCEPTION 'topupData: needs both topupPhoneCode and topupPhoneNumber'
-			USING ERRCODE = 'OR100';
-	END IF;
-	IF p_topup_phone_code !~ '^\+[1-9][0-9]{0,3}$' THEN
-		RAISE EXCEPTION 'topupData.topupPhoneCode: must be + and a country calling code of 1 to 4 digits, like +91'
-			USING ERRCODE = 'OR100';
-	END IF;
-	-- E.164: at most 15 digits with the country code.
-	IF p_topup_phone_number !~ '^[0-9]{4,14}$'
-	   OR length(p_topup_phone_code) - 1 + length(p_topup_phone_number) > 15 THEN
-		RAISE EXCEPTION 'topupData.topupPhoneNumber: must be 4 to 14 digits, at most 15 with the country code'
-			USING ERRCODE = 'OR100';
-	END IF;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_check_request_sql' LANGUAGE C IMMUTABLE;
 COMMENT ON FUNCTION orders.check_order_request(text, text, text, text, text) IS
 'checks the free-form fields of an order request (poNumber, email, tag, topupData); raises OR100 naming the field';
 
@@ -2642,6 +2622,7 @@ CREATE FUNCTION orders.deliver_from_inventory(p_order orders.orders) RETURNS boo
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
 DECLARE
 	units bigint[];
+	items bigint[];
 BEGIN
 	SELECT array_agg(s.id ORDER BY s.expires_at, s.id) INTO units
 	FROM (SELECT u.id, u.expires_at FROM orders.inventory_units u
@@ -2653,24 +2634,32 @@ BEGIN
 	IF coalesce(cardinality(units), 0) < p_order.quantity THEN
 		RETURN false;
 	END IF;
-	PERFORM set_config('orders.transition_reason', 'allocated to order ' || p_order.id, true);
-	UPDATE orders.inventory_units SET status = 'ALLOCATED' WHERE id = ANY (units);
-	PERFORM set_config('orders.transition_reason', 'delivered from inventory', true);
-	UPDATE orders.order_items it SET unit_id = pick.unit_id, status = 'DELIVERED', updated_at = now()
-	FROM (SELECT i.id AS item_id, u.unit_id
-		  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
-				FROM orders.order_items WHERE order_id = p_order.id) i
-		  JOIN unnest(units) WITH ORDINALITY AS u(unit_id, n) USING (n)) pick
-	WHERE it.id = pick.item_id;
-	UPDATE orders.inventory_units SET status = 'DELIVERED' WHERE id = ANY (units);
-	UPDATE orders.orders SET status = 'DELIVERED', sub_status = 'INVENTORY_FULFILLED', updated_at = now()
-	WHERE id = p_order.id;
+	PERFORM orders.transition_inventory_units(units, 'ALLOCATED', 'allocated to order ' || p_order.id);
+	WITH linked AS (
+		UPDATE orders.order_items it SET unit_id = pick.unit_id
+		FROM (SELECT i.id AS item_id, u.unit_id
+			  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
+					FROM orders.order_items WHERE order_id = p_order.id) i
+			  JOIN unnest(units) WITH ORDINALITY AS u(unit_id, n) USING (n)) pick
+		WHERE it.id = pick.item_id
+		RETURNING it.id)
+	SELECT array_agg(id) INTO items FROM linked;
+	PERFORM orders.transition_order_items(items, 'DELIVERED', 'delivered from inventory');
+	PERFORM orders.transition_inventory_units(units, 'DELIVERED', 'delivered from inventory');
+	PERFORM orders.transition_orders(ARRAY[p_order.id], 'DELIVERED', 'INVENTORY_FULFILLED',
+									 'delivered from inventory');
 	RETURN true;
 END
 $$;
 COMMENT ON FUNCTION orders.deliver_from_inventory(orders.orders) IS
-'the INSTANT path: delivers a PENDING order from AVAILABLE units (earliest expiry first, SKIP LOCKED), all or nothing';
+'delivers a PENDING order from AVAILABLE units (earliest expiry first, SKIP LOCKED), all or nothing; an admin approval uses it (schema/62), the create path claims its units in C';
 
+-- In C (src/order_create.c): validation once, the idempotency check on
+-- (client, poNumber), pricing, the units claimed before anything is written,
+-- then the order inserted once in its final state with its lifecycle path
+-- (history and outbox of every step), the debit, the items, the units and
+-- the recharges; the response built from those values.  The write set and
+-- why: docs/design.md, "Orders and money".
 CREATE FUNCTION orders.create_order(
 	p_client_id bigint,
 	p_product_id bigint,
@@ -2685,106 +2674,16 @@ CREATE FUNCTION orders.create_order(
 	p_topup_phone_number text DEFAULT NULL,
 	OUT response jsonb,
 	OUT replayed boolean)
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	fingerprint bytea;
-	o orders.orders;
-	p orders.products;
-	c orders.charge;
-	debit_id bigint;
-	saved_reason text := current_setting('orders.transition_reason', true);
-BEGIN
-	PERFORM orders.check_order_line(p_product_id, p_denomination, p_quantity);
-	PERFORM orders.check_order_request(p_po_number, p_email, p_tag,
-									   p_topup_phone_code, p_topup_phone_number);
-	IF NOT EXISTS (SELECT 1 FROM orders.clients WHERE id = p_client_id) THEN
-		RAISE EXCEPTION 'client % does not exist', p_client_id USING ERRCODE = 'OR101';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM orders.products WHERE id = p_product_id) THEN
-		RAISE EXCEPTION 'productId: no product %', p_product_id USING ERRCODE = 'OR101';
-	END IF;
-
-	-- What makes two requests "the same parameters": every field but the
-	-- poNumber, normalized (jsonb sorts the keys).
-	fingerprint := sha256(convert_to(jsonb_build_object(
-		'productId', p_product_id, 'quantity', p_quantity,
-		'denomination', orders.money_text(p_denomination), 'email', lower(p_email),
-		'tag', p_tag, 'notifyReceiverEmail', coalesce(p_notify_receiver_email, false),
-		'notifyAdminEmail', coalesce(p_notify_admin_email, false),
-		'topupPhoneCode', p_topup_phone_code, 'topupPhoneNumber', p_topup_phone_number)::text,
-		'UTF8'));
-
-	PERFORM set_config('orders.transition_reason', 'order placed', true);
-	-- The idempotency key.  A concurrent duplicate waits here (on the
-	-- client's sequence row, then on the unique index) until the first
-	-- commits or rolls back.
-	INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity,
-							   request_fingerprint, email, tag, notify_receiver_email,
-							   notify_admin_email, mobile_country_code, mobile_number)
-	VALUES (p_client_id, p_po_number, p_product_id, p_denomination, p_quantity,
-			fingerprint, p_email, p_tag, coalesce(p_notify_receiver_email, false),
-			coalesce(p_notify_admin_email, false), p_topup_phone_code, p_topup_phone_number)
-	ON CONFLICT (client_id, po_number) DO NOTHING
-	RETURNING * INTO o;
-	IF NOT FOUND THEN
-		SELECT * INTO o FROM orders.orders WHERE client_id = p_client_id AND po_number = p_po_number;
-		IF o.request_fingerprint IS DISTINCT FROM fingerprint THEN
-			RAISE EXCEPTION 'poNumber: "%" was already used for order % with other parameters',
-				p_po_number, o.id USING ERRCODE = 'OR102',
-				HINT = 'Use a new poNumber for a new order, or send the original parameters to get the original order.';
-		END IF;
-		PERFORM set_config('orders.transition_reason', coalesce(saved_reason, ''), true);
-		response := orders.place_order_response(o.id);
-		replayed := true;
-		RETURN;
-	END IF;
-
-	p := orders.orderable_product(p_product_id, p_denomination, p_quantity);
-	IF p.kind = 'TOPUP' AND p_topup_phone_code IS NULL THEN
-		RAISE EXCEPTION 'topupData: is required for top-up product %', p.id USING ERRCODE = 'OR100';
-	END IF;
-	c := orders.price(p_client_id, p, p_denomination, p_quantity);
-
-	INSERT INTO orders.ledger_entries (client_id, wallet_id, kind, amount, order_id)
-	VALUES (p_client_id, c.wallet_id, 'DEBIT', -c.amount_charged, o.id)
-	RETURNING id INTO debit_id;
-
-	INSERT INTO orders.order_items (client_id, order_id)
-	SELECT p_client_id, o.id FROM generate_series(1, p_quantity);
-	IF p.kind = 'TOPUP' THEN
-		INSERT INTO orders.recharges (client_id, order_item_id)
-		SELECT p_client_id, id FROM orders.order_items WHERE order_id = o.id ORDER BY id;
-	END IF;
-
-	PERFORM set_config('orders.transition_reason', 'wallet debited', true);
-	UPDATE orders.orders SET
-		status = 'PENDING',
-		sub_status = CASE WHEN p.kind = 'TOPUP' THEN 'VENDOR_ORDER_PENDING' ELSE 'INITIAL' END,
-		charge_currency = c.currency, currency_value = c.currency_value,
-		discount_percent = c.discount_percent,
-		raw_order_total = c.raw_order_total, order_total = c.order_total,
-		raw_order_discount = c.raw_order_discount, order_discount = c.order_discount,
-		amount_charged = c.amount_charged, transaction_id = debit_id, updated_at = now()
-	WHERE id = o.id
-	RETURNING * INTO o;
-
-	IF p.kind = 'GIFT_CARD' AND NOT orders.deliver_from_inventory(o) THEN
-		PERFORM set_config('orders.transition_reason', 'inventory short: waiting for a vendor order', true);
-		UPDATE orders.orders SET sub_status = 'VENDOR_ORDER_PENDING', updated_at = now()
-		WHERE id = o.id;
-	END IF;
-
-	PERFORM set_config('orders.transition_reason', coalesce(saved_reason, ''), true);
-	response := orders.place_order_response(o.id);
-	replayed := false;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_create'
+	LANGUAGE C VOLATILE SET search_path = pg_catalog, orders;
 COMMENT ON FUNCTION orders.create_order(bigint, bigint, integer, numeric, text, text, text,
 										boolean, boolean, text, text) IS
 'places an order (reference 003) for a client, idempotent on (client, poNumber): response is the placeOrder body, replayed tells a replay of an earlier order';
 
 -- Reading a field of the request object with the type the reference gives
--- it; raises OR100 naming the field otherwise.
+-- it; raises OR100 naming the field otherwise.  For the API's other JSON
+-- requests (schema/82); the create path parses in C with the same rules
+-- (src/order_request_json.c).
 CREATE FUNCTION orders.request_field(p_request jsonb, p_path text[], p_type text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
@@ -2831,40 +2730,13 @@ $$;
 COMMENT ON FUNCTION orders.request_field(jsonb, text[], text) IS
 'a field of a JSON request as text, checked against its type (integer, amount, flag, digits, string); OR100 naming the field otherwise';
 
+-- In C (src/order_request_json.c): the request object parsed once, each
+-- field checked against the type the reference gives it (OR100 naming the
+-- field), then placed by the same core as the typed function.
 CREATE FUNCTION orders.create_order(p_client_id bigint, p_request jsonb,
 									OUT response jsonb, OUT replayed boolean)
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-BEGIN
-	IF jsonb_typeof(p_request) IS DISTINCT FROM 'object' THEN
-		RAISE EXCEPTION 'data: must be a JSON object' USING ERRCODE = 'OR100';
-	END IF;
-	IF p_request ? 'topupData' AND jsonb_typeof(p_request->'topupData') NOT IN ('object', 'null') THEN
-		RAISE EXCEPTION 'topupData: must be an object' USING ERRCODE = 'OR100';
-	END IF;
-	IF orders.request_field(p_request, '{productId}', 'integer') IS NULL THEN
-		RAISE EXCEPTION 'productId: is required' USING ERRCODE = 'OR100';
-	ELSIF orders.request_field(p_request, '{quantity}', 'integer') IS NULL THEN
-		RAISE EXCEPTION 'quantity: is required' USING ERRCODE = 'OR100';
-	ELSIF orders.request_field(p_request, '{denomination}', 'amount') IS NULL THEN
-		RAISE EXCEPTION 'denomination: is required' USING ERRCODE = 'OR100';
-	ELSIF (p_request->>'quantity')::numeric NOT BETWEEN 1 AND 2147483647 THEN
-		RAISE EXCEPTION 'quantity: must be an integer >= 1' USING ERRCODE = 'OR100';
-	END IF;
-	SELECT r.response, r.replayed INTO response, replayed
-	FROM orders.create_order(
-		p_client_id,
-		p_product_id => orders.request_field(p_request, '{productId}', 'integer')::bigint,
-		p_quantity => orders.request_field(p_request, '{quantity}', 'integer')::integer,
-		p_denomination => orders.request_field(p_request, '{denomination}', 'amount')::numeric,
-		p_email => nullif(orders.request_field(p_request, '{email}', 'string'), ''),
-		p_tag => orders.request_field(p_request, '{tag}', 'string'),
-		p_po_number => orders.request_field(p_request, '{poNumber}', 'string'),
-		p_notify_receiver_email => orders.request_field(p_request, '{notifyReceiverEmail}', 'flag')::boolean,
-		p_notify_admin_email => orders.request_field(p_request, '{notifyAdminEmail}', 'flag')::boolean,
-		p_topup_phone_code => orders.request_field(p_request, '{topupData,topupPhoneCode}', 'string'),
-		p_topup_phone_number => orders.request_field(p_request, '{topupData,topupPhoneNumber}', 'digits')) r;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_create_json'
+	LANGUAGE C VOLATILE SET search_path = pg_catalog, orders;
 COMMENT ON FUNCTION orders.create_order(bigint, jsonb) IS
 'places an order from the reference 003 request object (the "data" member: productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData)';
 
@@ -2880,33 +2752,34 @@ REVOKE EXECUTE ON FUNCTION
 	FROM PUBLIC;
 
 -- Listing a client's orders (reference 004), built for a client with
--- millions of orders (docs/design.md, "Listing orders"):
---   - every order gets client_seq = 1, 2, 3... per client, without gaps, and
---     a placed_at that never decreases along it, so an unfiltered page (or a
---     placed-at range) is a range of client_seq computed by arithmetic: page
---     500 reads its 20 rows, not the 10,000 before them;
---   - totals come from order_counts, kept per (client, product, status) by
---     statement triggers, not from counting rows;
---   - a status- or product-filtered page finds the block of 1024 client_seq
---     holding its first row from order_count_blocks (the same counts per
---     block of client_seq) and walks at most that block's matching rows,
---     not every matching row before the page.
+-- millions of orders placing orders from many connections at once
+-- (docs/design.md, "Listing orders" and "Orders and money"):
+--   - every order has a client_seq, unique per client and increasing in the
+--     order the orders were numbered: its id (drawn from the identity
+--     sequence), so numbering takes no lock; gaps are allowed, newest first
+--     is client_seq DESC;
+--   - counts per (client, product, status) and per block of 1024 client_seq
+--     are append-only deltas written by statement triggers (an INSERT, never
+--     an update of a shared counter row), rolled up into order_counts and
+--     order_count_blocks by orders.roll_up_order_counts() (run by
+--     orders.run_maintenance()); a reader sums the rolled-up rows and the
+--     deltas not rolled up yet, in one snapshot, so totals stay exact;
+--   - a page finds the block holding its first row from those counts and
+--     walks at most that block's matching rows, not every row before it.
 
 CREATE TABLE orders.order_counts (
 	client_id	bigint NOT NULL,
 	product_id	bigint NOT NULL,
 	status		orders.order_status NOT NULL,
-	n			bigint NOT NULL,	-- no CHECK: a decrement is an upsert of a negative n
+	n			bigint NOT NULL,	-- no CHECK: a status moved away is a negative delta
 	PRIMARY KEY (client_id, product_id, status)
 );
 COMMENT ON TABLE orders.order_counts IS
-'number of orders per client, product and status, kept by triggers: the totals of the order list';
+'number of orders per client, product and status, as of the last roll-up (add orders.order_count_deltas for the exact count)';
 
 -- Block size of order_count_blocks (docs/design.md, "Listing orders"): a
--- filtered page walks at most one block of the filter's index before its
--- rows, and summing to the page's block reads one counter per block above
--- it.  1024: the walk (under a millisecond, index-only) and the sum (page
--- 500 of 20 reads about a dozen blocks) stay small together.
+-- page walks at most one block of the filter's index before its rows, and
+-- summing to the page's block reads one counter per block above it.
 CREATE FUNCTION orders.order_block_size() RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 1024::bigint $$;
 COMMENT ON FUNCTION orders.order_block_size() IS
@@ -2917,108 +2790,81 @@ CREATE TABLE orders.order_count_blocks (
 	product_id	bigint NOT NULL,
 	status		orders.order_status NOT NULL,
 	block		bigint NOT NULL,	-- client_seq / orders.order_block_size()
-	n			bigint NOT NULL,	-- no CHECK: a decrement is an upsert of a negative n
+	n			bigint NOT NULL,
 	PRIMARY KEY (client_id, product_id, status, block)
 );
 COMMENT ON TABLE orders.order_count_blocks IS
-'number of orders per client, product, status and block of client_seq, kept by triggers: where a deep page of a filtered order list starts';
+'number of orders per client, product, status and block of client_seq, as of the last roll-up: where a deep page of the order list starts';
 -- One index per filter shape, newest block first: status and product
--- (the primary key), status only, product only.  n is in none of them, so
--- that a counter's update can be HOT.
+-- (the primary key), status only, product only, none.
 CREATE INDEX order_count_blocks_by_status ON orders.order_count_blocks (client_id, status, block);
 CREATE INDEX order_count_blocks_by_product ON orders.order_count_blocks (client_id, product_id, block);
+CREATE INDEX order_count_blocks_by_client ON orders.order_count_blocks (client_id, block);
 
-CREATE INDEX orders_by_client_status ON orders.orders (client_id, status, client_seq);
-CREATE INDEX orders_by_client_product ON orders.orders (client_id, product_id, client_seq);
-CREATE INDEX orders_by_client_placed_at ON orders.orders (client_id, placed_at, client_seq);
+-- Append-only between roll-ups: every order inserted, deleted or moved to
+-- another status adds +1 / -1 here.  Concurrent orders of one client insert
+-- rows side by side instead of waiting for each other on a counter row.
+CREATE TABLE orders.order_count_deltas (
+	client_id	bigint NOT NULL,
+	product_id	bigint NOT NULL,
+	status		orders.order_status NOT NULL,
+	block		bigint NOT NULL,
+	n			bigint NOT NULL
+);
+CREATE INDEX order_count_deltas_by_client ON orders.order_count_deltas (client_id, block);
+COMMENT ON TABLE orders.order_count_deltas IS
+'order count changes not rolled up yet (orders.roll_up_order_counts): readers add them to order_counts / order_count_blocks';
 
--- SECURITY DEFINER (both triggers): numbering and counting must work
--- whoever inserts, and see every order of the client whatever row-level
--- security the caller is under.  enable_seqscan off: a bulk load into a
--- table the planner still believes empty would otherwise scan every row
--- loaded so far, for each new one (quadratic; tried).
-CREATE FUNCTION orders.order_sequence() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, orders SET enable_seqscan = off AS $$
-DECLARE
-	last_seq bigint;
-	last_placed_at timestamptz;
+-- client_seq is the order's id unless the writer gives one: unique,
+-- increasing in the order the orders were numbered, no lock.  The create
+-- path writes it itself (src/order_create.c), so this trigger only runs for
+-- other inserts (imports, tests): the WHEN clause skips it otherwise.
+CREATE FUNCTION orders.order_client_seq() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
-	-- The client's row lock, held to commit: a client's orders are numbered
-	-- one at a time, so the next number below is exact.  The number is read
-	-- from the orders themselves: an INSERT that fails or does nothing (a
-	-- duplicate poNumber with ON CONFLICT DO NOTHING) leaves no gap.  (A row lock, not an advisory lock: a bulk load of many
-	-- clients in one transaction takes no lock-table slot per client.  And
-	-- no counter row updated per order: a bulk load would walk an ever
-	-- longer chain of its own versions of that row.)
-	PERFORM 1 FROM orders.clients WHERE id = NEW.client_id FOR NO KEY UPDATE;
-	-- The client's last order (rows inserted earlier by the same statement
-	-- included): one probe of the unique index (client_id, client_seq).
-	SELECT o.client_seq, o.placed_at INTO last_seq, last_placed_at
-	FROM orders.orders o WHERE o.client_id = NEW.client_id
-	ORDER BY o.client_seq DESC LIMIT 1;
-	NEW.client_seq := coalesce(last_seq, 0) + 1;
-	NEW.placed_at := greatest(NEW.placed_at, last_placed_at);
+	NEW.client_seq := NEW.id;
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION orders.order_sequence() IS
-'trigger: numbers a client''s new order (client_seq without gaps) and keeps placed_at non-decreasing along it';
-
-CREATE TRIGGER order_sequence
+COMMENT ON FUNCTION orders.order_client_seq() IS
+'trigger: an order inserted without a client_seq takes its id as client_seq';
+CREATE TRIGGER order_client_seq
 	BEFORE INSERT ON orders.orders
-	FOR EACH ROW EXECUTE FUNCTION orders.order_sequence();
-ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_sequence;
+	FOR EACH ROW WHEN (NEW.client_seq IS NULL)
+	EXECUTE FUNCTION orders.order_client_seq();
+ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_client_seq;
 
+CREATE INDEX orders_by_client_status ON orders.orders (client_id, status, client_seq);
+CREATE INDEX orders_by_client_product ON orders.orders (client_id, product_id, client_seq);
+CREATE INDEX orders_by_client_placed_at ON orders.orders (client_id, placed_at);
+
+-- SECURITY DEFINER: counting must work whoever writes the orders.
 CREATE FUNCTION orders.order_count() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	moved orders.order_count_blocks[];	-- the changes per counter of a block
 BEGIN
-	-- Once per statement, from its transition tables: a bulk load of a
-	-- million orders is one upsert per (client, product, status) and per
-	-- block of those, not a million updates of the same counter.
+	-- Once per statement, from its transition tables: one delta per
+	-- (client, product, status, block) the statement changed.
 	IF TG_OP = 'INSERT' THEN
-		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
-		INTO moved
-		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
-					 count(*) AS n
-			  FROM new_rows GROUP BY 1, 2, 3, 4) d;
+		INSERT INTO orders.order_count_deltas (client_id, product_id, status, block, n)
+		SELECT client_id, product_id, status, client_seq / orders.order_block_size(), count(*)
+		FROM new_rows GROUP BY 1, 2, 3, 4;
 	ELSIF TG_OP = 'DELETE' THEN
-		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
-		INTO moved
-		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
-					 -count(*) AS n
-			  FROM old_rows GROUP BY 1, 2, 3, 4) d;
+		INSERT INTO orders.order_count_deltas (client_id, product_id, status, block, n)
+		SELECT client_id, product_id, status, client_seq / orders.order_block_size(), -count(*)
+		FROM old_rows GROUP BY 1, 2, 3, 4;
 	ELSE
-		SELECT array_agg(ROW(client_id, product_id, status, block, n)::orders.order_count_blocks)
-		INTO moved
-		FROM (SELECT client_id, product_id, status, client_seq / orders.order_block_size() AS block,
-					 sum(d) AS n
-			  FROM (SELECT client_id, product_id, status, client_seq, 1 AS d FROM new_rows
-					UNION ALL
-					SELECT client_id, product_id, status, client_seq, -1 FROM old_rows) m
-			  GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0) d;
+		INSERT INTO orders.order_count_deltas (client_id, product_id, status, block, n)
+		SELECT client_id, product_id, status, client_seq / orders.order_block_size(), sum(d)
+		FROM (SELECT client_id, product_id, status, client_seq, 1 AS d FROM new_rows
+			  UNION ALL
+			  SELECT client_id, product_id, status, client_seq, -1 FROM old_rows) m
+		GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0;
 	END IF;
-	IF moved IS NULL THEN
-		RETURN NULL;	-- nothing inserted or deleted, no status moved
-	END IF;
-	-- Counters in key order, the totals before the blocks: two
-	-- transactions moving orders between the same statuses lock the
-	-- counters in the same order.
-	INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
-	SELECT m.client_id, m.product_id, m.status, sum(m.n) FROM unnest(moved) m
-	GROUP BY 1, 2, 3 HAVING sum(m.n) <> 0 ORDER BY 1, 2, 3
-	ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n;
-	INSERT INTO orders.order_count_blocks AS c (client_id, product_id, status, block, n)
-	SELECT m.client_id, m.product_id, m.status, m.block, m.n FROM unnest(moved) m
-	ORDER BY 1, 2, 3, 4
-	ON CONFLICT (client_id, product_id, status, block) DO UPDATE SET n = c.n + excluded.n;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION orders.order_count() IS
-'statement trigger: keeps orders.order_counts and orders.order_count_blocks in step with the orders inserted, moved or deleted';
+'statement trigger: appends to orders.order_count_deltas the count changes of the orders inserted, moved or deleted';
 
 -- Transition tables allow one event per trigger.
 CREATE TRIGGER order_count_insert AFTER INSERT ON orders.orders
@@ -3033,6 +2879,33 @@ CREATE TRIGGER order_count_delete AFTER DELETE ON orders.orders
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_insert;
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_update;
 ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER order_count_delete;
+
+-- Folds the committed deltas into order_counts and order_count_blocks, in
+-- one statement (a reader sees the deltas or their sum, never both or
+-- neither).  Deltas of transactions still running are not visible and wait
+-- for the next round; two roll-ups at once fold each delta once (the second
+-- skips the rows the first deleted).  Counters in key order: two roll-ups
+-- cannot deadlock.  Returns the number of deltas folded.
+CREATE FUNCTION orders.roll_up_order_counts() RETURNS bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+	WITH taken AS (
+		DELETE FROM orders.order_count_deltas RETURNING *
+	), per_block AS (
+		SELECT client_id, product_id, status, block, sum(n) AS n, count(*) AS deltas
+		FROM taken GROUP BY 1, 2, 3, 4
+	), blocks AS (
+		INSERT INTO orders.order_count_blocks AS c (client_id, product_id, status, block, n)
+		SELECT client_id, product_id, status, block, n FROM per_block ORDER BY 1, 2, 3, 4
+		ON CONFLICT (client_id, product_id, status, block) DO UPDATE SET n = c.n + excluded.n
+	), totals AS (
+		INSERT INTO orders.order_counts AS c (client_id, product_id, status, n)
+		SELECT client_id, product_id, status, sum(n) FROM per_block GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+		ON CONFLICT (client_id, product_id, status) DO UPDATE SET n = c.n + excluded.n
+	)
+	SELECT coalesce(sum(deltas), 0)::bigint FROM per_block
+$$;
+COMMENT ON FUNCTION orders.roll_up_order_counts() IS
+'folds the committed orders.order_count_deltas into order_counts and order_count_blocks (run by orders.run_maintenance); returns how many it folded';
 
 CREATE FUNCTION orders.rfc3339(p_at timestamptz) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
@@ -3088,9 +2961,6 @@ CREATE FUNCTION orders.list_orders(
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
 DECLARE
 	st orders.order_status;
-	lo bigint;			-- the client_seq range of the placed-at filter
-	hi bigint;
-	top bigint;			-- client_seq of the page's first (newest) row
 	seqs bigint[];
 	skip bigint;		-- matching rows before the page
 	blocks refcursor;	-- a filter's block counters, newest block first
@@ -3125,59 +2995,56 @@ BEGIN
 			orders.rfc3339(p_placed_from), orders.rfc3339(p_placed_to) USING ERRCODE = 'OR100';
 	END IF;
 
-	-- The placed-at range as a client_seq range (placed_at never decreases
-	-- along client_seq): two probes of orders_by_client_placed_at.
-	SELECT o.client_seq INTO hi FROM orders.orders o WHERE o.client_id = p_client_id
-	ORDER BY o.client_seq DESC LIMIT 1;
-	hi := coalesce(hi, 0);
-	lo := 1;
-	IF p_placed_from IS NOT NULL THEN
-		SELECT o.client_seq INTO lo FROM orders.orders o
-		WHERE o.client_id = p_client_id AND o.placed_at >= p_placed_from
-		ORDER BY o.placed_at, o.client_seq LIMIT 1;
-		lo := coalesce(lo, hi + 1);
-	END IF;
-	IF p_placed_to IS NOT NULL THEN
-		SELECT o.client_seq INTO hi FROM orders.orders o
-		WHERE o.client_id = p_client_id AND o.placed_at < p_placed_to
-		ORDER BY o.placed_at DESC, o.client_seq DESC LIMIT 1;
-		hi := coalesce(hi, 0);
-	END IF;
-
-	IF st IS NULL AND p_product_id IS NULL THEN
-		-- No filter but dates: the page is a client_seq range.
-		total_count := greatest(hi - lo + 1, 0);
-		top := hi - (page - 1)::bigint * per_page;
-		SELECT coalesce(jsonb_agg(orders.order_list_item(o, p) ORDER BY o.client_seq DESC), '[]')
-		INTO items
-		FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
-		WHERE o.client_id = p_client_id
-		  AND o.client_seq BETWEEN greatest(top - per_page + 1, lo) AND top;
-	ELSIF p_placed_from IS NULL AND p_placed_to IS NULL THEN
-		-- Filtered by status and/or product: the total from order_counts;
-		-- the page from the block holding its first row (order_count_blocks,
+	IF p_placed_from IS NULL AND p_placed_to IS NULL THEN
+		-- The total: the rolled-up counts plus the deltas not rolled up yet,
+		-- both read in this statement's snapshot, so exact.
+		SELECT coalesce(sum(x.n), 0) INTO total_count
+		FROM (SELECT c.n FROM orders.order_counts c
+			  WHERE c.client_id = p_client_id AND (st IS NULL OR c.status = st)
+				AND (p_product_id IS NULL OR c.product_id = p_product_id)
+			  UNION ALL
+			  SELECT d.n FROM orders.order_count_deltas d
+			  WHERE d.client_id = p_client_id AND (st IS NULL OR d.status = st)
+				AND (p_product_id IS NULL OR d.product_id = p_product_id)) x;
+		-- The page from the block holding its first row (block counts,
 		-- newest block down, stopping there), then the filter's index from
 		-- the top of that block, skipping only that block's rows above the
 		-- page (at most a block) -- not every matching row before the page.
-		SELECT coalesce(sum(c.n), 0) INTO total_count FROM orders.order_counts c
-		WHERE c.client_id = p_client_id
-		  AND (st IS NULL OR c.status = st)
-		  AND (p_product_id IS NULL OR c.product_id = p_product_id);
 		skip := (page - 1)::bigint * per_page;
 		IF skip < total_count THEN
 			-- One query per filter shape, each on its own index.
-			IF p_product_id IS NULL THEN
-				OPEN blocks FOR SELECT c.block, sum(c.n) FROM orders.order_count_blocks c
+			IF st IS NULL AND p_product_id IS NULL THEN
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
+			ELSIF p_product_id IS NULL THEN
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
 					WHERE c.client_id = p_client_id AND c.status = st
-					GROUP BY c.block ORDER BY c.block DESC;
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.status = st) x
+					GROUP BY x.block ORDER BY x.block DESC;
 			ELSIF st IS NULL THEN
-				OPEN blocks FOR SELECT c.block, sum(c.n) FROM orders.order_count_blocks c
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
 					WHERE c.client_id = p_client_id AND c.product_id = p_product_id
-					GROUP BY c.block ORDER BY c.block DESC;
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.product_id = p_product_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
 			ELSE
-				OPEN blocks FOR SELECT c.block, c.n FROM orders.order_count_blocks c
-					WHERE c.client_id = p_client_id AND c.product_id = p_product_id AND c.status = st
-					ORDER BY c.block DESC;
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id AND c.status = st AND c.product_id = p_product_id
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.status = st AND d.product_id = p_product_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
 			END IF;
 			LOOP
 				FETCH blocks INTO blk, blk_rows;
@@ -3189,7 +3056,12 @@ BEGIN
 			-- skip - above matching rows of that block come before it.
 			below := (blk + 1) * orders.order_block_size();
 			skip := skip - above;
-			IF p_product_id IS NULL THEN
+			IF st IS NULL AND p_product_id IS NULL THEN
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			ELSIF p_product_id IS NULL THEN
 				SELECT array_agg(f.client_seq) INTO seqs
 				FROM (SELECT o.client_seq FROM orders.orders o
 					  WHERE o.client_id = p_client_id AND o.status = st AND o.client_seq < below
@@ -3202,33 +3074,34 @@ BEGIN
 			ELSE
 				SELECT array_agg(f.client_seq) INTO seqs
 				FROM (SELECT o.client_seq FROM orders.orders o
-					  WHERE o.client_id = p_client_id AND o.status = st AND o.product_id = p_product_id
-						AND o.client_seq < below
+					  WHERE o.client_id = p_client_id AND o.status = st AND o.product_id = p_product_id AND o.client_seq < below
 					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
 			END IF;
 		END IF;
 	ELSE
-		-- Filtered within a placed-at range: counted and walked on the
-		-- filter's index within the range's client_seq (the blocks do not
-		-- follow the range's ends; docs/design.md, "Listing orders").
+		-- Within a placed-at range: counted and walked in the range
+		-- (client_seq is not ordered by placed_at: docs/design.md,
+		-- "Listing orders").
 		SELECT count(*) INTO total_count FROM orders.orders o
-		WHERE o.client_id = p_client_id AND o.client_seq BETWEEN lo AND hi
+		WHERE o.client_id = p_client_id
+		  AND (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
+		  AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
 		  AND (st IS NULL OR o.status = st)
 		  AND (p_product_id IS NULL OR o.product_id = p_product_id);
 		SELECT array_agg(f.client_seq) INTO seqs
 		FROM (SELECT o.client_seq FROM orders.orders o
-			  WHERE o.client_id = p_client_id AND o.client_seq BETWEEN lo AND hi
+			  WHERE o.client_id = p_client_id
+				AND (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
+				AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
 				AND (st IS NULL OR o.status = st)
 				AND (p_product_id IS NULL OR o.product_id = p_product_id)
 			  ORDER BY o.client_seq DESC
 			  OFFSET (page - 1)::bigint * per_page LIMIT per_page) f;
 	END IF;
-	IF st IS NOT NULL OR p_product_id IS NOT NULL THEN
-		SELECT coalesce(jsonb_agg(orders.order_list_item(o, p) ORDER BY o.client_seq DESC), '[]')
-		INTO items
-		FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
-		WHERE o.client_id = p_client_id AND o.client_seq = ANY (seqs);
-	END IF;
+	SELECT coalesce(jsonb_agg(orders.order_list_item(o, p) ORDER BY o.client_seq DESC), '[]')
+	INTO items
+	FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
+	WHERE o.client_id = p_client_id AND o.client_seq = ANY (seqs);
 	total_pages := (total_count + per_page - 1) / per_page;
 END
 $$;
@@ -3239,8 +3112,9 @@ COMMENT ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, t
 -- add to the global defaults): revoke it from each function here.
 REVOKE EXECUTE ON FUNCTION
 	orders.order_block_size(),
-	orders.order_sequence(),
+	orders.order_client_seq(),
 	orders.order_count(),
+	orders.roll_up_order_counts(),
 	orders.rfc3339(timestamptz),
 	orders.order_common_json(orders.orders),
 	orders.order_list_item(orders.orders, orders.products),
@@ -3302,8 +3176,11 @@ REVOKE EXECUTE ON FUNCTION
 
 -- The events outbox: every change of an order's status (and the refund of
 -- an order) appends one row here in the same transaction, numbered per
--- order, and NOTIFYs channel orders_events.  A delivery process (webhooks,
--- later) reads the unacknowledged rows in order and acknowledges them.
+-- order.  No NOTIFY in the order's transaction (it would serialise
+-- commits): a delivery process (webhooks, later) polls the unacknowledged
+-- rows by index, in order, and acknowledges them; orders.run_maintenance()
+-- wakes listeners of channel orders_events after commit
+-- (schema/66_maintenance.sql).
 
 CREATE TABLE orders.order_events (
 	client_id	bigint NOT NULL,
@@ -3322,7 +3199,7 @@ CREATE TABLE orders.order_events (
 CREATE INDEX order_events_unacknowledged ON orders.order_events (id)
 	WHERE acknowledged_at IS NULL;
 COMMENT ON TABLE orders.order_events IS
-'outbox: one row per order status change (and refund), numbered per order (seq), NOTIFY orders_events';
+'outbox: one row per order status change (and refund), numbered per order (seq); polled by index, announced by maintenance (NOTIFY orders_events)';
 
 -- The event a status change announces; NULL when there is none.
 CREATE FUNCTION orders.status_event(p_status orders.order_status) RETURNS text
@@ -3332,47 +3209,12 @@ $$;
 COMMENT ON FUNCTION orders.status_event(orders.order_status) IS
 'the outbox event of an order entering a status: order.<status in lower case>';
 
-CREATE FUNCTION orders.append_order_events() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	events text[] := ARRAY[]::text[];
-	next_seq integer;
-	ev text;
-	event_id bigint;
-BEGIN
-	IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
-		events := array_append(events, orders.status_event(NEW.status));
-	END IF;
-	IF NEW.sub_status = 'REFUNDED'
-		AND (TG_OP = 'INSERT' OR OLD.sub_status IS DISTINCT FROM NEW.sub_status) THEN
-		events := array_append(events, 'order.refunded');
-	END IF;
-	IF cardinality(events) = 0 THEN
-		RETURN NULL;
-	END IF;
-	-- The order's row is locked by this very change, so the numbering of
-	-- one order is serialised; UNIQUE (order_id, seq) backs that up.
-	SELECT coalesce(max(e.seq), 0) INTO next_seq
-	FROM orders.order_events e WHERE e.order_id = NEW.id;
-	FOREACH ev IN ARRAY events LOOP
-		next_seq := next_seq + 1;
-		INSERT INTO orders.order_events (client_id, order_id, seq, event, status, sub_status)
-		VALUES (NEW.client_id, NEW.id, next_seq, ev, NEW.status, NEW.sub_status)
-		RETURNING id INTO event_id;
-		PERFORM pg_notify('orders_events', json_build_object(
-			'id', event_id, 'order_id', NEW.id, 'client_id', NEW.client_id,
-			'seq', next_seq, 'event', ev)::text);
-	END LOOP;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION orders.append_order_events() IS
-'trigger: appends the outbox rows of an order status change and NOTIFYs orders_events';
-
-CREATE TRIGGER append_order_events
-	AFTER INSERT OR UPDATE OF status, sub_status ON orders.orders
-	FOR EACH ROW EXECUTE FUNCTION orders.append_order_events();
-ALTER TABLE orders.orders ENABLE ALWAYS TRIGGER append_order_events;
+-- The rows are written by the lifecycle trigger itself, in C
+-- (src/lifecycle_outbox.c, schema/30_lifecycle.sql), one event per recorded
+-- step with the status and sub-status of that step: an UPDATE's events at
+-- once, under the order's row lock (seq = the order's last seq + 1, read
+-- from UNIQUE (order_id, seq)); an INSERT's numbered from 1 once the row is
+-- really inserted (AFTER INSERT trigger lifecycle_record).
 
 -- Events are facts: only acknowledged_at may be set, once.
 CREATE FUNCTION orders.guard_order_events() RETURNS trigger
@@ -3591,13 +3433,13 @@ DECLARE
 	token uuid;
 	held integer;
 	lease interval := (orders.vendor_policy()).lease_timeout;
+	reason text := 'claimed by vendor worker ' || p_worker;
 BEGIN
 	PERFORM orders.check_label('worker name', p_worker, 100);
 	IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100 THEN
 		RAISE EXCEPTION 'limit must be between 1 and 100, not %', coalesce(p_limit::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	PERFORM set_config('orders.transition_reason', 'claimed by vendor worker ' || p_worker, true);
 	-- Never waits: a job or order locked by someone else is skipped.
 	FOR j IN
 		SELECT vj.id, vj.attempts, o.id AS oid, o.po_number, o.product_id, o.denomination,
@@ -3611,11 +3453,13 @@ BEGIN
 		LIMIT p_limit
 		FOR UPDATE OF vj, o SKIP LOCKED
 	LOOP
-		UPDATE orders.order_items i SET status = 'PROCESSING', updated_at = now()
-		WHERE i.order_id = j.oid AND i.status = 'PENDING' AND i.unit_id IS NULL
-			AND NOT EXISTS (SELECT 1 FROM orders.recharges r
-							WHERE r.order_item_id = i.id AND r.status <> 'PENDING');
-		GET DIAGNOSTICS held = ROW_COUNT;
+		-- the items are stable: their order's row is locked
+		held := orders.transition_order_items(ARRAY(
+			SELECT i.id FROM orders.order_items i
+			WHERE i.order_id = j.oid AND i.status = 'PENDING' AND i.unit_id IS NULL
+				AND NOT EXISTS (SELECT 1 FROM orders.recharges r
+								WHERE r.order_item_id = i.id AND r.status <> 'PENDING')
+			ORDER BY i.id), 'PROCESSING', reason);
 		IF held = 0 THEN
 			-- served meanwhile (restock): nothing left for the vendor
 			UPDATE orders.vendor_jobs SET status = 'DONE', updated_at = now() WHERE id = j.id;
@@ -3716,24 +3560,27 @@ RETURNS timestamptz
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
 DECLARE
 	next_at timestamptz := now() + orders.vendor_retry_delay(greatest(p_job.attempts, 1));
+	reason text := format('vendor job %s queued again (%s): %s', p_job.id, p_outcome, p_detail);
 BEGIN
-	PERFORM set_config('orders.transition_reason',
-		format('vendor job %s queued again (%s): %s', p_job.id, p_outcome, p_detail), true);
 	UPDATE orders.vendor_job_attempts SET ended_at = now(), outcome = p_outcome,
 		delivered = p_delivered, detail = p_detail
 	WHERE lease_token = p_job.lease_token;
 	-- an item whose recharge was submitted waits for the operator instead
-	UPDATE orders.order_items i SET status = 'PENDING', updated_at = now()
-	WHERE i.order_id = p_job.order_id AND i.status = 'PROCESSING'
-		AND NOT EXISTS (SELECT 1 FROM orders.recharges r
-						WHERE r.order_item_id = i.id AND r.status <> 'PENDING');
+	PERFORM orders.transition_order_items(ARRAY(
+		SELECT i.id FROM orders.order_items i
+		WHERE i.order_id = p_job.order_id AND i.status = 'PROCESSING'
+			AND NOT EXISTS (SELECT 1 FROM orders.recharges r
+							WHERE r.order_item_id = i.id AND r.status <> 'PENDING')
+		ORDER BY i.id), 'PENDING', reason);
 	UPDATE orders.vendor_jobs SET status = 'QUEUED', lease_token = NULL, leased_by = NULL,
 		lease_until = NULL, next_attempt_at = next_at, last_error = p_detail, updated_at = now()
 	WHERE id = p_job.id;
 	-- An order the vendor had accepted waits again; a partly delivered
 	-- one stays PARTIALLY_DELIVERED / PARTIAL.
-	UPDATE orders.orders SET status = 'PENDING', sub_status = 'PENDING_REPROCESS', updated_at = now()
-	WHERE id = p_job.order_id AND status IN ('PENDING', 'PROCESSING');
+	PERFORM orders.transition_orders(ARRAY(
+		SELECT o.id FROM orders.orders o
+		WHERE o.id = p_job.order_id AND o.status IN ('PENDING', 'PROCESSING')),
+		'PENDING', 'PENDING_REPROCESS', reason);
 	RETURN next_at;
 END
 $$;
@@ -3784,20 +3631,6 @@ $$;
 COMMENT ON FUNCTION orders.undelivered_refund(numeric, integer, integer) IS
 'refund of the undelivered part: amount charged minus round(amount charged * delivered / quantity, 2)';
 
--- Moves an order to a status and sub-status with a reason in its history.
-CREATE FUNCTION orders.move_order(p_order_id bigint, p_status orders.order_status,
-								  p_sub_status orders.order_sub_status, p_reason text)
-RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-BEGIN
-	PERFORM set_config('orders.transition_reason', p_reason, true);
-	UPDATE orders.orders SET status = p_status, sub_status = p_sub_status, updated_at = now()
-	WHERE id = p_order_id AND (status, sub_status) IS DISTINCT FROM (p_status, p_sub_status);
-END
-$$;
-COMMENT ON FUNCTION orders.move_order(bigint, orders.order_status, orders.order_sub_status, text) IS
-'sets an order''s status and sub-status (the lifecycle trigger checks the move) with a reason for the history';
-
 -- Refunds what an order did not deliver, if it was debited; returns the
 -- amount refunded (0: nothing to refund).  The order stays NOT_REFUNDED
 -- (or its failure sub-status) when there was nothing to refund.
@@ -3817,7 +3650,7 @@ BEGIN
 		RETURN 0;
 	END IF;
 	PERFORM orders.refund_order(p_order.id, amount, p_reason);
-	PERFORM orders.move_order(p_order.id, p_order.status, 'REFUNDED', 'refunded: ' || p_reason);
+	PERFORM orders.transition_orders(ARRAY[p_order.id], p_order.status, 'REFUNDED', 'refunded: ' || p_reason);
 	RETURN amount;
 END
 $$;
@@ -3848,14 +3681,14 @@ BEGIN
 
 	IF n.open > 0 THEN
 		IF n.delivered > 0 THEN
-			PERFORM orders.move_order(p_order_id, 'PARTIALLY_DELIVERED', 'PARTIAL', p_reason);
+			PERFORM orders.transition_orders(ARRAY[p_order_id], 'PARTIALLY_DELIVERED', 'PARTIAL', p_reason);
 		END IF;
 	ELSIF n.total > 0 AND n.delivered = n.total THEN
-		PERFORM orders.move_order(p_order_id, 'DELIVERED', p_delivered_sub, p_reason);
+		PERFORM orders.transition_orders(ARRAY[p_order_id], 'DELIVERED', p_delivered_sub, p_reason);
 	ELSIF n.delivered > 0 THEN
-		PERFORM orders.move_order(p_order_id, 'PARTIALLY_DELIVERED', 'NOT_REFUNDED', p_reason);
+		PERFORM orders.transition_orders(ARRAY[p_order_id], 'PARTIALLY_DELIVERED', 'NOT_REFUNDED', p_reason);
 	ELSE
-		PERFORM orders.move_order(p_order_id, p_ended, p_ended_sub, p_reason);
+		PERFORM orders.transition_orders(ARRAY[p_order_id], p_ended, p_ended_sub, p_reason);
 	END IF;
 
 	SELECT * INTO o FROM orders.orders WHERE id = p_order_id;
@@ -3899,8 +3732,10 @@ DECLARE
 	o orders.orders;
 	delivered integer;
 	submitted integer;
+	items bigint[];
 	units bigint[];
 	j orders.vendor_jobs;
+	reason text := 'cancelled: ' || p_reason;
 BEGIN
 	PERFORM orders.check_label('reason', p_reason, 500);
 	o := orders.lock_order(p_client_id, p_order_id);
@@ -3923,23 +3758,23 @@ BEGIN
 				  DETAIL = 'A recharge can be cancelled only before it is submitted; wait for the operator''s answer.';
 	END IF;
 
-	PERFORM set_config('orders.transition_reason', 'cancelled: ' || p_reason, true);
 	SELECT * INTO j FROM orders.vendor_jobs WHERE order_id = o.id FOR UPDATE;
 	IF FOUND AND j.status IN ('QUEUED', 'LEASED') THEN
 		PERFORM orders.close_vendor_job(j, 'CANCELLED', 'cancelled', p_reason);
 	END IF;
-	UPDATE orders.recharges r SET status = 'CANCELLED', updated_at = now()
-	FROM orders.order_items i
-	WHERE i.id = r.order_item_id AND i.order_id = o.id AND r.status = 'PENDING';
+	PERFORM orders.transition_recharges(ARRAY(
+		SELECT r.id FROM orders.recharges r JOIN orders.order_items i ON i.id = r.order_item_id
+		WHERE i.order_id = o.id AND r.status = 'PENDING' ORDER BY r.id), 'CANCELLED', reason);
 	-- A unit reserved for an open item goes back to the pool.
-	SELECT array_agg(unit_id) INTO units FROM orders.order_items
-	WHERE order_id = o.id AND status IN ('PENDING', 'PROCESSING') AND unit_id IS NOT NULL;
-	UPDATE orders.order_items SET status = 'CANCELLED', unit_id = NULL, updated_at = now()
+	SELECT array_agg(id ORDER BY id), array_agg(unit_id) FILTER (WHERE unit_id IS NOT NULL)
+	INTO items, units FROM orders.order_items
 	WHERE order_id = o.id AND status IN ('PENDING', 'PROCESSING');
-	UPDATE orders.inventory_units SET status = 'AVAILABLE'
-	WHERE id = ANY (units) AND status = 'ALLOCATED';
-	PERFORM orders.settle_order(o.id, 'COMPLETED', 'CANCELLED', 'NOT_REFUNDED',
-								'cancelled: ' || p_reason);
+	UPDATE orders.order_items SET unit_id = NULL WHERE id = ANY (items) AND unit_id IS NOT NULL;
+	PERFORM orders.transition_order_items(items, 'CANCELLED', reason);
+	PERFORM orders.transition_inventory_units(ARRAY(
+		SELECT u.id FROM orders.inventory_units u
+		WHERE u.id = ANY (units) AND u.status = 'ALLOCATED' ORDER BY u.id), 'AVAILABLE', reason);
+	PERFORM orders.settle_order(o.id, 'COMPLETED', 'CANCELLED', 'NOT_REFUNDED', reason);
 	RETURN orders.order_state(o.id);
 END
 $$;
@@ -4015,9 +3850,8 @@ BEGIN
 				  HINT = 'orders.orders_awaiting_action lists the orders an admin can release.';
 	END IF;
 	IF o.sub_status = 'BULK_LIMIT_EXCEEDED' THEN
-		PERFORM set_config('orders.transition_reason', 'approved by an admin: ' || p_reason, true);
 		IF NOT orders.deliver_from_inventory(o) THEN
-			PERFORM orders.move_order(o.id, 'PENDING', 'VENDOR_ORDER_PENDING',
+			PERFORM orders.transition_orders(ARRAY[o.id], 'PENDING', 'VENDOR_ORDER_PENDING',
 									  'approved by an admin, inventory short: ' || p_reason);
 		END IF;
 	ELSE
@@ -4050,18 +3884,15 @@ GRANT SELECT ON orders.orders_awaiting_action TO orders_admin;
 -- it was never submitted).
 CREATE FUNCTION orders.fail_open_items(p_order_id bigint, p_reason text) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	failed integer;
 BEGIN
-	PERFORM set_config('orders.transition_reason', p_reason, true);
-	UPDATE orders.recharges r SET status = 'FAILED', updated_at = now()
-	FROM orders.order_items i
-	WHERE i.id = r.order_item_id AND i.order_id = p_order_id
-		AND i.status IN ('PENDING', 'PROCESSING') AND r.status = 'PENDING';
-	UPDATE orders.order_items SET status = 'FAILED', updated_at = now()
-	WHERE order_id = p_order_id AND status IN ('PENDING', 'PROCESSING');
-	GET DIAGNOSTICS failed = ROW_COUNT;
-	RETURN failed;
+	PERFORM orders.transition_recharges(ARRAY(
+		SELECT r.id FROM orders.recharges r JOIN orders.order_items i ON i.id = r.order_item_id
+		WHERE i.order_id = p_order_id AND i.status IN ('PENDING', 'PROCESSING')
+			AND r.status = 'PENDING' ORDER BY r.id), 'FAILED', p_reason);
+	RETURN orders.transition_order_items(ARRAY(
+		SELECT i.id FROM orders.order_items i
+		WHERE i.order_id = p_order_id AND i.status IN ('PENDING', 'PROCESSING') ORDER BY i.id),
+		'FAILED', p_reason);
 END
 $$;
 COMMENT ON FUNCTION orders.fail_open_items(bigint, text) IS
@@ -4102,7 +3933,7 @@ BEGIN
 	UPDATE orders.vendor_jobs SET vendor_reference = p_vendor_reference, updated_at = now()
 	WHERE id = p_job_id;
 	IF (SELECT status FROM orders.orders WHERE id = (l.job).order_id) = 'PENDING' THEN
-		PERFORM orders.move_order((l.job).order_id, 'PROCESSING', 'VENDOR_ORDER_CREATED',
+		PERFORM orders.transition_orders(ARRAY[(l.job).order_id], 'PROCESSING', 'VENDOR_ORDER_CREATED',
 								  'vendor order created');
 	END IF;
 	RETURN orders.vendor_report_answer(p_job_id, false);
@@ -4214,12 +4045,12 @@ BEGIN
 		RAISE EXCEPTION 'deliver_items: % items but % units',
 			coalesce(cardinality(p_items), 0), coalesce(cardinality(p_units), 0);
 	END IF;
-	PERFORM set_config('orders.transition_reason', p_reason, true);
-	UPDATE orders.inventory_units SET status = 'ALLOCATED' WHERE id = ANY (p_units);
-	UPDATE orders.order_items i SET unit_id = pair.unit_id, status = 'DELIVERED', updated_at = now()
+	PERFORM orders.transition_inventory_units(p_units, 'ALLOCATED', p_reason);
+	UPDATE orders.order_items i SET unit_id = pair.unit_id
 	FROM unnest(p_items, p_units) AS pair(item_id, unit_id)
 	WHERE i.id = pair.item_id;
-	UPDATE orders.inventory_units SET status = 'DELIVERED' WHERE id = ANY (p_units);
+	PERFORM orders.transition_order_items(p_items, 'DELIVERED', p_reason);
+	PERFORM orders.transition_inventory_units(p_units, 'DELIVERED', p_reason);
 END
 $$;
 COMMENT ON FUNCTION orders.deliver_items(bigint[], bigint[], text) IS
@@ -4339,16 +4170,15 @@ $$;
 COMMENT ON FUNCTION orders.store_vendor_vouchers(bigint, numeric, jsonb) IS
 'stores vendor vouchers in the vault (orders.load_inventory) as units of the order''s product and denomination, restock suspended; returns their ids in array order';
 
+-- A unit another transaction holds (being allocated) is left to the next
+-- round: once locked here, a unit cannot change under the transition.
 CREATE FUNCTION orders.expire_units() RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	n integer;
 BEGIN
-	PERFORM set_config('orders.transition_reason', 'expired', true);
-	UPDATE orders.inventory_units SET status = 'BLOCKED'
-	WHERE status = 'AVAILABLE' AND expires_at <= now();
-	GET DIAGNOSTICS n = ROW_COUNT;
-	RETURN n;
+	RETURN orders.transition_inventory_units(ARRAY(
+		SELECT u.id FROM orders.inventory_units u
+		WHERE u.status = 'AVAILABLE' AND u.expires_at <= now()
+		ORDER BY u.id FOR UPDATE SKIP LOCKED), 'BLOCKED', 'expired');
 END
 $$;
 COMMENT ON FUNCTION orders.expire_units() IS
@@ -4372,10 +4202,8 @@ BEGIN
 	INTO delivered
 	FROM orders.order_items i JOIN orders.inventory_units u ON u.id = i.unit_id
 	WHERE u.id = ANY (p_unit_ids) AND u.status IN ('DELIVERED', 'COMPLETED');
-	PERFORM set_config('orders.transition_reason', 'recalled by the vendor: ' || p_reason, true);
-	UPDATE orders.inventory_units SET status = 'REVOKED'
-	WHERE id = ANY (p_unit_ids) AND status <> 'REVOKED';
-	GET DIAGNOSTICS revoked = ROW_COUNT;
+	revoked := orders.transition_inventory_units(p_unit_ids, 'REVOKED',
+												'recalled by the vendor: ' || p_reason);
 	RETURN jsonb_build_object('revoked', revoked, 'delivered_units', delivered);
 END
 $$;
@@ -4445,12 +4273,10 @@ BEGIN
 		RAISE EXCEPTION 'recharge % cannot be submitted: it is %, its item %', p_recharge_id,
 			(r.recharge).status, (r.item).status USING ERRCODE = 'OR503';
 	END IF;
-	PERFORM set_config('orders.transition_reason', 'submitted to the operator', true);
-	UPDATE orders.recharges SET status = 'DELIVERED', operator_reference = p_operator_reference,
-		updated_at = now()
-	WHERE id = p_recharge_id;
+	UPDATE orders.recharges SET operator_reference = p_operator_reference WHERE id = p_recharge_id;
+	PERFORM orders.transition_recharges(ARRAY[p_recharge_id], 'DELIVERED', 'submitted to the operator');
 	IF (r.ord).status = 'PENDING' THEN
-		PERFORM orders.move_order((r.ord).id, 'PROCESSING', 'VENDOR_ORDER_CREATED',
+		PERFORM orders.transition_orders(ARRAY[(r.ord).id], 'PROCESSING', 'VENDOR_ORDER_CREATED',
 								  'recharge submitted to the operator');
 	END IF;
 	-- Every held recharge submitted: the queue's part is done.
@@ -4500,13 +4326,11 @@ BEGIN
 	reason := CASE WHEN p_status = 'RECHARGED' THEN 'the operator confirmed the recharge'
 			  ELSE 'the operator rejected the recharge' END
 			  || coalesce(': ' || p_detail, '');
-	PERFORM set_config('orders.transition_reason', reason, true);
-	UPDATE orders.recharges SET status = p_status, detail = p_detail, updated_at = now()
-	WHERE id = p_recharge_id;
-	UPDATE orders.order_items
-	SET status = CASE WHEN p_status = 'RECHARGED' THEN 'DELIVERED' ELSE 'FAILED' END::orders.order_status,
-		updated_at = now()
-	WHERE id = (r.item).id;
+	UPDATE orders.recharges SET detail = p_detail WHERE id = p_recharge_id;
+	PERFORM orders.transition_recharges(ARRAY[p_recharge_id], p_status, reason);
+	PERFORM orders.transition_order_items(ARRAY[(r.item).id],
+		CASE WHEN p_status = 'RECHARGED' THEN 'DELIVERED' ELSE 'FAILED' END::orders.order_status,
+		reason);
 	PERFORM orders.settle_order((r.ord).id, 'COMPLETED', 'FAILED', 'VENDOR_ORDER_FAILED', reason);
 	RETURN orders.recharge_answer(p_recharge_id, false);
 END
@@ -4521,6 +4345,7 @@ GRANT EXECUTE ON FUNCTION orders.report_recharge_submitted(bigint, uuid, bigint,
 -- Maintenance: what time alone changes.  orders.run_maintenance() is what
 -- the background worker (src/worker.c) runs every orders.worker_interval,
 -- and what an operator calls or schedules where orders cannot be preloaded.
+-- It also wakes the consumers of the events outbox (orders.announce_events).
 -- Each job is handled in its own subtransaction: one that fails is logged
 -- (WARNING) and left for the next round; the others go on.
 
@@ -4533,7 +4358,7 @@ DECLARE
 						  p_job.id, p_job.attempts);
 BEGIN
 	IF (SELECT status FROM orders.orders WHERE id = p_job.order_id) = 'PENDING' THEN
-		PERFORM orders.move_order(p_job.order_id, 'PENDING', 'REPROCESS_EXPIRED', reason);
+		PERFORM orders.transition_orders(ARRAY[p_job.order_id], 'PENDING', 'REPROCESS_EXPIRED', reason);
 	END IF;
 	PERFORM orders.fail_open_items(p_job.order_id, reason);
 	PERFORM orders.close_vendor_job(p_job, 'FAILED', NULL, reason);
@@ -4543,6 +4368,46 @@ END
 $$;
 COMMENT ON FUNCTION orders.expire_vendor_job(orders.vendor_jobs) IS
 'ends a vendor job past its retry window: order REPROCESS_EXPIRED, then FAILED (or PARTIALLY_DELIVERED), then refunded';
+
+-- Waking the outbox's consumers, after commit.  The order's own transaction
+-- sends no NOTIFY (every notifying transaction takes one lock shared by all
+-- of them until after its commit: orders would commit one at a time), so
+-- maintenance does it, once per round at most: when the newest
+-- unacknowledged event is not the one it announced last.  That covers new
+-- events, and an event of a lower id that committed after the last
+-- announcement (once the events above it are acknowledged).  Cost per
+-- round: one backward step in the partial index order_events_unacknowledged
+-- and one row read; a write and a NOTIFY only when there is news.
+CREATE TABLE orders.outbox_announcement (
+	only_row	boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+	last_event_id bigint,		-- the newest unacknowledged event when announced
+	announced_at timestamptz
+);
+INSERT INTO orders.outbox_announcement DEFAULT VALUES;
+COMMENT ON TABLE orders.outbox_announcement IS
+'one row: the newest unacknowledged outbox event that maintenance last announced on channel orders_events, and when';
+
+CREATE FUNCTION orders.announce_events() RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
+DECLARE
+	newest bigint := (SELECT max(e.id) FROM orders.order_events e WHERE e.acknowledged_at IS NULL);
+BEGIN
+	IF newest IS NULL THEN
+		RETURN NULL;
+	END IF;
+	-- two rounds at once: the second waits for the row, then finds it done
+	UPDATE orders.outbox_announcement SET last_event_id = newest, announced_at = now()
+	WHERE last_event_id IS DISTINCT FROM newest;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	-- delivered when this (maintenance) transaction commits
+	PERFORM pg_notify('orders_events', json_build_object('last_event_id', newest)::text);
+	RETURN newest;
+END
+$$;
+COMMENT ON FUNCTION orders.announce_events() IS
+'sends NOTIFY orders_events {"last_event_id": id} when the newest unacknowledged outbox event is not the one announced last; returns it (NULL: nothing new)';
 
 CREATE FUNCTION orders.run_maintenance() RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
@@ -4555,6 +4420,8 @@ DECLARE
 	served integer := 0;
 	errors integer := 0;
 	sandbox jsonb;
+	announced bigint;
+	counts bigint;
 BEGIN
 	blocked := orders.expire_units();
 
@@ -4607,6 +4474,12 @@ BEGIN
 		sandbox := orders.sandbox_vendor_round();
 	END IF;
 
+	-- The list counts: fold the committed deltas (schema/54_order_listing.sql).
+	counts := orders.roll_up_order_counts();
+
+	-- last: the events of this round's own changes are announced too
+	announced := orders.announce_events();
+
 	RETURN jsonb_build_object(
 		'units_blocked', blocked,
 		'leases_recovered', recovered,
@@ -4615,13 +4488,16 @@ BEGIN
 		'jobs_ready', (SELECT count(*) FROM orders.vendor_jobs
 					   WHERE status = 'QUEUED' AND next_attempt_at <= now()),
 		'sandbox', sandbox,
+		'events_announced', announced,
+		'order_count_deltas_folded', counts,
 		'errors', errors);
 END
 $$;
 COMMENT ON FUNCTION orders.run_maintenance() IS
-'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on';
+'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events)';
 
 GRANT EXECUTE ON FUNCTION orders.run_maintenance() TO orders_admin;
+REVOKE EXECUTE ON FUNCTION orders.announce_events() FROM PUBLIC;
 
 -- The sandbox vendor: a deterministic stand-in for real vendors and
 -- operators, for tests and the demo.  It claims jobs through the same
