@@ -15,3 +15,129 @@ COMMENT ON TYPE orders.delivery_type IS
 'delivery format of a voucher: CODE_WITH_PIN, URL';
 COMMENT ON TYPE orders.link_type IS
 'access model of a redemption URL: PUBLIC, PROTECTED';
+
+-- GET /api/v1/orders takes a placed-at range (docs/api.md): a parameter
+-- type timestamp (RFC 3339) in the route table, its conversion, the
+-- route's two new parameters, the handler passing them to
+-- orders.list_orders (which took the range already), and what the route
+-- table generates: orders.api_call and api.list_orders.
+COMMENT ON TYPE orders.api_parameter IS
+'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type (integer, id, string, timestamp, object) and minimum';
+-- RFC 3339 date-time (section 5.6): a full date, T, a time, and a Z or
+-- numeric offset, so the value never depends on the session's TimeZone.
+CREATE FUNCTION orders.api_timestamp_param(p_name text, p_value text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$' THEN
+		BEGIN
+			RETURN p_value::timestamptz;
+		EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+			NULL;	-- e.g. 2026-02-30: the error below
+		END;
+	END IF;
+	RAISE EXCEPTION '%: must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z, got "%"',
+		p_name, left(p_value, 40) USING ERRCODE = 'OR100';
+END
+$$;
+COMMENT ON FUNCTION orders.api_timestamp_param(text, text) IS
+'internal: a parameter that must be an RFC 3339 date-time with a Z or offset; invalid_input (OR100) naming it otherwise; NULL stays NULL';
+REVOKE EXECUTE ON FUNCTION orders.api_timestamp_param(text, text) FROM PUBLIC;
+
+UPDATE orders.api_operations
+SET parameters = ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1),
+		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1),
+		   ('placed_from', 'query', 'timestamp', NULL), ('placed_to', 'query', 'timestamp', NULL)]::orders.api_parameter[],
+	description = 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'
+WHERE operation = 'list_orders';
+
+DROP FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint);
+CREATE FUNCTION orders.handle_list_orders(p_client bigint, p_page bigint, p_limit bigint,
+	p_status text, p_product_id bigint, p_placed_from timestamptz, p_placed_to timestamptz)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	r record;
+	paging jsonb;
+BEGIN
+	IF p_page > 2147483647 OR p_limit > 2147483647 THEN
+		RETURN orders.api_invalid('page and limit: must be integers within range');
+	END IF;
+	SELECT * INTO r FROM orders.list_orders(
+		p_client,
+		p_page => coalesce(p_page, 1)::integer,
+		p_limit => coalesce(p_limit, 10)::integer,
+		p_status => nullif(btrim(p_status), ''),
+		p_product_id => p_product_id,
+		p_placed_from => p_placed_from,
+		p_placed_to => p_placed_to);
+	paging := jsonb_build_object('X-Page', r.page::text, 'X-Per-Page', r.per_page::text,
+								 'X-Total-Count', r.total_count::text,
+								 'X-Total-Pages', r.total_pages::text);
+	-- The reference answers a list without any match with its 404.
+	IF jsonb_array_length(r.items) = 0 THEN
+		RETURN orders.api_error('no_match', p_headers => paging);
+	END IF;
+	RETURN orders.api_ok(r.items, 200, paging);
+END
+$$;
+COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz) IS
+'internal: GET /api/v1/orders (reference 004): newest first; placed_from inclusive, placed_to exclusive; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
+REVOKE EXECUTE ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION orders.api_call_source() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $gen$
+	SELECT format($f$CREATE OR REPLACE FUNCTION orders.api_call(p_operation text, p_client bigint,
+	p_api_key_id bigint, p_auth_method text, p_params jsonb, p_body jsonb)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $body$
+BEGIN
+	CASE p_operation
+%s
+	ELSE
+		RETURN orders.api_error('no_match');
+	END CASE;
+EXCEPTION WHEN OTHERS THEN
+	RETURN orders.api_error_from(p_operation, SQLSTATE, SQLERRM);
+END
+$body$$f$,
+		string_agg(format(E'\tWHEN %L THEN\n%s\t\tRETURN orders.%I(%s);',
+						  o.operation, g.guards, o.handler, g.args),
+				   E'\n' ORDER BY o.operation))
+	FROM orders.api_operations o,
+	LATERAL (
+		SELECT coalesce(string_agg(CASE p.source
+					WHEN 'client' THEN E'\t\tIF p_client IS NULL THEN RETURN orders.api_unauthorized(); END IF;\n'
+					WHEN 'key' THEN E'\t\tIF p_auth_method IS DISTINCT FROM ''key'' THEN RETURN orders.api_unauthorized(); END IF;\n'
+					END, '' ORDER BY n), '') AS guards,
+			   coalesce(string_agg(CASE
+					WHEN p.source = 'client' THEN 'p_client'
+					WHEN p.source = 'key' THEN 'p_api_key_id'
+					WHEN p.source = 'body' AND p.type = 'object' THEN
+						format('orders.api_object_param(%L, p_body->%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'integer' THEN
+						format('orders.api_integer_param(%L, p_params->>%L, %s)', p.name, p.name, p.minimum)
+					WHEN p.source IN ('query', 'path') AND p.type = 'id' THEN
+						format('orders.api_id_param(%L, p_params->>%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'timestamp' THEN
+						format('orders.api_timestamp_param(%L, p_params->>%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'string' THEN
+						format('p_params->>%L', p.name)
+					END, ', ' ORDER BY n), '') AS args
+		FROM unnest(o.parameters) WITH ORDINALITY AS p(name, source, type, minimum, n)
+	) g
+$gen$;
+DO $$ BEGIN EXECUTE orders.api_call_source(); END $$;
+
+DROP FUNCTION api.list_orders(text, text, text, text);
+CREATE FUNCTION api.list_orders(page text DEFAULT NULL, "limit" text DEFAULT NULL, status text DEFAULT NULL,
+	product_id text DEFAULT NULL, placed_from text DEFAULT NULL, placed_to text DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $body$
+	SELECT orders.postgrest_reply('list_orders', orders.api_call('list_orders', orders.current_client_id(),
+		orders.current_api_key_id(), orders.current_auth_method(), jsonb_build_object('page', page, 'limit', "limit", 'status', status, 'product_id', product_id, 'placed_from', placed_from, 'placed_to', placed_to), NULL))
+$body$;
+COMMENT ON FUNCTION api.list_orders(text, text, text, text, text, text) IS 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
+REVOKE EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) TO orders_api;

@@ -81,11 +81,11 @@ COMMENT ON FUNCTION orders.api_invalid(text) IS
 CREATE TYPE orders.api_parameter AS (
 	name		text,
 	source		text,	-- query, path, body; client: the authenticated client; key: its API key
-	type		text,	-- integer (>= minimum), id (an integer > 0), string, object
+	type		text,	-- integer (>= minimum), id (an integer > 0), string, timestamp (RFC 3339), object
 	minimum		bigint
 );
 COMMENT ON TYPE orders.api_parameter IS
-'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type and minimum';
+'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type (integer, id, string, timestamp, object) and minimum';
 
 CREATE TABLE orders.api_operations (
 	operation	text PRIMARY KEY CHECK (operation ~ '^[a-z_]+$'),
@@ -109,9 +109,10 @@ INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler,
 	 'POST /api/v1/orders (reference 003): body {"data": {productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData}}; 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters, 409 for the same poNumber with other parameters'),
 	('list_orders', 'GET', '/api/v1/orders', 'listOrders', 'handle_list_orders',
 	 ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1),
-		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1)]::orders.api_parameter[],
+		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1),
+		   ('placed_from', 'query', 'timestamp', NULL), ('placed_to', 'query', 'timestamp', NULL)]::orders.api_parameter[],
 	 'Failed to list orders',
-	 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'),
+	 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'),
 	('order_details', 'GET', '/api/v1/orders/{id}', 'getOrderDetails', 'handle_order_details',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to retrieve order',
@@ -189,6 +190,28 @@ END
 $$;
 COMMENT ON FUNCTION orders.api_id_param(text, text) IS
 'internal: an id (digits only, > 0); invalid_input (OR100) naming it otherwise';
+
+-- RFC 3339 date-time (section 5.6): a full date, T, a time, and a Z or
+-- numeric offset, so the value never depends on the session's TimeZone.
+CREATE FUNCTION orders.api_timestamp_param(p_name text, p_value text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF p_value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$' THEN
+		BEGIN
+			RETURN p_value::timestamptz;
+		EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+			NULL;	-- e.g. 2026-02-30: the error below
+		END;
+	END IF;
+	RAISE EXCEPTION '%: must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z, got "%"',
+		p_name, left(p_value, 40) USING ERRCODE = 'OR100';
+END
+$$;
+COMMENT ON FUNCTION orders.api_timestamp_param(text, text) IS
+'internal: a parameter that must be an RFC 3339 date-time with a Z or offset; invalid_input (OR100) naming it otherwise; NULL stays NULL';
 
 CREATE FUNCTION orders.api_object_param(p_name text, p_value jsonb) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$

@@ -47,7 +47,7 @@ COMMENT ON FUNCTION orders.handle_charges(bigint, jsonb) IS
 
 -- GET /api/v1/orders
 CREATE FUNCTION orders.handle_list_orders(p_client bigint, p_page bigint, p_limit bigint,
-	p_status text, p_product_id bigint)
+	p_status text, p_product_id bigint, p_placed_from timestamptz, p_placed_to timestamptz)
 RETURNS orders.api_response
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
@@ -62,7 +62,9 @@ BEGIN
 		p_page => coalesce(p_page, 1)::integer,
 		p_limit => coalesce(p_limit, 10)::integer,
 		p_status => nullif(btrim(p_status), ''),
-		p_product_id => p_product_id);
+		p_product_id => p_product_id,
+		p_placed_from => p_placed_from,
+		p_placed_to => p_placed_to);
 	paging := jsonb_build_object('X-Page', r.page::text, 'X-Per-Page', r.per_page::text,
 								 'X-Total-Count', r.total_count::text,
 								 'X-Total-Pages', r.total_pages::text);
@@ -73,8 +75,8 @@ BEGIN
 	RETURN orders.api_ok(r.items, 200, paging);
 END
 $$;
-COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint) IS
-'internal: GET /api/v1/orders (reference 004): newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
+COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz) IS
+'internal: GET /api/v1/orders (reference 004): newest first; placed_from inclusive, placed_to exclusive; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
 
 -- GET /api/v1/orders/{id}
 CREATE FUNCTION orders.handle_order_details(p_client bigint, p_order_id bigint)

@@ -69,6 +69,8 @@ $body$$f$,
 						format('orders.api_integer_param(%L, p_params->>%L, %s)', p.name, p.name, p.minimum)
 					WHEN p.source IN ('query', 'path') AND p.type = 'id' THEN
 						format('orders.api_id_param(%L, p_params->>%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'timestamp' THEN
+						format('orders.api_timestamp_param(%L, p_params->>%L)', p.name, p.name)
 					WHEN p.source IN ('query', 'path') AND p.type = 'string' THEN
 						format('p_params->>%L', p.name)
 					END, ', ' ORDER BY n), '') AS args
@@ -87,7 +89,7 @@ BEGIN
 	FROM orders.api_operations o, unnest(o.parameters) p
 	WHERE NOT (p.source IN ('client', 'key')
 			   OR (p.source = 'body' AND p.type = 'object')
-			   OR (p.source IN ('query', 'path') AND p.type IN ('integer', 'id', 'string')))
+			   OR (p.source IN ('query', 'path') AND p.type IN ('integer', 'id', 'string', 'timestamp')))
 	LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'route table: parameter % of operation % has an unknown source or type',

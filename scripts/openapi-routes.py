@@ -13,6 +13,13 @@ import sys
 import yaml
 
 
+
+def param_type(schema):
+    """The route table's type of a parameter: an RFC 3339 date-time is timestamp."""
+    if schema.get("type") == "string" and schema.get("format") == "date-time":
+        return "timestamp"
+    return schema.get("type")
+
 def deref(doc, node):
     """Follow local $refs (#/components/...)."""
     while isinstance(node, dict) and "$ref" in node:
@@ -41,7 +48,7 @@ def main():
                 if p["in"] == "header":
                     continue
                 schema = deref(doc, p.get("schema", {}))
-                rows.append(dict(base, name=p["name"], source=p["in"], type=schema.get("type"),
+                rows.append(dict(base, name=p["name"], source=p["in"], type=param_type(schema),
                                  minimum=schema.get("minimum")))
             body = op.get("requestBody")
             if body:
