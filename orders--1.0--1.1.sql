@@ -16,6 +16,43 @@ COMMENT ON TYPE orders.delivery_type IS
 COMMENT ON TYPE orders.link_type IS
 'access model of a redemption URL: PUBLIC, PROTECTED';
 
+-- A request without credentials never runs as the client an earlier
+-- request of the same transaction authenticated: authentication starts by
+-- clearing the identity (schema/70_identity.sql, schema/81_api_auth.sql).
+CREATE FUNCTION orders.clear_current_client() RETURNS void
+	AS 'MODULE_PATHNAME', 'identity_clear_current_client'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION orders.clear_current_client() IS
+'internal: nobody is authenticated from here to the end of the (sub)transaction (authentication starts with it); refuses unless running as the extension owner; granted to nobody';
+REVOKE EXECUTE ON FUNCTION orders.clear_current_client() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION orders.api_authenticate(p_headers jsonb) RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	key_id text := nullif(p_headers->>'x-api-key', '');
+	secret text := nullif(p_headers->>'x-api-secret', '');
+	auth_header text := nullif(p_headers->>'authorization', '');
+	client bigint;
+BEGIN
+	-- Whoever an earlier request of this transaction authenticated, this
+	-- one starts anonymous.
+	PERFORM orders.clear_current_client();
+	IF key_id IS NOT NULL OR secret IS NOT NULL THEN
+		client := orders.authenticate_key(key_id, secret);
+	ELSIF auth_header IS NOT NULL THEN
+		IF auth_header ~* '^bearer +[^ ]+$' THEN
+			client := orders.authenticate_token(substring(auth_header FROM '[^ ]+$'));
+		END IF;
+	ELSE
+		RETURN NULL;
+	END IF;
+	IF client IS NULL THEN
+		RETURN orders.api_unauthorized();
+	END IF;
+	RETURN NULL;
+END
+$$;
+
 -- GET /api/v1/orders takes a placed-at range (docs/api.md): a parameter
 -- type timestamp (RFC 3339) in the route table, its conversion, the
 -- route's two new parameters, the handler passing them to

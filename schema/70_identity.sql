@@ -27,6 +27,12 @@ RETURNS void
 COMMENT ON FUNCTION orders.set_current_client(bigint, bigint, text) IS
 'internal: makes a client the authenticated one until the end of the (sub)transaction; refuses unless running as the extension owner, i.e. inside an authentication function; granted to nobody';
 
+CREATE FUNCTION orders.clear_current_client() RETURNS void
+	AS 'MODULE_PATHNAME', 'identity_clear_current_client'
+	LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION orders.clear_current_client() IS
+'internal: nobody is authenticated from here to the end of the (sub)transaction (authentication starts with it); refuses unless running as the extension owner; granted to nobody';
+
 -- Credential primitives (OpenSSL).  Internal: granted to nobody.
 CREATE FUNCTION orders.hmac_sha256(key bytea, message bytea) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'credentials_hmac_sha256' LANGUAGE C IMMUTABLE STRICT;

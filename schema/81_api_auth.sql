@@ -15,6 +15,9 @@ DECLARE
 	auth_header text := nullif(p_headers->>'authorization', '');
 	client bigint;
 BEGIN
+	-- Whoever an earlier request of this transaction authenticated, this
+	-- one starts anonymous.
+	PERFORM orders.clear_current_client();
 	IF key_id IS NOT NULL OR secret IS NOT NULL THEN
 		client := orders.authenticate_key(key_id, secret);
 	ELSIF auth_header IS NOT NULL THEN

@@ -189,3 +189,13 @@ WHERE a.at >= :'t0' AND (row_to_json(a)::text LIKE '%' || :'a_secret' || '%' OR 
 -- Append-only.
 UPDATE orders.api_audit SET status = 200 WHERE at >= :'t0';
 DELETE FROM orders.api_audit WHERE at >= :'t0';
+
+-- Several requests in one transaction (a SQL caller may make them): a
+-- request without credentials runs anonymous, never as the client an
+-- earlier request of the transaction authenticated.
+BEGIN;
+SELECT d.status FROM api.dispatch('GET', '/api/v1/orders/' || :o1, NULL, :'ha', NULL) d;
+SELECT d.status, d.body::jsonb->>'error' AS error
+FROM api.dispatch('GET', '/api/v1/orders/' || :o1, NULL, '{}', NULL) d;
+SELECT orders.current_client_id() IS NULL AS nobody_authenticated;
+ROLLBACK;

@@ -134,7 +134,7 @@ PG_FUNCTION_INFO_V1(identity_current_client_id);
 Datum
 identity_current_client_id(PG_FUNCTION_ARGS)
 {
-	if (current == NULL)
+	if (current == NULL || current->client_id == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(current->client_id);
 }
@@ -147,7 +147,7 @@ PG_FUNCTION_INFO_V1(identity_current_api_key_id);
 Datum
 identity_current_api_key_id(PG_FUNCTION_ARGS)
 {
-	if (current == NULL)
+	if (current == NULL || current->client_id == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(current->api_key_id);
 }
@@ -160,9 +160,34 @@ PG_FUNCTION_INFO_V1(identity_current_auth_method);
 Datum
 identity_current_auth_method(PG_FUNCTION_ARGS)
 {
-	if (current == NULL)
+	if (current == NULL || current->client_id == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(current->method == 'k' ? "key" : "token"));
+}
+
+/*
+ * Make (client_id, api_key_id, method) this (sub)transaction level's
+ * identity; client_id 0 stands for nobody.  Frames live in
+ * TopTransactionContext and are popped by the (sub)transaction callbacks.
+ */
+static void
+identity_push(int64 client_id, int64 api_key_id, char method)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	IdentityFrame *frame;
+
+	if (current != NULL && current->nest_level == level)
+		frame = current;		/* overwrite this level's value */
+	else
+	{
+		frame = MemoryContextAlloc(TopTransactionContext, sizeof(IdentityFrame));
+		frame->saved = current;
+		frame->nest_level = level;
+	}
+	frame->client_id = client_id;
+	frame->api_key_id = api_key_id;
+	frame->method = method;
+	current = frame;
 }
 
 /*
@@ -178,8 +203,6 @@ identity_set_current_client(PG_FUNCTION_ARGS)
 	int64		client_id = PG_GETARG_INT64(0);
 	int64		api_key_id = PG_GETARG_INT64(1);
 	char	   *method = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	int			level = GetCurrentTransactionNestLevel();
-	IdentityFrame *frame;
 
 	if (user != extension_owner() && !superuser_arg(user))
 		ereport(ERROR,
@@ -196,17 +219,28 @@ identity_set_current_client(PG_FUNCTION_ARGS)
 				 errmsg("authentication method must be \"key\" or \"token\", not \"%s\"",
 						method)));
 
-	if (current != NULL && current->nest_level == level)
-		frame = current;		/* overwrite this level's value */
-	else
-	{
-		frame = MemoryContextAlloc(TopTransactionContext, sizeof(IdentityFrame));
-		frame->saved = current;
-		frame->nest_level = level;
-	}
-	frame->client_id = client_id;
-	frame->api_key_id = api_key_id;
-	frame->method = method[0];
-	current = frame;
+	identity_push(client_id, api_key_id, method[0]);
+	PG_RETURN_VOID();
+}
+
+/*
+ * orders.clear_current_client() RETURNS void: nobody is authenticated from
+ * here to the end of the (sub)transaction.  Authentication starts with it,
+ * so that a request without credentials never runs as the client of an
+ * earlier request of the same transaction (a SQL caller may make several
+ * api.dispatch calls in one).  Owner only, like set_current_client.
+ */
+PG_FUNCTION_INFO_V1(identity_clear_current_client);
+Datum
+identity_clear_current_client(PG_FUNCTION_ARGS)
+{
+	Oid			user = GetUserId();
+
+	if (user != extension_owner() && !superuser_arg(user))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only the authentication functions of orders may clear the current client")));
+	if (current != NULL && current->client_id != 0)
+		identity_push(0, 0, 0);
 	PG_RETURN_VOID();
 }

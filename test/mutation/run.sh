@@ -35,14 +35,14 @@ mut_illegal_transition() {
 	what="the lifecycle trigger allows an illegal order transition"
 	regress="lifecycle"
 	edit src/lifecycle_trigger.c \
-		'if \(\K(?=from != to && !lifecycle_move_ok\(m, from, to\)\))' 'false && '
+		'if \(\K(?=from != step_to && !lifecycle_move_ok\(m, from, step_to\)\))' 'false && '
 }
 
 mut_sub_final_across_status() {
 	what="sub-status finality (REFUNDED, RECONCILED) is checked only when the status stays"
 	regress="lifecycle"
 	edit src/lifecycle_trigger.c \
-		'\(\K(?=from_sub >= 0 && !lifecycle_sub_move_ok\(m, from_sub, to_sub\)\)\)\)\s*refuse_sub)' \
+		'\(\K(?=from_sub >= 0 && !lifecycle_sub_move_ok\(m, from_sub, step_sub\)\)\)\)\s*refuse_sub)' \
 		'from == to && '
 }
 
@@ -71,34 +71,34 @@ mut_reveal_no_audit() {
 	what="a reveal writes no audit row (orders.voucher_reveals)"
 	regress="vault_reveal"
 	edit schema/42_vault_reveal.sql \
-		'(?s)INSERT INTO orders\.voucher_reveals \(.*?FROM revealed r\K' ' WHERE false'
+		'\n\s*PERFORM orders\.vault_audit_reveal\(p_client_id, p_order_id, v_items, v_units\);' ''
 }
 
 mut_replay_other_parameters() {
 	what="a replay of a poNumber with other parameters returns the original order instead of a conflict"
 	regress="order_create"
-	edit schema/53_order_create.sql \
-		'IF \K(?=o\.request_fingerprint IS DISTINCT FROM fingerprint THEN)' 'false AND '
+	edit src/order_create.c \
+		'\*same = DatumGetBool\(column\(0, 3, &isnull\)\);' '*same = true;'
 }
 
 mut_duplicate_po_concurrent() {
 	what="two concurrent orders with one poNumber both succeed (no unique key on client, poNumber)"
 	isolation="order_duplicate_po"
 	edit schema/20_core_tables.sql '\n\s*UNIQUE \(client_id, po_number\),' ''
-	edit schema/53_order_create.sql 'ON CONFLICT \K\(client_id, po_number\) (?=DO NOTHING)' ''
+	edit src/order_create.c '" ON CONFLICT \(client_id, po_number\) DO NOTHING"' '""'
 }
 
 mut_unit_double_allocation() {
 	what="the INSTANT path takes AVAILABLE units without locking them (two orders take one unit)"
 	isolation="order_last_unit"
-	edit schema/53_order_create.sql '(?s)AND u\.status = .AVAILABLE..*?\K\s*FOR UPDATE SKIP LOCKED(?=\) s;)' ''
+	edit src/order_create.c 'ORDER BY u\.expires_at, u\.id LIMIT \$3\K FOR UPDATE SKIP LOCKED' ''
 }
 
 mut_expired_unit_allocated() {
 	what="an expired unit is allocated"
 	regress="order_create"
 	isolation="order_last_unit"
-	edit schema/53_order_create.sql "AND u\\.status = 'AVAILABLE'\\K AND u\\.expires_at > now\\(\\)" ''
+	edit src/order_create.c "AND u\\.status = 'AVAILABLE'\\K AND u\\.expires_at > now\\(\\)" ''
 }
 
 mut_debit_without_ledger_row() {
