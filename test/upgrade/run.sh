@@ -169,7 +169,10 @@ for v in $older; do
 
 	# data: counts, the books, the vouchers.
 	ok=0
-	data_snapshot "$db" > "$work/data.after"
+	# tables the update creates are not data that could be lost: their
+	# shipped rows are compared with a fresh install's above
+	data_snapshot "$db" | awk 'NR == FNR { before[$1]; next } $1 in before' "$work/data.before" - \
+		> "$work/data.after"
 	diff -u "$work/data.before" "$work/data.after" >&2 || ok=1
 	bad=$(psql -d "$db" -At -c "SELECT count(*) FROM orders.verify_ledger()")
 	[ "$bad" = 0 ] || { echo "verify_ledger() reports $bad wallets after the update" >&2; ok=1; }
