@@ -29,6 +29,7 @@
 #include "dispatch.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "openapi.h"
 #include "request.h"
 #include "server.h"
@@ -59,6 +60,8 @@ struct Server
 	Pool	   *pool;
 	ConnLimits *limits;
 	struct MHD_Daemon *daemon;
+	RequestMetrics *metrics;
+	double		started_at;		/* seconds since the epoch */
 	atomic_int	in_flight;
 	atomic_bool draining;
 };
@@ -566,11 +569,14 @@ request_finish(Server *server, Request *r, const char *note)
 {
 	struct timespec now;
 	size_t		path_len = strcspn(r->target, "?#");
+	double		seconds;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	log_request(r->method, r->target, path_len, r->status,
-				(now.tv_sec - r->start.tv_sec) * 1e3 +
-				(now.tv_nsec - r->start.tv_nsec) / 1e6, note ? note : r->note);
+	seconds = (now.tv_sec - r->start.tv_sec) + (now.tv_nsec - r->start.tv_nsec) / 1e9;
+	log_request(r->method, r->target, path_len, r->status, seconds * 1e3,
+				note ? note : r->note);
+	request_metrics_observe(server->metrics, r->method, r->target, path_len,
+							r->status, seconds);
 	strbuf_free(&r->body);
 	free(r->headers);
 	free(r->target);
@@ -682,11 +688,21 @@ server_start(const ServerConfig *config, Pool *pool)
 	}
 	server->limits = conn_limits_create(config->max_connections, config->max_per_address,
 										config->request_timeout_s);
-	if (server->limits == NULL)
+	server->metrics = request_metrics_create();
+	if (server->limits == NULL || server->metrics == NULL)
 	{
 		log_msg("out of memory");
+		if (server->limits != NULL)
+			conn_limits_destroy(server->limits);
+		request_metrics_destroy(server->metrics);
 		free(server);
 		return NULL;
+	}
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		server->started_at = now.tv_sec + now.tv_nsec / 1e9;
 	}
 	atomic_init(&server->in_flight, 0);
 	atomic_init(&server->draining, false);
@@ -701,6 +717,7 @@ server_start(const ServerConfig *config, Pool *pool)
 		log_msg("invalid listen address \"%s\": %s (give a numeric IPv4 or IPv6 address)",
 				config->listen_address, gai_strerror(rc));
 		conn_limits_destroy(server->limits);
+		request_metrics_destroy(server->metrics);
 		free(server);
 		return NULL;
 	}
@@ -740,6 +757,7 @@ server_start(const ServerConfig *config, Pool *pool)
 	{
 		log_msg("cannot listen on %s port %d", config->listen_address, config->port);
 		conn_limits_destroy(server->limits);
+		request_metrics_destroy(server->metrics);
 		free(server);
 		return NULL;
 	}
@@ -778,5 +796,65 @@ server_stop(Server *server)
 {
 	MHD_stop_daemon(server->daemon);
 	conn_limits_destroy(server->limits);
+	request_metrics_destroy(server->metrics);
 	free(server);
+}
+
+/*
+ * The HTTP side's metrics in the text format: requests, connections, the
+ * pool, the process.  Called by the metrics listener (metrics_server.c)
+ * from its own thread: everything read here is atomic or locked.
+ */
+void
+server_write_metrics(Server *server, StrBuf *out)
+{
+	ConnLimitsStats cs;
+	PoolStats	ps;
+
+	request_metrics_write(server->metrics, out);
+
+	metrics_family(out, "orders_gateway_http_requests_in_flight", "gauge",
+				   "Requests being served now.");
+	metrics_sample(out, "orders_gateway_http_requests_in_flight", "",
+				   atomic_load(&server->in_flight));
+
+	conn_limits_stats(server->limits, &cs);
+	metrics_family(out, "orders_gateway_connections", "gauge",
+				   "HTTP connections admitted and open now.");
+	metrics_sample(out, "orders_gateway_connections", "", cs.admitted);
+	metrics_family(out, "orders_gateway_connections_max", "gauge",
+				   "HTTP connections admitted at most (--max-connections).");
+	metrics_sample(out, "orders_gateway_connections_max", "", cs.max_total);
+	metrics_family(out, "orders_gateway_connections_rejected_total", "counter",
+				   "HTTP connections refused (answered 503) by the connection limits, by limit: gateway (--max-connections) or address (--max-connections-per-address).");
+	metrics_sample_count(out, "orders_gateway_connections_rejected_total",
+						 "{limit=\"address\"}", cs.rejected_address_full);
+	metrics_sample_count(out, "orders_gateway_connections_rejected_total",
+						 "{limit=\"gateway\"}", cs.rejected_gateway_full);
+	metrics_family(out, "orders_gateway_request_timeouts_total", "counter",
+				   "Connections closed because their request did not arrive within --request-timeout.");
+	metrics_sample_count(out, "orders_gateway_request_timeouts_total", "", cs.timed_out);
+
+	pool_stats(server->pool, &ps);
+	metrics_family(out, "orders_gateway_db_pool_connections", "gauge",
+				   "Database connections of the pool by state: busy (serving a request) or idle (open, free).");
+	metrics_sample(out, "orders_gateway_db_pool_connections", "{state=\"busy\"}", ps.busy);
+	metrics_sample(out, "orders_gateway_db_pool_connections", "{state=\"idle\"}", ps.idle);
+	metrics_family(out, "orders_gateway_db_pool_connections_max", "gauge",
+				   "Database connections of the pool at most (--pool-size).");
+	metrics_sample(out, "orders_gateway_db_pool_connections_max", "", ps.size);
+	metrics_family(out, "orders_gateway_db_pool_waits_total", "counter",
+				   "Requests that found every database connection busy and waited for one.");
+	metrics_sample_count(out, "orders_gateway_db_pool_waits_total", "", ps.waits);
+	metrics_family(out, "orders_gateway_db_pool_wait_timeouts_total", "counter",
+				   "Requests that waited --acquire-timeout for a database connection in vain (answered 503).");
+	metrics_sample_count(out, "orders_gateway_db_pool_wait_timeouts_total", "", ps.wait_timeouts);
+	metrics_family(out, "orders_gateway_db_pool_wait_seconds_total", "counter",
+				   "Time requests spent waiting for a database connection.");
+	metrics_sample(out, "orders_gateway_db_pool_wait_seconds_total", "", ps.wait_seconds);
+	metrics_family(out, "orders_gateway_db_connect_failures_total", "counter",
+				   "Failed attempts to open a database connection.");
+	metrics_sample_count(out, "orders_gateway_db_connect_failures_total", "", ps.connect_failures);
+
+	metrics_write_process(out, server->started_at);
 }
