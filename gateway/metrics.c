@@ -223,11 +223,18 @@ metrics_sample(StrBuf *out, const char *name, const char *labels, double value)
 {
 	char		v[32];
 
-	/* whole numbers as such, anything else exactly */
+	/*
+	 * Whole numbers as such; anything else in the fewest digits that read
+	 * back exactly (15 almost always do, 17 always).
+	 */
 	if (value == floor(value) && fabs(value) < 9007199254740992.0)
 		snprintf(v, sizeof(v), "%.0f", value);
 	else
-		snprintf(v, sizeof(v), "%.17g", value);
+	{
+		snprintf(v, sizeof(v), "%.15g", value);
+		if (strtod(v, NULL) != value)
+			snprintf(v, sizeof(v), "%.17g", value);
+	}
 	sample_text(out, name, labels, v);
 }
 
