@@ -247,6 +247,14 @@ metrics_sample_count(StrBuf *out, const char *name, const char *labels, uint64_t
 	sample_text(out, name, labels, v);
 }
 
+void
+metrics_single(StrBuf *out, const char *name, const char *type, const char *help,
+			   double value)
+{
+	metrics_family(out, name, type, help);
+	metrics_sample(out, name, "", value);
+}
+
 /* {route="...",method="..."} followed by more labels ("" or ",x=\"y\""). */
 static const char *
 route_labels(StrBuf *sb, int route, int meth, const char *more)
@@ -350,10 +358,9 @@ request_metrics_write(RequestMetrics *m, StrBuf *out)
 							 route_labels(&labels, route, -1, ""),
 							 atomic_load_explicit(&m->rate_limited[route], memory_order_relaxed));
 
-	metrics_family(out, "orders_gateway_http_requests_unanswered_total", "counter",
-				   "Requests whose connection closed before an answer was sent.");
-	metrics_sample_count(out, "orders_gateway_http_requests_unanswered_total", "",
-						 atomic_load_explicit(&m->unanswered, memory_order_relaxed));
+	metrics_single(out, "orders_gateway_http_requests_unanswered_total", "counter",
+				   "Requests whose connection closed before an answer was sent.",
+				   atomic_load_explicit(&m->unanswered, memory_order_relaxed));
 	strbuf_free(&labels);
 }
 
@@ -386,9 +393,8 @@ metrics_write_process(StrBuf *out, double start_time)
 
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 	{
-		metrics_family(out, "process_cpu_seconds_total", "counter",
-					   "User and system CPU time of the gateway, in seconds.");
-		metrics_sample(out, "process_cpu_seconds_total", "",
+		metrics_single(out, "process_cpu_seconds_total", "counter",
+					   "User and system CPU time of the gateway, in seconds.",
 					   ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 					   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	}
@@ -401,22 +407,15 @@ metrics_write_process(StrBuf *out, double start_time)
 	}
 	if (pages >= 0)
 	{
-		metrics_family(out, "process_resident_memory_bytes", "gauge",
-					   "Resident memory of the gateway, in bytes.");
-		metrics_sample(out, "process_resident_memory_bytes", "",
+		metrics_single(out, "process_resident_memory_bytes", "gauge",
+					   "Resident memory of the gateway, in bytes.",
 					   (double) pages * sysconf(_SC_PAGESIZE));
 	}
 	if (fds >= 0)
-	{
-		metrics_family(out, "process_open_fds", "gauge", "Open file descriptors.");
-		metrics_sample(out, "process_open_fds", "", fds);
-	}
+		metrics_single(out, "process_open_fds", "gauge", "Open file descriptors.", fds);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-	{
-		metrics_family(out, "process_max_fds", "gauge", "Limit of open file descriptors.");
-		metrics_sample(out, "process_max_fds", "", (double) rl.rlim_cur);
-	}
-	metrics_family(out, "process_start_time_seconds", "gauge",
-				   "Start time of the gateway, in seconds since the Unix epoch.");
-	metrics_sample(out, "process_start_time_seconds", "", start_time);
+		metrics_single(out, "process_max_fds", "gauge", "Limit of open file descriptors.",
+					   (double) rl.rlim_cur);
+	metrics_single(out, "process_start_time_seconds", "gauge",
+				   "Start time of the gateway, in seconds since the Unix epoch.", start_time);
 }

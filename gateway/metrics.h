@@ -47,5 +47,8 @@ extern void metrics_sample(StrBuf *out, const char *name, const char *labels,
 						   double value);
 extern void metrics_sample_count(StrBuf *out, const char *name,
 								 const char *labels, uint64_t value);
+/* A family of one sample without labels. */
+extern void metrics_single(StrBuf *out, const char *name, const char *type,
+						   const char *help, double value);
 
 #endif

@@ -7,7 +7,6 @@
  * writes the HTTP side's metrics (server.c), then the database's
  * (db_metrics.c) and whether those could be read.
  */
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "db_metrics.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics_server.h"
@@ -58,9 +58,9 @@ serve_scrape(MetricsServer *ms, struct MHD_Connection *c)
 
 	server_write_metrics(ms->server, &body);
 	db_ok = db_metrics_append(ms->pool, ms->config.role, &body);
-	metrics_family(&body, "orders_gateway_database_metrics_up", "gauge",
-				   "1 if this scrape read the database's metrics (orders.metrics()), 0 if it could not.");
-	metrics_sample(&body, "orders_gateway_database_metrics_up", "", db_ok ? 1 : 0);
+	metrics_single(&body, "orders_gateway_database_metrics_up", "gauge",
+				   "1 if this scrape read the database's metrics (orders.metrics()), 0 if it could not.",
+				   db_ok ? 1 : 0);
 	if (!strbuf_ok(&body))
 	{
 		strbuf_free(&body);
@@ -104,26 +104,12 @@ metrics_handler(void *cls, struct MHD_Connection *c, const char *url,
 	return serve_scrape(ms, c);
 }
 
-static void
-mhd_logger(void *cls, const char *fmt, va_list ap)
-{
-	char		line[512];
-
-	(void) cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	log_msg("metrics listener: libmicrohttpd: %s", line);
-}
-
 MetricsServer *
 metrics_server_start(const MetricsConfig *config, Server *server, Pool *pool)
 {
 	MetricsServer *ms;
-	struct addrinfo hints,
-			   *addr = NULL;
-	char		port[16];
+	struct addrinfo *addr;
 	unsigned int flags;
-	int			rc;
 
 	ms = calloc(1, sizeof(MetricsServer));
 	if (ms == NULL)
@@ -135,15 +121,9 @@ metrics_server_start(const MetricsConfig *config, Server *server, Pool *pool)
 	ms->server = server;
 	ms->pool = pool;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", config->port);
-	rc = getaddrinfo(config->listen_address, port, &hints, &addr);
-	if (rc != 0)
+	addr = listener_address(config->listen_address, config->port, "metrics listen");
+	if (addr == NULL)
 	{
-		log_msg("invalid metrics listen address \"%s\": %s (give a numeric IPv4 or IPv6 address)",
-				config->listen_address, gai_strerror(rc));
 		free(ms);
 		return NULL;
 	}
@@ -152,7 +132,8 @@ metrics_server_start(const MetricsConfig *config, Server *server, Pool *pool)
 		flags |= MHD_USE_IPv6;
 	ms->daemon = MHD_start_daemon(flags, (uint16_t) config->port, NULL, NULL,
 								  metrics_handler, ms,
-								  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+								  MHD_OPTION_EXTERNAL_LOGGER, listener_mhd_logger,
+								  "metrics listener: libmicrohttpd",
 								  MHD_OPTION_SOCK_ADDR, addr->ai_addr,
 								  MHD_OPTION_CONNECTION_LIMIT, (unsigned int) METRICS_CONNECTION_LIMIT,
 								  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) METRICS_IDLE_TIMEOUT_S,
@@ -170,10 +151,7 @@ metrics_server_start(const MetricsConfig *config, Server *server, Pool *pool)
 int
 metrics_server_port(MetricsServer *ms)
 {
-	const union MHD_DaemonInfo *info;
-
-	info = MHD_get_daemon_info(ms->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	return info != NULL ? info->port : ms->config.port;
+	return listener_port(ms->daemon, ms->config.port);
 }
 
 void

@@ -14,7 +14,7 @@ use warnings FATAL => 'all';
 use File::Basename qw(dirname);
 use lib dirname(__FILE__);
 
-use GatewayHarness qw(gateway_bin start_cluster start_gateway stop_gateway wait_for);
+use GatewayHarness qw(gateway_bin new_client start_cluster start_gateway stop_gateway wait_for);
 use HTTP::Tiny;
 use IO::Socket::INET;
 use IPC::Run;
@@ -96,19 +96,7 @@ $node->safe_psql(
 INSERT INTO orders.products (id, name, currency, denominations, order_quantity_limit)
 VALUES (8401, 'Metrics Delayed Card', 'USD', '{10}', 5);
 });
-sub new_client
-{
-	my ($name, $funds) = @_;
-	my $row = $node->safe_psql(
-		'postgres', qq{
-SELECT orders.admin_create_client('$name') AS id \\gset
-SELECT orders.fund_wallet(:id, 'USD', $funds, 'test funding') WHERE $funds > 0;
-SELECT :id, key_id, secret FROM orders.admin_issue_api_key(:id, 'metrics test');
-});
-	my ($id, $key, $secret) = split /\|/, (split /\n/, $row)[-1];
-	return { id => $id, key => $key, secret => $secret };
-}
-my $alice = new_client('metrics alice', 100);
+my $alice = new_client($node, 'metrics alice', 100);
 
 sub call
 {
@@ -183,7 +171,7 @@ is_deeply(
 
 $node->safe_psql('postgres',
 	'ALTER SYSTEM SET orders.rate_limit_burst = 3; ALTER SYSTEM SET orders.rate_limit_per_minute = 1; SELECT pg_reload_conf()');
-my $bob = new_client('metrics bob', 0);
+my $bob = new_client($node, 'metrics bob', 0);
 my $limited;
 for my $i (1 .. 10)
 {
