@@ -6,13 +6,17 @@
 
 #include <libpq-fe.h>
 
-#include "db_metrics.h"
-#include "log.h"
+#include <stdio.h>
 
-/* Run a statement; true if it gave the expected status. */
+#include "db_metrics.h"
+
+/*
+ * Run a statement; true if it gave the expected status, else its SQLSTATE
+ * in sqlstate (the message may quote objects: never needed here).
+ */
 static bool
 exec_ok(PGconn *conn, const char *sql, int nparams, const char *const *params,
-		ExecStatusType expected, PGresult **keep)
+		ExecStatusType expected, PGresult **keep, char sqlstate[6])
 {
 	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	bool		ok = PQresultStatus(res) == expected;
@@ -21,9 +25,7 @@ exec_ok(PGconn *conn, const char *sql, int nparams, const char *const *params,
 	{
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-		/* the SQLSTATE only: the message may name objects, never needed here */
-		log_msg("metrics: reading the database's metrics failed, SQLSTATE %s",
-				state != NULL ? state : "(none)");
+		snprintf(sqlstate, 6, "%s", state != NULL ? state : "?????");
 	}
 	if (ok && keep != NULL)
 		*keep = res;
@@ -33,23 +35,25 @@ exec_ok(PGconn *conn, const char *sql, int nparams, const char *const *params,
 }
 
 bool
-db_metrics_append(Pool *pool, const char *role, StrBuf *out)
+db_metrics_append(Pool *pool, const char *role, StrBuf *out, char sqlstate[6])
 {
 	PooledConn	pc;
 	PGresult   *res = NULL;
 	bool		ok;
 
+	sqlstate[0] = '\0';
 	if (pool_acquire(pool, &pc) != POOL_OK)
 		return false;
 	/*
 	 * SET LOCAL: the switch ends with the transaction, and the connection
 	 * goes back to the pool as the API role it was.
 	 */
-	ok = exec_ok(pc.conn, "BEGIN READ ONLY", 0, NULL, PGRES_COMMAND_OK, NULL) &&
+	ok = exec_ok(pc.conn, "BEGIN READ ONLY", 0, NULL, PGRES_COMMAND_OK, NULL, sqlstate) &&
 		(role[0] == '\0' ||
 		 exec_ok(pc.conn, "SELECT pg_catalog.set_config('role', $1, true)", 1,
-				 (const char *const[]) {role}, PGRES_TUPLES_OK, NULL)) &&
-		exec_ok(pc.conn, "SELECT orders.metrics_exposition()", 0, NULL, PGRES_TUPLES_OK, &res);
+				 (const char *const[]) {role}, PGRES_TUPLES_OK, NULL, sqlstate)) &&
+		exec_ok(pc.conn, "SELECT orders.metrics_exposition()", 0, NULL, PGRES_TUPLES_OK,
+				&res, sqlstate);
 	if (ok && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 		strbuf_append(out, PQgetvalue(res, 0, 0), (size_t) PQgetlength(res, 0, 0));
 	else

@@ -14,9 +14,11 @@
 
 /*
  * Append the database's metrics to out; false (and nothing appended) when
- * they cannot be read: no connection within the acquire timeout, or the
- * call failed (logged with its SQLSTATE).  role: "" for no switch.
+ * they cannot be read: no connection within the acquire timeout (sqlstate
+ * ""), or the call failed (sqlstate its SQLSTATE, for the caller to log).
+ * role: "" for no switch.
  */
-extern bool db_metrics_append(Pool *pool, const char *role, StrBuf *out);
+extern bool db_metrics_append(Pool *pool, const char *role, StrBuf *out,
+							  char sqlstate[6]);
 
 #endif

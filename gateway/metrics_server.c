@@ -29,6 +29,8 @@ struct MetricsServer
 	Server	   *server;
 	Pool	   *pool;
 	struct MHD_Daemon *daemon;
+	bool		db_failing;		/* the last scrape could not read them (only
+								 * the daemon's one thread touches it) */
 };
 
 static enum MHD_Result
@@ -54,10 +56,18 @@ serve_scrape(MetricsServer *ms, struct MHD_Connection *c)
 {
 	StrBuf		body = STRBUF_INIT;
 	bool		db_ok;
+	char		sqlstate[6];
 	enum MHD_Result ret;
 
 	server_write_metrics(ms->server, &body);
-	db_ok = db_metrics_append(ms->pool, ms->config.role, &body);
+	db_ok = db_metrics_append(ms->pool, ms->config.role, &body, sqlstate);
+	/* log changes only: a scrape every 15 s would repeat the same line */
+	if (!db_ok && !ms->db_failing)
+		log_msg("metrics: cannot read the database's metrics: %s%s",
+				sqlstate[0] ? "SQLSTATE " : "no database connection", sqlstate);
+	else if (db_ok && ms->db_failing)
+		log_msg("metrics: the database's metrics can be read again");
+	ms->db_failing = !db_ok;
 	metrics_single(&body, "orders_gateway_database_metrics_up", "gauge",
 				   "1 if this scrape read the database's metrics (orders.metrics()), 0 if it could not.",
 				   db_ok ? 1 : 0);

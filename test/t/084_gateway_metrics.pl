@@ -5,7 +5,8 @@
 # histogram; the database's metrics (orders.metrics(), read as the role
 # orders_metrics) moving with an order placed; the pool's waits and
 # timeouts with a request held by a lock; the connection limit's
-# rejections and the request timeout; promtool check metrics on a scrape;
+# rejections and the request timeout; without the metrics role, no
+# database metrics (and one log line); promtool check metrics on a scrape;
 # and a real Prometheus server scraping the gateway every second, from
 # which a series is queried back over its HTTP API.
 use strict;
@@ -254,6 +255,9 @@ like($answer, qr{^HTTP/1\.1 200}, 'the held request is answered once the lock is
 my ($p2) = scrape($small_metrics);
 is($p2->{'orders_gateway_db_pool_connections{state="idle"}'}, 1, 'pool: 1 idle');
 is($p2->{'orders_gateway_database_metrics_up'}, 1, "the database's metrics are back");
+my $small_log = slurp_file($small->{log});
+like($small_log, qr/metrics: cannot read the database's metrics: no database connection\n.*metrics: the database's metrics can be read again/s,
+	'the log says when the database\'s metrics could not be read, and when they could again');
 # The scrape's own wait was counted after its figures were written: it
 # shows in the next scrape.
 is_deeply(
@@ -287,6 +291,24 @@ is_deeply(
 	'one connection rejected by the gateway limit, two timed out');
 close $_ for @idle;
 is(stop_gateway($small), 0, 'the small gateway exits 0');
+
+# ---- the metrics role --------------------------------------------------------------
+
+# Without the switch to orders_metrics the gateway's role (orders_api)
+# may not read them: the scrape says so, the log gives the SQLSTATE only.
+my $norole_mport = PostgreSQL::Test::Cluster::get_free_port();
+my $norole = start_gateway($node, args => [ '--metrics-role', '', '--metrics-port', $norole_mport ]);
+ok(wait_for(sub { $http->get("http://127.0.0.1:$norole_mport/metrics")->{status} == 200 }, 20),
+	'a gateway without the metrics role is up');
+my ($n1, $nr) = scrape("http://127.0.0.1:$norole_mport/metrics");
+is($n1->{'orders_gateway_database_metrics_up'}, 0, "--metrics-role '': the database's metrics are refused");
+unlike($nr->{content}, qr/^orders_orders/m, '... and absent');
+ok(wait_for(sub { slurp_file($norole->{log}) =~ /cannot read the database's metrics: SQLSTATE 42501/ }, 10),
+	'... the log names the SQLSTATE (insufficient privilege)');
+scrape("http://127.0.0.1:$norole_mport/metrics");
+is(() = slurp_file($norole->{log}) =~ /cannot read the database's metrics/g, 1,
+	'... once, not at every scrape');
+is(stop_gateway($norole), 0, 'that gateway exits 0');
 
 # ---- a real Prometheus ------------------------------------------------------------
 
