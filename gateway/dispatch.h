@@ -25,7 +25,6 @@ typedef struct DispatchRequest
 	const char *query;			/* raw query string without '?'; "" if none */
 	const char *headers_json;	/* {"lower-case name": "value", ...} */
 	const char *body;			/* NULL when the request has no body */
-	size_t		body_len;
 	bool		body_is_form;	/* application/x-www-form-urlencoded */
 } DispatchRequest;
 
