@@ -794,3 +794,32 @@ $body$;
 COMMENT ON FUNCTION api.token(text, text, text, text) IS 'POST /api/v1/auth/token: a short-lived HS256 access token {access_token, token_type, expires_in, expires_at} for X-API-Key + X-API-Secret, or by the OAuth 2.0 client-credentials grant (form body grant_type=client_credentials with client_id and client_secret, or HTTP Basic; scope orders; errors as RFC 6749 section 5.2)';
 REVOKE EXECUTE ON FUNCTION api.token(text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.token(text, text, text, text) TO orders_api;
+
+-- pg_dump keeps the rows an operator adds to the configuration tables
+-- (the catalog, exchange rates, sandbox scenarios, currencies and routes
+-- beyond the shipped ones; docs/releases.md), and a dump restores: the
+-- server secrets it carries replace the ones CREATE EXTENSION made.
+SELECT pg_catalog.pg_extension_config_dump('orders.currencies',
+	'WHERE code NOT IN (''USD'', ''EUR'', ''GBP'', ''INR'', ''AED'', ''AUD'', ''CAD'', ''CHF'', ''CNY'', ''HKD'', ''SGD'', ''SEK'', ''NOK'', ''DKK'', ''PLN'', ''BRL'', ''MXN'', ''ZAR'', ''NZD'', ''SAR'', ''THB'', ''PHP'', ''MYR'', ''IDR'', ''TRY'', ''JPY'', ''KRW'', ''VND'', ''CLP'', ''HUF'')');
+SELECT pg_catalog.pg_extension_config_dump('orders.products', '');
+SELECT pg_catalog.pg_extension_config_dump('orders.fx_rates', '');
+SELECT pg_catalog.pg_extension_config_dump('orders.sandbox_vendor_scenarios', '');
+SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
+	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'')');
+
+CREATE FUNCTION orders.server_secret_restore() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+	UPDATE orders.server_secrets s SET value = NEW.value, updated_at = NEW.updated_at
+	WHERE s.name = NEW.name;
+	IF FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION orders.server_secret_restore() IS
+'trigger: a server secret inserted under a name that exists (a restored dump) replaces it';
+CREATE TRIGGER server_secret_restore BEFORE INSERT ON orders.server_secrets
+	FOR EACH ROW EXECUTE FUNCTION orders.server_secret_restore();
+REVOKE EXECUTE ON FUNCTION orders.server_secret_restore() FROM PUBLIC;

@@ -137,6 +137,13 @@ INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler,
 	('health', 'GET', '/api/v1/health', 'apiHealth', 'handle_health', '{}',
 	 'Health check failed',
 	 'GET /api/v1/health: {"status": "ok", "database": "ok", "version", "rate_limits": "on"|"off"} (off: orders is not in shared_preload_libraries)');
+-- pg_dump keeps the routes an operator adds (a configuration table), not
+-- the ones the install and update scripts ship: a release that ships a new
+-- route adds it to this list.  After restoring a database with routes of
+-- its own, regenerate dispatch: DO $$ BEGIN EXECUTE
+-- orders.api_call_source(); END $$ (docs/api.md).
+SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
+	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'')');
 
 -- An error of a handler or of the core functions it calls, as an answer:
 -- SQLSTATEs of the catalog with their own message, anything else (or a
