@@ -37,7 +37,7 @@ git ls-files -z --cached --others --exclude-standard |
 # (docs/releases.md): a release build sets them.
 if [ -n "${DEBEMAIL:-}" ]; then
 	maint="${DEBFULLNAME:-the orders developers} <$DEBEMAIL>"
-	case $maint in *'|'*|*'&'*|*'\'*) echo "make deb: DEBFULLNAME/DEBEMAIL: no | & or \\ please" >&2; exit 1 ;; esac
+	case $maint in *'|'*|*'&'*|*"\\"*) echo "make deb: DEBFULLNAME/DEBEMAIL: no | & or \\ please" >&2; exit 1 ;; esac
 	sed -i "s|^Maintainer: .*|Maintainer: $maint|" "$scratch/orders/debian/control" "$scratch/orders/debian/control.in"
 	sed -i "s|^ -- [^<]*<[^>]*>  | -- $maint  |" "$scratch/orders/debian/changelog"
 fi

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Run tools/oauth-client/get-token.js: simple-oauth2, a standard OAuth 2.0
 # client, obtaining a token by the client-credentials grant (its settings
 # in the environment: see get-token.js).  The library is pinned in
