@@ -804,6 +804,10 @@ SELECT pg_catalog.pg_extension_config_dump('orders.currencies',
 SELECT pg_catalog.pg_extension_config_dump('orders.products', '');
 SELECT pg_catalog.pg_extension_config_dump('orders.fx_rates', '');
 SELECT pg_catalog.pg_extension_config_dump('orders.sandbox_vendor_scenarios', '');
+-- The identity sequences of the configuration tables of 1.0: without them
+-- a restored database numbers new API keys and audit rows from 1 again.
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_keys', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_audit', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
 	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'')');
 

@@ -123,6 +123,9 @@ CREATE INDEX ON orders.api_keys (client_id);
 COMMENT ON TABLE orders.api_keys IS
 'API keys of clients: public key id (X-API-Key), keyed hash of the secret, expiry and revocation';
 SELECT pg_catalog.pg_extension_config_dump('orders.api_keys', '');
+-- and its identity sequence, or a restored database would number new keys
+-- from 1 again (duplicate ids).
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_keys', 'id'), '');
 
 CREATE FUNCTION orders.api_secret_hash(p_key_id text, p_secret text) RETURNS bytea
 LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, orders AS $$

@@ -145,35 +145,25 @@ SELECT api.token(grant_type => 'client_credentials', scope => 'orders')::text AS
 COMMIT;
 SELECT pg_temp.token_client(:'ptok') = :a AS token_of_the_client;
 -- errors are PGRST with the status and headers in the detail
+CREATE FUNCTION pg_temp.pgrst_error(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	m text;
+	d text;
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN SQLSTATE 'PGRST' THEN
+	GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
+	RETURN format('body %s detail %s', m, d);
+END
+$$;
 BEGIN;
 SELECT pg_temp.postgrest_settings(jsonb_build_object('authorization', pg_temp.basic(:'k', 'wrong-secret-0123456789')));
 SELECT api.pre_request();
-DO $$
-BEGIN
-	PERFORM api.token(grant_type => 'client_credentials');
-EXCEPTION WHEN SQLSTATE 'PGRST' THEN
-	DECLARE
-		m text;
-		d text;
-	BEGIN
-		GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
-		RAISE NOTICE 'PGRST body % detail %', m, d;
-	END;
-END $$;
+SELECT pg_temp.pgrst_error($$SELECT api.token(grant_type => 'client_credentials')$$) AS answer;
 ROLLBACK;
 BEGIN;
 SELECT pg_temp.postgrest_settings('{}');
 SELECT api.pre_request();
-DO $$
-BEGIN
-	PERFORM api.token(grant_type => 'refresh_token');
-EXCEPTION WHEN SQLSTATE 'PGRST' THEN
-	DECLARE
-		m text;
-		d text;
-	BEGIN
-		GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL;
-		RAISE NOTICE 'PGRST body % detail %', m, d;
-	END;
-END $$;
+SELECT pg_temp.pgrst_error($$SELECT api.token(grant_type => 'refresh_token')$$) AS answer;
 ROLLBACK;

@@ -185,8 +185,8 @@ done
 
 # dump: pg_dump keeps the rows an operator adds to the configuration
 # tables (not the shipped ones, which CREATE EXTENSION makes again), and the
-# dump restores into a new database with the same configuration rows and
-# server secrets (docs/releases.md, "What pg_dump keeps"); in a database of
+# dump restores into a new database with the same configuration rows,
+# server secrets and identity sequences (docs/releases.md, "What pg_dump keeps"); in a database of
 # the newest version and in one updated from each older version.  The rows
 # are compared as one digest per table: the secrets never get printed.
 config_rows() {
@@ -196,7 +196,8 @@ config_rows() {
 		FROM pg_extension e, unnest(e.extconfig) AS u(t),
 			 LATERAL query_to_xml(format('SELECT count(*) AS n, md5(string_agg(r::text, '';'' ORDER BY r::text)) AS d FROM %s r',
 										 u.t::regclass), false, true, '') AS x
-		WHERE e.extname = 'orders' ORDER BY 1"
+		WHERE e.extname = 'orders' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = u.t) = 'r'
+		ORDER BY 1"
 }
 dump_check() {  # dump_check <version to create> <label>
 	local src=dump_src_$2 dst=dump_dst_$2 ok=0
@@ -211,12 +212,16 @@ dump_check() {  # dump_check <version to create> <label>
 			INSERT INTO orders.sandbox_vendor_scenarios (po_prefix, outcomes) VALUES ('DUMP-', '{ok}');
 			INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, failure_message, description)
 			VALUES ('ping', 'GET', '/api/v1/ping', 'ping', 'handle_health', 'Ping failed', 'GET /api/v1/ping');
+			INSERT INTO orders.api_audit (operation, status) VALUES ('dump-test', 200), ('dump-test', 404);
 		SQL
 		"$bindir/pg_dump" -d "$src" > "$work/dump-$2.sql" &&
 		psql -d "$dst" -f "$work/dump-$2.sql" > /dev/null 2> "$work/restore.err" &&
 		config_rows "$src" > "$work/config.src" && config_rows "$dst" > "$work/config.dst" &&
 		grep -q "^orders.api_operations 8 rows" "$work/config.dst" &&
-		diff -u --label "dumped" --label "restored" "$work/config.src" "$work/config.dst" >&2
+		diff -u --label "dumped" --label "restored" "$work/config.src" "$work/config.dst" >&2 &&
+		# the sequences come along: a new audit row gets a new id
+		psql -d "$dst" -c "INSERT INTO orders.api_audit (operation, status) VALUES ('after-restore', 200)" \
+			2> "$work/restore.err"
 	} || { ok=1; cat "$work/restore.err" >&2 2>/dev/null; }
 	result dump "$2" $ok
 }
