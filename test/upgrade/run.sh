@@ -224,7 +224,7 @@ dump_check() {  # dump_check <version to create> <label>
 		"$bindir/pg_dump" -d "$src" > "$work/dump-$2.sql" &&
 		psql -d "$dst" -f "$work/dump-$2.sql" > /dev/null 2> "$work/restore.err" &&
 		config_rows "$src" > "$work/config.src" && config_rows "$dst" > "$work/config.dst" &&
-		grep -q "^orders.api_operations 8 rows" "$work/config.dst" &&
+		[ "$(psql -d "$dst" -At -c "SELECT count(*) FROM orders.api_operations WHERE operation = 'ping'")" = 1 ] &&
 		diff -u --label "dumped" --label "restored" "$work/config.src" "$work/config.dst" >&2 &&
 		# the sequences come along: a new audit row gets a new id
 		psql -d "$dst" -c "INSERT INTO orders.api_audit (operation, status) VALUES ('after-restore', 200)" \
