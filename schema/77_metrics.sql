@@ -63,7 +63,16 @@ INSERT INTO orders.metric_queries (metric, type, help, query) VALUES
 	('orders_rate_limit_denied_total', 'counter',
 	 'Requests refused by the rate limits since the server started (absent when limits are off).',
 	 $q$SELECT NULL::jsonb, s.denied::float8 FROM orders.rate_limit_status() s
-		WHERE s.enabled$q$);
+		WHERE s.enabled$q$),
+	('orders_webhook_deliveries_pending', 'gauge',
+	 'Webhook deliveries not completed yet (due, leased, or waiting for a retry).',
+	 $q$SELECT NULL::jsonb, count(*)::float8 FROM orders.webhook_deliveries d
+		WHERE d.status = 'pending'$q$),
+	('orders_webhook_queue_oldest_age_seconds', 'gauge',
+	 'Seconds the pending webhook delivery that has waited longest has been due; 0 when none is.',
+	 $q$SELECT NULL::jsonb, coalesce(extract(epoch FROM now() - min(d.next_attempt_at)), 0)::float8
+		FROM orders.webhook_deliveries d
+		WHERE d.status = 'pending' AND d.next_attempt_at <= now()$q$);
 
 -- Runs the queries of orders.metric_queries: one row per series.  SECURITY
 -- DEFINER: the metrics role reads counts, never the tables they come from.

@@ -61,6 +61,41 @@ SELECT allowed FROM orders.rate_limit_take('client', -7701);
 RESET orders.rate_limit_burst;
 SELECT * FROM pg_temp.moved();
 
+-- Webhooks: an endpoint for every event type; the outbox's events so far
+-- are turned into deliveries first.  An order placed: its events become
+-- pending deliveries (and leave the outbox); one delivered.
+SET orders.webhook_allow_private_addresses = on;
+SELECT key_id AS m_key, secret AS m_secret FROM orders.admin_issue_api_key(:client) \gset
+SELECT d.status AS endpoint_created, d.body::jsonb->>'id' AS endpoint
+FROM api.dispatch('POST', '/api/v1/webhooks', NULL,
+	json_build_object('X-API-Key', :'m_key', 'X-API-Secret', :'m_secret')::jsonb,
+	json_build_object('url', 'http://127.0.0.1:9/metrics-hook',
+					  'eventTypes', orders.webhook_subscribable_types())::text) d \gset
+SELECT :endpoint_created AS endpoint_created;
+SELECT orders.webhook_enqueue(1000000) >= 0 AS earlier_events_taken;
+SELECT pg_temp.snapshot();
+SELECT pg_temp.place(:client, 7701, 1, 10, 'm-3') AS o3 \gset
+SELECT orders.webhook_enqueue(1000000) AS enqueued;
+SELECT * FROM pg_temp.moved();
+SELECT pg_temp.snapshot();
+SELECT count(orders.webhook_report(c.delivery_id, c.attempt, 200, 3, NULL)) AS delivered
+FROM orders.webhook_claim('metrics', 1) c;
+SELECT * FROM pg_temp.moved();
+-- The one left, due for a day: the oldest there is.
+UPDATE orders.webhook_deliveries SET next_attempt_at = now() - interval '1 day'
+WHERE order_id = :o3 AND status = 'pending';
+SELECT value >= 86400 AND value < 86400 + 3600 AS delivery_age_one_day
+FROM orders.metrics() WHERE metric = 'orders_webhook_queue_oldest_age_seconds';
+-- The endpoint deleted: its pending delivery is dropped (none left for
+-- the suites after this one to claim).
+SELECT pg_temp.snapshot();
+SELECT d.status AS endpoint_deleted
+FROM api.dispatch('DELETE', '/api/v1/webhooks/' || :'endpoint', NULL,
+	json_build_object('X-API-Key', :'m_key', 'X-API-Secret', :'m_secret')::jsonb, NULL) d;
+SELECT * FROM pg_temp.moved();
+SELECT value AS delivery_age_none_due FROM orders.metrics()
+WHERE metric = 'orders_webhook_queue_oldest_age_seconds';
+
 -- Ages: a job claimable for a day, an event unacknowledged for an hour
 -- (each the oldest there is: other suites' are younger).
 SELECT pg_temp.place(:client, 7701, 1, 10, 'm-2') AS o2 \gset
