@@ -6,12 +6,13 @@ set -eu
 PACKAGES="
 	make gcc clang libclang-rt-14-dev
 	postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-contrib
-	libpq-dev libssl-dev libmicrohttpd-dev libgnutls28-dev pkg-config
+	libpq-dev libssl-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev pkg-config
 	libipc-run-perl
 	graphviz curl jq ca-certificates procps util-linux openssl valgrind
 	python3 python3-yaml
 "
-# node and npm run the OpenAPI linter (scripts/lint-openapi.sh): Debian's,
+# node and npm run the OpenAPI linter (scripts/lint-openapi.sh) and the
+# webhook receiver of the TAP tests (test/webhook-receiver/): Debian's,
 # unless a node with npm is already installed (from whatever source).
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 

@@ -1,0 +1,229 @@
+/*
+ * db.c
+ *		orders-webhookd's database side (see db.h).
+ *
+ * libpq calls are synchronous: claims and reports are short statements on a
+ * nearby server, and a lost connection fails them at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+
+#define BACKOFF_MIN_S 0.25
+#define BACKOFF_MAX_S 10.0
+
+double
+monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+db_init(Db *db, const char *conninfo)
+{
+	memset(db, 0, sizeof(Db));
+	db->conninfo = conninfo;
+	db->backoff_s = BACKOFF_MIN_S;
+}
+
+void
+db_close(Db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+/* The first line of libpq's message (the rest is detail or context). */
+static void
+log_pq_error(const char *what, const char *message)
+{
+	size_t		len = strcspn(message, "\n");
+
+	log_msg("%s: %.*s", what, (int) len, message);
+}
+
+/* After an error: drop the connection if it is gone; true if so. */
+static bool
+lost(Db *db)
+{
+	if (db->conn == NULL)
+		return true;
+	if (PQstatus(db->conn) == CONNECTION_OK)
+		return false;
+	log_msg("lost the database connection; reconnecting in %.2f s", db->backoff_s);
+	db_close(db);
+	db->next_connect_at = monotonic_now() + db->backoff_s;
+	return true;
+}
+
+bool
+db_connect(Db *db)
+{
+	const char *keywords[] = {"dbname", "fallback_application_name", NULL};
+	const char *values[] = {db->conninfo, "orders-webhookd", NULL};
+	PGresult   *res;
+
+	if (db->conn != NULL || monotonic_now() < db->next_connect_at)
+		return false;
+	db->conn = PQconnectdbParams(keywords, values, 1);
+	if (PQstatus(db->conn) == CONNECTION_OK)
+	{
+		res = PQexec(db->conn, "LISTEN orders_webhooks");
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		{
+			PQclear(res);
+			log_msg("connected to the database, listening on orders_webhooks");
+			db->backoff_s = BACKOFF_MIN_S;
+			return true;
+		}
+		log_pq_error("LISTEN orders_webhooks failed", PQerrorMessage(db->conn));
+		PQclear(res);
+	}
+	else
+		log_pq_error("cannot connect to the database", PQerrorMessage(db->conn));
+	db_close(db);
+	db->next_connect_at = monotonic_now() + db->backoff_s;
+	log_msg("next connection attempt in %.2f s", db->backoff_s);
+	db->backoff_s = db->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : db->backoff_s * 2;
+	return false;
+}
+
+int
+db_socket(const Db *db)
+{
+	return db->conn != NULL ? PQsocket(db->conn) : -1;
+}
+
+bool
+db_notified(Db *db)
+{
+	PGnotify   *n;
+	bool		any = false;
+
+	if (db->conn == NULL)
+		return false;
+	if (!PQconsumeInput(db->conn))
+	{
+		lost(db);
+		return false;
+	}
+	while ((n = PQnotifies(db->conn)) != NULL)
+	{
+		any = true;
+		PQfreemem(n);
+	}
+	return any;
+}
+
+static char *
+dup_value(const PGresult *res, int row, int col)
+{
+	return strdup(PQgetvalue(res, row, col));
+}
+
+int
+db_claim(Db *db, const char *sender, int max, double lease_s, Delivery **out)
+{
+	char		max_text[16];
+	char		lease_text[32];
+	const char *params[3];
+	PGresult   *res;
+	int			n,
+				i;
+
+	if (db->conn == NULL)
+		return -1;
+	snprintf(max_text, sizeof(max_text), "%d", max);
+	snprintf(lease_text, sizeof(lease_text), "%.3f seconds", lease_s);
+	params[0] = sender;
+	params[1] = max_text;
+	params[2] = lease_text;
+	res = PQexecParams(db->conn,
+					   "SELECT delivery_id, attempt, url, webhook_id, webhook_timestamp,"
+					   " webhook_signature, body"
+					   " FROM orders.webhook_claim($1, $2::integer, $3::interval)",
+					   3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		if (!lost(db))
+			log_pq_error("orders.webhook_claim failed", PQerrorMessage(db->conn));
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	if (n > max)
+		n = max;
+	for (i = 0; i < n; i++)
+	{
+		Delivery   *d = calloc(1, sizeof(Delivery));
+
+		if (d != NULL)
+		{
+			d->delivery_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+			d->attempt = atoi(PQgetvalue(res, i, 1));
+			d->url = dup_value(res, i, 2);
+			d->webhook_id = dup_value(res, i, 3);
+			d->webhook_timestamp = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+			d->webhook_signature = dup_value(res, i, 5);
+			d->body = dup_value(res, i, 6);
+			d->body_len = (size_t) PQgetlength(res, i, 6);
+		}
+		if (d == NULL || d->url == NULL || d->webhook_id == NULL ||
+			d->webhook_signature == NULL || d->body == NULL)
+		{
+			/* out of memory: the lease runs out and it is claimed again */
+			log_msg("out of memory for claimed delivery %s", PQgetvalue(res, i, 0));
+			delivery_free(d);
+			d = NULL;
+		}
+		out[i] = d;
+	}
+	PQclear(res);
+	return n;
+}
+
+bool
+db_report(Db *db, const Outcome *o)
+{
+	char		id[24],
+				attempt[16],
+				status[16],
+				latency[16];
+	const char *params[5];
+	PGresult   *res;
+
+	if (db->conn == NULL)
+		return false;
+	snprintf(id, sizeof(id), "%lld", o->delivery_id);
+	snprintf(attempt, sizeof(attempt), "%d", o->attempt);
+	snprintf(status, sizeof(status), "%d", o->http_status);
+	snprintf(latency, sizeof(latency), "%d", o->latency_ms);
+	params[0] = id;
+	params[1] = attempt;
+	params[2] = o->http_status > 0 ? status : NULL;
+	params[3] = latency;
+	params[4] = o->error[0] != '\0' ? o->error : NULL;
+	res = PQexecParams(db->conn,
+					   "SELECT orders.webhook_report($1::bigint, $2::integer, $3::integer,"
+					   " $4::integer, $5::text)",
+					   5, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		if (lost(db))
+		{
+			PQclear(res);
+			return false;
+		}
+		log_pq_error("orders.webhook_report failed", PQerrorMessage(db->conn));
+	}
+	PQclear(res);
+	return true;
+}
