@@ -30,10 +30,11 @@ sub gateway_bin
 	return abs_path(dirname(__FILE__) . '/../../gateway/orders-gateway');
 }
 
-# A started cluster with the extension and the role "gateway".
+# A started cluster with the extension and the role "gateway"; conf =>
+# "..." adds settings to postgresql.conf.
 sub start_cluster
 {
-	my ($name) = @_;
+	my ($name, %opt) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
 	my $key_file = $node->basedir . '/vault.keys';
@@ -48,7 +49,7 @@ orders.vault_key_file = '$key_file'
 orders.rate_limit_burst = 1000000
 orders.rate_limit_per_minute = 1000000
 max_connections = 40
-});
+} . ($opt{conf} // ''));
 	$node->start;
 	$node->safe_psql('postgres',
 		'CREATE EXTENSION orders CASCADE; CREATE ROLE gateway LOGIN IN ROLE orders_authenticator;');

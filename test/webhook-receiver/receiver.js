@@ -6,8 +6,9 @@
 // its own; a test scripts how a path answers its next requests:
 //   POST /_control/script   {"path": "/a", "actions": ["500", "hang", "close"]}
 //       answers the next requests to /a so, one action each, then "ok":
-//       ok (200), 500, redirect (302 to /elsewhere), hang (never answers),
-//       close (drops the connection without an answer);
+//       ok (200), slow (200 after 500 ms), 500, redirect (302 to
+//       /elsewhere), hang (never answers), close (drops the connection
+//       without an answer);
 //   POST /_control/secret   {"path": "/a", "secret": "whsec_..."}
 //       a signing secret of /a (several: any of them may verify);
 //   GET  /_control/received?path=/a
@@ -108,6 +109,8 @@ const server = http.createServer(async (req, res) => {
       return res.end();
     case 'close':
       return req.socket.destroy();
+    case 'slow':
+      return setTimeout(() => json(res, 200, { received: true }), 500);
     case 'hang':
       hanging.add(req.socket);
       req.socket.on('close', () => hanging.delete(req.socket));
