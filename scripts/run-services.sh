@@ -149,3 +149,6 @@ $curl_cmd -s -X POST "$gateway_host/api/v1/auth/token" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret" | jq -r .access_token
 EXAMPLES
+
+# Webhooks: the delivery daemon and a demo receiver (scripts/run-webhookd.sh).
+. "$top/scripts/run-webhookd.sh"

@@ -31,10 +31,13 @@
 #include "log.h"
 #include "sender.h"
 
+/* The longest sender name orders.webhook_claim accepts. */
+#define SENDER_MAX 100
+
 typedef struct Options
 {
 	const char *conninfo;
-	char		sender[300];
+	char		sender[SENDER_MAX + 1];
 	int			concurrency;
 	double		poll_interval_s;
 	double		lease_s;		/* 0: the default, from the timeout */
@@ -132,7 +135,13 @@ parse_options(int argc, char **argv, Options *opt)
 	if (gethostname(host, sizeof(host)) != 0)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(opt->sender, sizeof(opt->sender), "%s:%d", host, (int) getpid());
+	{
+		char		pid[16];
+		int			n = snprintf(pid, sizeof(pid), ":%d", (int) getpid());
+
+		/* the host name shortened if need be, never the pid */
+		snprintf(opt->sender, sizeof(opt->sender), "%.*s%s", SENDER_MAX - n, host, pid);
+	}
 
 	while ((c = getopt_long(argc, argv, "d:s:c:Vh", longopts, NULL)) != -1)
 	{
