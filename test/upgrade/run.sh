@@ -169,7 +169,11 @@ for v in $older; do
 
 	# data: counts, the books, the vouchers.
 	ok=0
-	data_snapshot "$db" > "$work/data.after"
+	# A table the new version adds exists only after the update, and empty:
+	# its "<table> 0" line is left out of the comparison.
+	data_snapshot "$db" | awk 'NR == FNR { seen[$1] = 1; next }
+		!($1 in seen) && $0 ~ /^orders\.[a-z_]+ 0$/ { next } { print }' "$work/data.before" - \
+		> "$work/data.after"
 	diff -u "$work/data.before" "$work/data.after" >&2 || ok=1
 	bad=$(psql -d "$db" -At -c "SELECT count(*) FROM orders.verify_ledger()")
 	[ "$bad" = 0 ] || { echo "verify_ledger() reports $bad wallets after the update" >&2; ok=1; }
