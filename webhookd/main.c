@@ -78,7 +78,7 @@ usage(FILE *out)
 			"                               environment variables (\"\")\n"
 			"  -s, --sender=NAME            this daemon's name in the leases (hostname:pid)\n"
 			"  -c, --concurrency=N          attempts in flight at once (16)\n"
-			"      --poll-interval=SECONDS  claim at least this often (2)\n"
+			"      --poll-interval=SECONDS  claim at least this often (1)\n"
 			"      --connect-timeout=SECONDS  per attempt, to connect (5)\n"
 			"      --timeout=SECONDS        per attempt, in all (15)\n"
 			"      --lease=SECONDS          how long a claim is ours before another\n"
@@ -129,7 +129,7 @@ parse_options(int argc, char **argv, Options *opt)
 	memset(opt, 0, sizeof(Options));
 	opt->conninfo = "";
 	opt->concurrency = 16;
-	opt->poll_interval_s = 2;
+	opt->poll_interval_s = 1;
 	opt->http.connect_timeout_ms = 5000;
 	opt->http.timeout_ms = 15000;
 	if (gethostname(host, sizeof(host)) != 0)
