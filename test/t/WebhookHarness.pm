@@ -124,7 +124,7 @@ sub start_receiver
 	  or die "$dir/node_modules is missing: run test/webhook-receiver/setup.sh";
 	my $port_file = "$PostgreSQL::Test::Utils::tmp_check/receiver-$$-" . scalar(@started) . '.port';
 	unlink $port_file;
-	my $log = "$PostgreSQL::Test::Utils::tmp_check/receiver.log";
+	my $log = "$PostgreSQL::Test::Utils::log_path/receiver.log";
 	my $h = IPC::Run::start([ 'node', "$dir/receiver.js", $port_file ],
 		'<', \undef, '>>', $log, '2>>', $log);
 	push @started, $h;
@@ -172,7 +172,7 @@ sub start_daemon
 {
 	my ($w, %opt) = @_;
 	my $sender = $opt{sender} // 'webhookd-' . (scalar(@started) + 1);
-	my $log = "$PostgreSQL::Test::Utils::tmp_check/webhookd-$sender.log";
+	my $log = "$PostgreSQL::Test::Utils::log_path/webhookd-$sender.log";
 	my @cmd = (@{ $opt{prefix} // [] }, webhookd_bin(),
 		'--conninfo', $w->{node}->connstr('postgres') . ' user=webhookd',
 		'--sender', $sender,
