@@ -12,25 +12,17 @@ use Cwd qw(abs_path);
 use Exporter qw(import);
 use File::Basename qw(dirname);
 use HTTP::Tiny;
-use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(sleep);
 
-use GatewayHarness qw(start_cluster start_gateway wait_for);
+use GatewayHarness qw(start_cluster start_gateway start_process stop_process process_pid wait_for);
 
 our @EXPORT_OK = qw(webhookd_bin start_webhook_world start_receiver receiver_script
   receiver_secret received start_daemon daemon_pid kill_daemon stop_daemon api
   register_endpoint place_order wait_for);
-
-my @started;
-
-END
-{
-	eval { $_->kill_kill(grace => 2) } for @started;
-}
 
 my $http = HTTP::Tiny->new(timeout => 30);
 
@@ -116,18 +108,19 @@ sub place_order
 	return $r->{json}{data}{placeOrder}{data}{orderId};
 }
 
-# The receiver: { port, handle }.
+my $receivers = 0;
+my $daemons = 0;
+
+# The receiver: { port, handle, base }.
 sub start_receiver
 {
 	my $dir = abs_path(dirname(__FILE__) . '/../webhook-receiver');
 	-d "$dir/node_modules/standardwebhooks"
 	  or die "$dir/node_modules is missing: run test/webhook-receiver/setup.sh";
-	my $port_file = "$PostgreSQL::Test::Utils::tmp_check/receiver-$$-" . scalar(@started) . '.port';
+	my $port_file = "$PostgreSQL::Test::Utils::tmp_check/receiver-$$-" . ++$receivers . '.port';
 	unlink $port_file;
 	my $log = "$PostgreSQL::Test::Utils::log_path/receiver.log";
-	my $h = IPC::Run::start([ 'node', "$dir/receiver.js", $port_file ],
-		'<', \undef, '>>', $log, '2>>', $log);
-	push @started, $h;
+	my $h = start_process([ 'node', "$dir/receiver.js", $port_file ], $log);
 	wait_for(sub { -s $port_file }, 20) or die 'the receiver did not start';
 	my $port = slurp_file($port_file);
 	return { port => $port, handle => $h, base => "http://127.0.0.1:$port" };
@@ -171,22 +164,20 @@ sub received
 sub start_daemon
 {
 	my ($w, %opt) = @_;
-	my $sender = $opt{sender} // 'webhookd-' . (scalar(@started) + 1);
+	my $sender = $opt{sender} // 'webhookd-' . ++$daemons;
 	my $log = "$PostgreSQL::Test::Utils::log_path/webhookd-$sender.log";
 	my @cmd = (@{ $opt{prefix} // [] }, webhookd_bin(),
 		'--conninfo', $w->{node}->connstr('postgres') . ' user=webhookd',
 		'--sender', $sender,
 		@{ $opt{args} // [ '--poll-interval', '0.2', '--connect-timeout', '1', '--timeout', '2',
 			'--lease', '5', '--concurrency', '8', '--allow-private-addresses' ] });
-	my $h = IPC::Run::start(\@cmd, '<', \undef, '>>', $log, '2>>', $log);
-	push @started, $h;
-	return { handle => $h, log => $log, sender => $sender };
+	return { handle => start_process(\@cmd, $log), log => $log, sender => $sender };
 }
 
 sub daemon_pid
 {
 	my ($d) = @_;
-	return $d->{handle}{KIDS}[0]{PID};
+	return process_pid($d->{handle});
 }
 
 sub kill_daemon
@@ -200,9 +191,7 @@ sub kill_daemon
 sub stop_daemon
 {
 	my ($d) = @_;
-	$d->{handle}->signal('TERM');
-	$d->{handle}->finish;
-	return $d->{handle}->result(0);
+	return stop_process($d->{handle});
 }
 
 1;
