@@ -23,7 +23,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(sleep);
 use WebhookHarness qw(webhookd_bin start_webhook_world start_receiver receiver_script
-  received start_daemon stop_daemon api register_endpoint place_order wait_for);
+  received start_daemon stop_daemon api register_url register_endpoint place_order wait_for);
 
 ok(-x webhookd_bin(), 'the daemon is built') or BAIL_OUT('make all first');
 
@@ -136,18 +136,43 @@ like(slurp_file($daemons[0]{log}), qr/stopping: finishing \d+ attempts in flight
 my $guarded_daemon = start_daemon($w, sender => 'guarded',
 	args => [ '--poll-interval', '0.2', '--timeout', '2', '--lease', '5' ]);
 my $guarded = register_endpoint($w, $rcv, '/guarded');
+# Address literals of each refused kind (accepted at registration: the
+# database's own check is off in this cluster), and a name that resolves
+# to loopback, as a rebound name would: refused before any connection.
+my %refused = (
+	"http://localhost:$rcv->{port}/by-name" => qr/^address refused: (127\.0\.0\.1|::1) is loopback$/,
+	'http://10.20.30.40:9/' => qr/^address refused: 10\.20\.30\.40 is private$/,
+	'http://192.168.1.1:9/' => qr/^address refused: 192\.168\.1\.1 is private$/,
+	'http://169.254.169.254/latest/meta-data/' => qr/^address refused: 169\.254\.169\.254 is link-local$/,
+	'http://100.64.0.1:9/' => qr/^address refused: 100\.64\.0\.1 is shared \(CGNAT\)$/,
+	'http://0.0.0.0:9/' => qr/^address refused: 0\.0\.0\.0 is unspecified$/,
+	'http://[::ffff:10.0.0.1]:9/' => qr/^address refused: ::ffff:10\.0\.0\.1 is private$/,
+	'http://[fd00::1]:9/' => qr/^address refused: fd00::1 is unique-local$/);
+my %refused_id = map { (register_url($w, $_)->{id} => $_) } keys %refused;
 place_order($w, 'ok-guarded');
+my $ids = join(',', $guarded, keys %refused_id);
 ok($node->poll_query_until('postgres', qq{
-	SELECT count(*) > 0 FROM orders.webhook_attempts a JOIN orders.webhook_deliveries d ON d.id = a.delivery_id
-	WHERE d.endpoint_id = $guarded AND a.finished_at IS NOT NULL}),
-	'the guarded daemon attempted a delivery to the loopback endpoint');
+	SELECT count(DISTINCT d.endpoint_id) = } . (1 + keys %refused_id) . qq{
+	FROM orders.webhook_attempts a JOIN orders.webhook_deliveries d ON d.id = a.delivery_id
+	WHERE d.endpoint_id IN ($ids) AND a.finished_at IS NOT NULL}),
+	'the guarded daemon attempted a delivery to every guarded endpoint');
 is($node->safe_psql('postgres', qq{
 	SELECT DISTINCT coalesce(a.http_status::text, 'no status') || ': ' || a.error
 	FROM orders.webhook_attempts a JOIN orders.webhook_deliveries d ON d.id = a.delivery_id
 	WHERE d.endpoint_id = $guarded AND a.finished_at IS NOT NULL}),
 	'no status: address refused: 127.0.0.1 is loopback',
 	'the loopback address was refused at connect time, and reported as such');
-is(scalar(@{ received($rcv, '/guarded') }), 0, 'the loopback endpoint received nothing');
+for my $id (sort keys %refused_id)
+{
+	my $url = $refused_id{$id};
+	my $errors = $node->safe_psql('postgres', qq{
+		SELECT string_agg(DISTINCT coalesce(a.http_status::text, '') || a.error, ' | ')
+		FROM orders.webhook_attempts a JOIN orders.webhook_deliveries d ON d.id = a.delivery_id
+		WHERE d.endpoint_id = $id AND a.finished_at IS NOT NULL});
+	like($errors, $refused{$url}, "$url refused, and reported as such");
+}
+is(scalar(@{ received($rcv, '/guarded') }) + scalar(@{ received($rcv, '/by-name') }), 0,
+	'the loopback endpoints received nothing');
 is(stop_daemon($guarded_daemon), 0, 'the guarded daemon stopped');
 
 my $logs = join('', map { slurp_file($_->{log}) } @daemons, $guarded_daemon);

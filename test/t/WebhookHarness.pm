@@ -22,7 +22,7 @@ use GatewayHarness qw(start_cluster start_gateway start_process stop_process pro
 
 our @EXPORT_OK = qw(webhookd_bin start_webhook_world start_receiver receiver_script
   receiver_secret received start_daemon daemon_pid kill_daemon stop_daemon api
-  register_endpoint place_order wait_for);
+  register_url register_endpoint place_order wait_for);
 
 my $http = HTTP::Tiny->new(timeout => 30);
 
@@ -79,20 +79,27 @@ sub api
 	return { status => $r->{status}, json => $json, content => $r->{content} };
 }
 
-# Register a webhook endpoint of the receiver's $path through the API and
-# give the receiver its secret.  Returns the endpoint's id.
-sub register_endpoint
+# Register a webhook endpoint for $url through the API (every order event
+# unless @types): { id, secret }.
+sub register_url
 {
-	my ($w, $rcv, $path, @types) = @_;
+	my ($w, $url, @types) = @_;
 	@types = qw(order.placed order.pending order.processing order.delivered
 	  order.partially_delivered order.failed order.cancelled order.refunded) unless @types;
 	my $r = api($w, 'POST', '/api/v1/webhooks',
-		{ url => "http://127.0.0.1:$rcv->{port}$path", eventTypes => \@types,
-		  description => "test endpoint $path" });
+		{ url => $url, eventTypes => \@types, description => 'test endpoint' });
 	die "POST /api/v1/webhooks: $r->{status} (secret left out)" unless $r->{status} == 201;
 	my $data = $r->{json}{data} // $r->{json};
-	receiver_secret($rcv, $path, $data->{secret});
-	return $data->{id};
+	return { id => $data->{id}, secret => $data->{secret} };
+}
+
+# Register the receiver's $path and give the receiver its secret: the id.
+sub register_endpoint
+{
+	my ($w, $rcv, $path, @types) = @_;
+	my $e = register_url($w, "http://127.0.0.1:$rcv->{port}$path", @types);
+	receiver_secret($rcv, $path, $e->{secret});
+	return $e->{id};
 }
 
 # Place an order through the API: its id.
