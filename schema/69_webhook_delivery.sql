@@ -227,8 +227,8 @@ BEGIN
 	WHERE id = p_endpoint_id AND failing_since IS NULL;
 	UPDATE orders.webhook_endpoints
 	SET disabled_at = now(), updated_at = now(),
-		disabled_reason = format('every delivery failed since %s (longer than %s)',
-								 orders.rfc3339(failing_since), disable_after)
+		disabled_reason = format('every delivery failed since %s (longer than %s s)',
+								 orders.rfc3339(failing_since), extract(epoch FROM disable_after)::bigint)
 	WHERE id = p_endpoint_id AND failing_since < now() - disable_after
 	  AND disabled_at IS NULL AND deleted_at IS NULL
 	RETURNING * INTO w;

@@ -81,15 +81,16 @@ COMMENT ON FUNCTION orders.api_invalid(text) IS
 CREATE TYPE orders.api_parameter AS (
 	name		text,
 	source		text,	-- query, path, body; client: the authenticated client; key: its API key
-	type		text,	-- integer (>= minimum), id (an integer > 0), string, timestamp (RFC 3339), object
+	type		text,	-- integer (>= minimum), id (an integer > 0), string, timestamp (RFC 3339), object;
+					-- of the body also string, array (of strings), boolean
 	minimum		bigint
 );
 COMMENT ON TYPE orders.api_parameter IS
-'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type (integer, id, string, timestamp, object) and minimum';
+'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type (integer, id, string, timestamp, object; a body member also string, array of strings, boolean) and minimum';
 
 CREATE TABLE orders.api_operations (
 	operation	text PRIMARY KEY CHECK (operation ~ '^[a-z_]+$'),
-	method		text NOT NULL CHECK (method IN ('GET', 'POST')),
+	method		text NOT NULL CHECK (method IN ('GET', 'POST', 'PATCH', 'DELETE')),
 	path		text NOT NULL,			-- as in OpenAPI: /api/v1/orders/{id}
 	path_pattern text NOT NULL GENERATED ALWAYS AS
 		('^' || regexp_replace(path, '\{[a-z_]+\}', '([^/]*)', 'g') || '$') STORED,
@@ -224,6 +225,51 @@ END
 $$;
 COMMENT ON FUNCTION orders.api_object_param(text, jsonb) IS
 'internal: a member of the request body that must be a JSON object; invalid_input (OR100) naming it otherwise';
+
+-- Optional members of the request body (absent or null: NULL); the handler
+-- decides which are required.
+CREATE FUNCTION orders.api_body_string(p_name text, p_value jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL OR jsonb_typeof(p_value) = 'null' THEN
+		RETURN NULL;
+	ELSIF jsonb_typeof(p_value) <> 'string' THEN
+		RAISE EXCEPTION '%: must be a string', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN p_value #>> '{}';
+END
+$$;
+COMMENT ON FUNCTION orders.api_body_string(text, jsonb) IS
+'internal: a member of the request body that must be a JSON string if given; invalid_input (OR100) naming it otherwise; absent or null: NULL';
+
+CREATE FUNCTION orders.api_body_string_array(p_name text, p_value jsonb) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL OR jsonb_typeof(p_value) = 'null' THEN
+		RETURN NULL;
+	ELSIF jsonb_typeof(p_value) <> 'array'
+		  OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_value) e WHERE jsonb_typeof(e) <> 'string') THEN
+		RAISE EXCEPTION '%: must be an array of strings', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN ARRAY(SELECT e FROM jsonb_array_elements_text(p_value) WITH ORDINALITY AS t(e, n) ORDER BY n);
+END
+$$;
+COMMENT ON FUNCTION orders.api_body_string_array(text, jsonb) IS
+'internal: a member of the request body that must be a JSON array of strings if given; invalid_input (OR100) naming it otherwise; absent or null: NULL';
+
+CREATE FUNCTION orders.api_body_boolean(p_name text, p_value jsonb) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL OR jsonb_typeof(p_value) = 'null' THEN
+		RETURN NULL;
+	ELSIF jsonb_typeof(p_value) <> 'boolean' THEN
+		RAISE EXCEPTION '%: must be true or false', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN p_value::boolean;
+END
+$$;
+COMMENT ON FUNCTION orders.api_body_boolean(text, jsonb) IS
+'internal: a member of the request body that must be a JSON boolean if given; invalid_input (OR100) naming it otherwise; absent or null: NULL';
 
 -- Rate limit of a scope (client or order): NULL when the request passes,
 -- else the 429 answer with Retry-After and the RateLimit-* headers.
