@@ -342,9 +342,22 @@ main(int argc, char **argv)
 				want_claim = n == room;
 				for (i = 0; i < n; i++)
 				{
-					if (claimed[i] != NULL && !sender_start(sender, claimed[i]))
-						log_msg("cannot start delivery attempt: left to its lease");
+					Delivery   *c = claimed[i];
+
 					claimed[i] = NULL;
+					if (c == NULL)
+						continue;	/* out of memory: left to its lease */
+					memset(&o, 0, sizeof(o));
+					o.delivery_id = c->delivery_id;
+					o.attempt = c->attempt;
+					if (!sender_start(sender, c))
+					{
+						/* a failed attempt like any other: retried on schedule */
+						snprintf(o.error, sizeof(o.error), "could not start the request");
+						log_outcome(&o);
+						if (!db_report(&db, &o))
+							unreported[n_unreported++] = o;
+					}
 				}
 			}
 		}
