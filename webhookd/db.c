@@ -5,6 +5,7 @@
  * libpq calls are synchronous: claims and reports are short statements on a
  * nearby server, and a lost connection fails them at once.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,31 +191,88 @@ db_claim(Db *db, const char *sender, int max, double lease_s, Delivery **out)
 	return n;
 }
 
-bool
-db_report(Db *db, const Outcome *o)
+/* Append to buf (size bytes) at *len; false when it does not fit. */
+static bool
+append(char *buf, size_t size, size_t *len, const char *fmt,...)
 {
-	char		id[24],
-				attempt[16],
-				status[16],
-				latency[16];
-	const char *params[5];
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= size - *len)
+		return false;
+	*len += n;
+	return true;
+}
+
+/* An element of a text[] literal: NULL, or double-quoted with \ and " escaped. */
+static bool
+append_text_element(char *buf, size_t size, size_t *len, const char *s)
+{
+	if (s[0] == '\0')
+		return append(buf, size, len, "NULL");
+	if (!append(buf, size, len, "\""))
+		return false;
+	for (; *s; s++)
+		if (!append(buf, size, len, (*s == '"' || *s == '\\') ? "\\%c" : "%c", *s))
+			return false;
+	return append(buf, size, len, "\"");
+}
+
+bool
+db_report(Db *db, const Outcome *o, int n)
+{
+	/* per outcome at most ~50 bytes of numbers and 2 * 128 of error */
+	size_t		size = (size_t) n * 320 + 16;
+	char	   *arrays[5];
+	size_t		len[5] = {0, 0, 0, 0, 0};
 	PGresult   *res;
+	bool		ok = true;
+	int			i,
+				a;
 
 	if (db->conn == NULL)
 		return false;
-	snprintf(id, sizeof(id), "%lld", o->delivery_id);
-	snprintf(attempt, sizeof(attempt), "%d", o->attempt);
-	snprintf(status, sizeof(status), "%d", o->http_status);
-	snprintf(latency, sizeof(latency), "%d", o->latency_ms);
-	params[0] = id;
-	params[1] = attempt;
-	params[2] = o->http_status > 0 ? status : NULL;
-	params[3] = latency;
-	params[4] = o->error[0] != '\0' ? o->error : NULL;
+	if (n == 0)
+		return true;
+	for (a = 0; a < 5; a++)
+	{
+		arrays[a] = malloc(size);
+		ok = ok && arrays[a] != NULL;
+	}
+	for (i = 0; ok && i < n; i++)
+	{
+		const char *sep = i == 0 ? "{" : ",";
+
+		ok = append(arrays[0], size, &len[0], "%s%lld", sep, o[i].delivery_id) &&
+			append(arrays[1], size, &len[1], "%s%d", sep, o[i].attempt) &&
+			(o[i].http_status > 0
+			 ? append(arrays[2], size, &len[2], "%s%d", sep, o[i].http_status)
+			 : append(arrays[2], size, &len[2], "%sNULL", sep)) &&
+			append(arrays[3], size, &len[3], "%s%d", sep, o[i].latency_ms) &&
+			append(arrays[4], size, &len[4], "%s", sep) &&
+			append_text_element(arrays[4], size, &len[4], o[i].error);
+	}
+	for (a = 0; ok && a < 5; a++)
+		ok = append(arrays[a], size, &len[a], "}");
+	if (!ok)
+	{
+		/* out of memory: the leases run out and the deliveries are claimed again */
+		log_msg("out of memory reporting %d outcomes: left to their leases", n);
+		for (a = 0; a < 5; a++)
+			free(arrays[a]);
+		return true;
+	}
+	/* one round trip for every outcome at hand */
 	res = PQexecParams(db->conn,
-					   "SELECT orders.webhook_report($1::bigint, $2::integer, $3::integer,"
-					   " $4::integer, $5::text)",
-					   5, NULL, params, NULL, NULL, 0);
+					   "SELECT count(orders.webhook_report(d, a, s, l, e))"
+					   " FROM unnest($1::bigint[], $2::integer[], $3::integer[],"
+					   " $4::integer[], $5::text[]) AS r(d, a, s, l, e)",
+					   5, NULL, (const char *const *) arrays, NULL, NULL, 0);
+	for (a = 0; a < 5; a++)
+		free(arrays[a]);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		if (lost(db))

@@ -47,11 +47,11 @@ extern int	db_claim(Db *db, const char *sender, int max, double lease_s,
 					 Delivery **out);
 
 /*
- * Report one outcome.  False only when the connection was lost (the outcome
- * can be reported again after reconnecting); an error of the call itself is
- * logged and the outcome dropped (the lease expires and the delivery is
- * claimed again).
+ * Report n outcomes in one statement.  False only when the connection was
+ * lost (they can be reported again after reconnecting); an error of the
+ * call itself is logged and the outcomes dropped (their leases run out and
+ * the deliveries are claimed again, with the same webhook-id).
  */
-extern bool db_report(Db *db, const Outcome *o);
+extern bool db_report(Db *db, const Outcome *o, int n);
 
 #endif

@@ -257,7 +257,7 @@ main(int argc, char **argv)
 	Options		opt;
 	Sender	   *sender;
 	Db			db;
-	Outcome    *unreported;		/* outcomes waiting for a connection */
+	Outcome    *unreported;		/* outcomes not yet reported */
 	Delivery  **claimed;
 	int			n_unreported = 0;
 	bool		want_claim = true;
@@ -322,11 +322,8 @@ main(int argc, char **argv)
 			want_claim = true;
 
 		/* report first: a claim waits until every outcome is in */
-		while (n_unreported > 0 && db_report(&db, &unreported[0]))
-		{
-			n_unreported--;
-			memmove(&unreported[0], &unreported[1], n_unreported * sizeof(Outcome));
-		}
+		if (n_unreported > 0 && db_report(&db, unreported, n_unreported))
+			n_unreported = 0;
 
 		if (!draining && db.conn != NULL && n_unreported == 0 &&
 			(want_claim || now >= next_poll_at))
@@ -355,8 +352,7 @@ main(int argc, char **argv)
 						/* a failed attempt like any other: retried on schedule */
 						snprintf(o.error, sizeof(o.error), "could not start the request");
 						log_outcome(&o);
-						if (!db_report(&db, &o))
-							unreported[n_unreported++] = o;
+						unreported[n_unreported++] = o;
 					}
 				}
 			}
@@ -387,11 +383,11 @@ main(int argc, char **argv)
 				;
 		}
 
+		/* reported together at the top of the loop */
 		while (sender_next_outcome(sender, &o))
 		{
 			log_outcome(&o);
-			if (!db_report(&db, &o))
-				unreported[n_unreported++] = o;
+			unreported[n_unreported++] = o;
 		}
 	}
 

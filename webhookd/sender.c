@@ -278,6 +278,13 @@ judge(Transfer *t, CURLcode result, Outcome *out)
 	out->latency_ms = (int) (total_us / 1000);
 
 	/* an answer whose body we stopped reading still has its status */
+	if ((result == CURLE_OK || (result == CURLE_WRITE_ERROR && t->response_truncated)) &&
+		(status < 100 || status > 599))
+	{
+		/* not an HTTP status (webhook_report takes 100 to 599) */
+		snprintf(out->error, sizeof(out->error), "invalid HTTP status %ld", status);
+		return;
+	}
 	if (result == CURLE_OK || (result == CURLE_WRITE_ERROR && t->response_truncated))
 	{
 		out->http_status = (int) status;
