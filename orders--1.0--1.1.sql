@@ -868,6 +868,98 @@ $$;
 COMMENT ON FUNCTION orders.run_maintenance() IS
 'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events), webhook daemons woken when deliveries are due (NOTIFY orders_webhooks)';
 
+-- Vault rotation re-encrypts the webhook secrets too, and counts them.
+CREATE OR REPLACE FUNCTION orders.vault_rotate(p_batch_size integer DEFAULT 1000)
+RETURNS TABLE (rotated integer, remaining bigint, newest_key_id integer)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, orders
+AS $$
+#variable_conflict use_column
+DECLARE
+	v_newest integer;
+	v_rotated integer;
+	v_secrets integer;
+BEGIN
+	IF p_batch_size IS NULL OR p_batch_size NOT BETWEEN 1 AND 100000 THEN
+		RAISE EXCEPTION 'batch size must be between 1 and 100000' USING ERRCODE = '22023';
+	END IF;
+	SELECT k.key_id INTO v_newest FROM orders.vault_keys() k WHERE k.newest;
+
+	-- The fingerprint is recomputed from the old ciphertext (the SET
+	-- expressions see the row before the update).
+	WITH batch AS (
+		SELECT u.id FROM orders.inventory_units u
+		WHERE u.key_id < v_newest
+		ORDER BY u.key_id
+		LIMIT p_batch_size
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE orders.inventory_units u SET
+		card_number_enc = orders.vault_reencrypt(u.card_number_enc, u.id, 'card_number'),
+		pin_code_enc = orders.vault_reencrypt(u.pin_code_enc, u.id, 'pin_code'),
+		claim_url_enc = orders.vault_reencrypt(u.claim_url_enc, u.id, 'claim_url'),
+		reference_enc = orders.vault_reencrypt(u.reference_enc, u.id, 'voucher_reference_number'),
+		fingerprint = CASE
+			WHEN u.card_number_enc IS NOT NULL THEN
+				orders.vault_fingerprint_of(u.card_number_enc, u.id, 'card_number')
+			WHEN u.claim_url_enc IS NOT NULL THEN
+				orders.vault_fingerprint_of(u.claim_url_enc, u.id, 'claim_url')
+		END,
+		key_id = v_newest
+	FROM batch
+	WHERE u.id = batch.id;
+	GET DIAGNOSTICS v_rotated = ROW_COUNT;
+
+	-- Webhook signing secrets, with what the batch has left (no key_id
+	-- column: the key is read from the ciphertext's header).
+	IF v_rotated < p_batch_size THEN
+		WITH batch AS (
+			SELECT w.id FROM orders.webhook_endpoints w
+			WHERE orders.vault_key_id(w.secret) < v_newest
+			   OR orders.vault_key_id(w.previous_secret) < v_newest
+			ORDER BY w.id
+			LIMIT p_batch_size - v_rotated
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE orders.webhook_endpoints w SET
+			secret = orders.vault_reencrypt(w.secret, w.id, 'webhook_secret'),
+			previous_secret = orders.vault_reencrypt(w.previous_secret, w.id, 'webhook_previous_secret')
+		FROM batch
+		WHERE w.id = batch.id;
+		GET DIAGNOSTICS v_secrets = ROW_COUNT;
+		v_rotated := v_rotated + v_secrets;
+	END IF;
+
+	rotated := v_rotated;
+	remaining := (SELECT count(*) FROM orders.inventory_units u WHERE u.key_id < v_newest)
+		+ (SELECT count(*) FROM orders.webhook_endpoints w
+		   WHERE orders.vault_key_id(w.secret) < v_newest
+			  OR orders.vault_key_id(w.previous_secret) < v_newest);
+	newest_key_id := v_newest;
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION orders.vault_rotate(integer) IS
+'re-encrypts one batch of units (then of webhook endpoints'' signing secrets) under older vault keys with the newest key; returns how many, how many remain, and the newest key id';
+CREATE OR REPLACE FUNCTION orders.vault_key_usage()
+RETURNS TABLE (key_id integer, units bigint, in_key_ring boolean, newest boolean)
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, orders
+AS $$
+	SELECT coalesce(u.key_id, k.key_id), coalesce(u.units, 0),
+		   k.key_id IS NOT NULL, coalesce(k.newest, false)
+	FROM (SELECT x.key_id, count(*) AS units
+		  FROM (SELECT i.key_id FROM orders.inventory_units i
+				UNION ALL
+				SELECT orders.vault_key_id(s.c)
+				FROM orders.webhook_endpoints w, LATERAL (VALUES (w.secret), (w.previous_secret)) AS s(c)) x
+		  WHERE x.key_id IS NOT NULL GROUP BY x.key_id) u
+	FULL JOIN orders.vault_keys() k ON k.key_id = u.key_id
+	ORDER BY 1
+$$;
+COMMENT ON FUNCTION orders.vault_key_usage() IS
+'for each vault key id in use or in the key ring: how many units (and webhook signing secrets) are under it; a key with 0 can leave the key file';
+
 -- The API's route table: PATCH and DELETE, several path parameters, and
 -- body members of type string, array (of strings) and boolean.
 ALTER TABLE orders.api_operations DROP CONSTRAINT api_operations_method_check,
@@ -1511,8 +1603,8 @@ BEGIN
 			   coalesce('jsonb_build_object(' || string_agg(format('%L, %I', p.name, p.name), ', ' ORDER BY n)
 						FILTER (WHERE p.source = 'body') || ')', 'NULL') AS body
 		FROM orders.api_operations op
-		WHERE op.operation LIKE '%webhook%'
 		LEFT JOIN LATERAL unnest(op.parameters) WITH ORDINALITY AS p(name, source, type, minimum, n) ON true
+		WHERE op.operation LIKE '%webhook%'
 		GROUP BY op.operation, op.description
 		ORDER BY op.operation
 	LOOP

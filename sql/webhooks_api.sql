@@ -9,13 +9,14 @@ SET orders.rate_limit_per_minute = 0;
 SET orders.rate_limit_burst = 0;
 SET orders.webhook_allow_private_addresses = off;
 
--- An API call through api.dispatch: "status body", times, message ids and
--- secrets masked.
+-- An API call through api.dispatch: "status body", times, message ids,
+-- ids (they depend on what earlier files created) and secrets masked.
 CREATE FUNCTION pg_temp.masked(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-	SELECT regexp_replace(regexp_replace(regexp_replace(t,
+	SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace(t,
 		'"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"', '"<time>"', 'g'),
 		'msg_[0-9a-f]{32}', 'msg_<id>', 'g'),
-		'whsec_[A-Za-z0-9+/=]+', 'whsec_<secret>', 'g')
+		'whsec_[A-Za-z0-9+/=]+', 'whsec_<secret>', 'g'),
+		'"id": [0-9]+', '"id": #', 'g')
 $$;
 CREATE FUNCTION pg_temp.call(method text, path text, headers text, body text DEFAULT NULL,
 	query text DEFAULT NULL) RETURNS text LANGUAGE sql AS $$

@@ -170,11 +170,14 @@ for v in $older; do
 	# data: counts, the books, the vouchers.
 	ok=0
 	# A table the new version adds exists only after the update, and empty:
-	# its "<table> 0" line is left out of the comparison.
+	# its "<table> 0" line is left out of the comparison; so are the tables
+	# whose rows the install script ships (the route table: the catalog
+	# test above compares their rows with a fresh install's).
 	data_snapshot "$db" | awk 'NR == FNR { seen[$1] = 1; next }
 		!($1 in seen) && $0 ~ /^orders\.[a-z_]+ 0$/ { next } { print }' "$work/data.before" - \
 		> "$work/data.after"
-	diff -u "$work/data.before" "$work/data.after" >&2 || ok=1
+	diff -u <(grep -v -F -f <(printf '%s \n' ${shipped_tables:-/none/}) "$work/data.before") \
+		<(grep -v -F -f <(printf '%s \n' ${shipped_tables:-/none/}) "$work/data.after") >&2 || ok=1
 	bad=$(psql -d "$db" -At -c "SELECT count(*) FROM orders.verify_ledger()")
 	[ "$bad" = 0 ] || { echo "verify_ledger() reports $bad wallets after the update" >&2; ok=1; }
 	reveal_snapshot "$db" > "$work/reveal.after"
