@@ -147,6 +147,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders 
 DECLARE
 	max_attempts integer := cardinality(orders.webhook_retry_delays()) + 1;
 	ts bigint := floor(extract(epoch FROM now()))::bigint;
+	claimed_ids bigint[];
+	r record;
+	signature text;
 BEGIN
 	IF p_sender IS NULL OR length(p_sender) NOT BETWEEN 1 AND 100 THEN
 		RAISE EXCEPTION 'sender must be 1 to 100 characters' USING ERRCODE = 'invalid_parameter_value';
@@ -171,7 +174,6 @@ BEGIN
 	SET status = 'failed', completed_at = now(), leased_by = NULL, lease_until = NULL
 	FROM lost WHERE d.id = lost.id;
 
-	RETURN QUERY
 	WITH due AS (
 		SELECT d.id
 		FROM orders.webhook_deliveries d
@@ -191,26 +193,50 @@ BEGIN
 		UPDATE orders.webhook_deliveries d
 		SET attempt = d.attempt + 1, leased_by = p_sender, lease_until = now() + p_lease
 		FROM due WHERE d.id = due.id
-		RETURNING d.id, d.client_id, d.endpoint_id, d.event_id, d.attempt
+		RETURNING d.id, d.client_id, d.attempt
 	), attempts AS (
 		INSERT INTO orders.webhook_attempts (client_id, delivery_id, attempt, sender)
 		SELECT c.client_id, c.id, c.attempt, p_sender FROM claimed c
 	)
-	SELECT c.id, c.attempt, w.url, ev.msg_id, ts,
-		   orders.webhook_sign(ARRAY[
-				orders.vault_decrypt(w.secret, w.id, 'webhook_secret'),
-				CASE WHEN w.previous_secret_until > now() THEN
-					orders.vault_decrypt(w.previous_secret, w.id, 'webhook_previous_secret') END],
-				ev.msg_id, ts, ev.body),
-		   ev.body
-	FROM claimed c
-	JOIN orders.webhook_endpoints w ON w.id = c.endpoint_id
-	JOIN orders.webhook_events ev ON ev.id = c.event_id
-	ORDER BY c.id;
+	SELECT coalesce(array_agg(c.id), '{}') INTO claimed_ids FROM claimed c;
+
+	FOR r IN
+		SELECT d.id, d.attempt, d.endpoint_id, w.url, w.secret, w.previous_secret,
+			   w.previous_secret_until, ev.msg_id, ev.body
+		FROM orders.webhook_deliveries d
+		JOIN orders.webhook_endpoints w ON w.id = d.endpoint_id
+		JOIN orders.webhook_events ev ON ev.id = d.event_id
+		WHERE d.id = ANY (claimed_ids)
+		ORDER BY d.id
+	LOOP
+		-- A secret that cannot be decrypted (its vault key left the key
+		-- file, a damaged row) fails that attempt, not the whole claim.
+		BEGIN
+			signature := orders.webhook_sign(ARRAY[
+					orders.vault_decrypt(r.secret, r.endpoint_id, 'webhook_secret'),
+					CASE WHEN r.previous_secret_until > now() THEN
+						orders.vault_decrypt(r.previous_secret, r.endpoint_id, 'webhook_previous_secret') END],
+				r.msg_id, ts, r.body);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'webhook endpoint %: a message could not be signed (SQLSTATE %); its delivery is retried on schedule',
+				r.endpoint_id, SQLSTATE;
+			PERFORM orders.webhook_report(r.id, r.attempt, NULL, NULL,
+				format('not sent: the message could not be signed (SQLSTATE %s)', SQLSTATE));
+			CONTINUE;
+		END;
+		delivery_id := r.id;
+		attempt := r.attempt;
+		url := r.url;
+		webhook_id := r.msg_id;
+		webhook_timestamp := ts;
+		webhook_signature := signature;
+		body := r.body;
+		RETURN NEXT;
+	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION orders.webhook_claim(text, integer, interval) IS
-'delivery daemon: first queues new outbox events, then leases up to p_max due deliveries (FOR UPDATE SKIP LOCKED; enabled endpoints only; per endpoint and order only after every earlier delivery succeeded or was given up or dropped; an expired lease is claimable again) for p_lease, counts the attempt and returns what to POST: url, the webhook-id, webhook-timestamp and webhook-signature headers, and the exact body';
+'delivery daemon: first queues new outbox events, then leases up to p_max due deliveries (FOR UPDATE SKIP LOCKED; enabled endpoints only; per endpoint and order only after every earlier delivery succeeded or was given up or dropped; an expired lease is claimable again) for p_lease, counts the attempt and returns what to POST: url, the webhook-id, webhook-timestamp and webhook-signature headers, and the exact body; a message that cannot be signed (its secret undecryptable) is not returned, its attempt reported failed';
 
 -- A failed attempt of an endpoint: it has been failing since the first
 -- failure after its last success; past orders.webhook_disable_after it is

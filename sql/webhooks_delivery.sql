@@ -270,7 +270,29 @@ SELECT * FROM pg_temp.claim();
 SELECT pg_temp.ack_all() AS acknowledged;
 SELECT orders.webhook_announce() AS notified_when_idle;
 
--- 10. Bad arguments are errors naming them, and change nothing.
+-- 10. A message that cannot be signed (its secret no longer decrypts:
+-- here a damaged ciphertext) fails its attempt, which is retried; the
+-- claim goes on with the others.
+SELECT d.body::jsonb->>'id' AS w2 FROM api.dispatch('POST', '/api/v1/webhooks', NULL, :'ha',
+	'{"url": "http://127.0.0.1:9/other", "eventTypes": ["order.failed"]}') d \gset
+UPDATE orders.webhook_endpoints
+SET secret = set_byte(secret, length(secret) - 1, get_byte(secret, length(secret) - 1) # 1)
+WHERE id = :w2;
+SELECT status FROM api.dispatch('POST', '/api/v1/webhooks/' || :w2 || '/test', NULL, :'ha', NULL);
+SELECT status FROM api.dispatch('POST', '/api/v1/webhooks/' || :w || '/test', NULL, :'ha', NULL);
+TRUNCATE claims;
+SET client_min_messages = error;	-- the WARNING names the endpoint's id
+SELECT * FROM pg_temp.claim();
+RESET client_min_messages;
+SELECT c.url FROM claims c;
+SELECT d.status, d.attempt, d.leased_by IS NULL AS free, d.next_attempt_at > now() AS retried_later,
+	   a.http_status, a.error
+FROM orders.webhook_deliveries d JOIN orders.webhook_attempts a ON a.delivery_id = d.id
+WHERE d.endpoint_id = :w2;
+SELECT pg_temp.ack_all() AS acknowledged;
+SELECT status FROM api.dispatch('DELETE', '/api/v1/webhooks/' || :w2, NULL, :'ha', NULL);
+
+-- 11. Bad arguments are errors naming them, and change nothing.
 SELECT pg_temp.try('SELECT count(*) FROM orders.webhook_claim('''', 1)');
 SELECT pg_temp.try('SELECT count(*) FROM orders.webhook_claim(''s'', 0)');
 SELECT pg_temp.try('SELECT count(*) FROM orders.webhook_claim(''s'', 1, ''0 seconds'')');
@@ -280,7 +302,7 @@ SELECT pg_temp.try('SELECT orders.webhook_report(1, 1, 200, -1, NULL)');
 SELECT pg_temp.try('SELECT orders.webhook_report(NULL, 1, 200, 1, NULL)');
 SELECT pg_temp.try('SELECT orders.webhook_report(999999999, 1, 200, 1, NULL)');
 
--- 11. The sender role: EXECUTE on the two functions, nothing else of its
+-- 12. The sender role: EXECUTE on the two functions, nothing else of its
 -- own (beyond what PUBLIC has), no table.
 SELECT p.oid::regprocedure AS sender_may_execute
 FROM pg_proc p
