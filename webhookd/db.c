@@ -65,6 +65,14 @@ lost(Db *db)
 	return true;
 }
 
+/* Server notices and warnings (e.g. a message that could not be signed) into the log. */
+static void
+log_notice(void *arg, const char *message)
+{
+	(void) arg;
+	log_pq_error("server", message);
+}
+
 bool
 db_connect(Db *db)
 {
@@ -77,6 +85,7 @@ db_connect(Db *db)
 	db->conn = PQconnectdbParams(keywords, values, 1);
 	if (PQstatus(db->conn) == CONNECTION_OK)
 	{
+		PQsetNoticeProcessor(db->conn, log_notice, NULL);
 		res = PQexec(db->conn, "LISTEN orders_webhooks");
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 		{
