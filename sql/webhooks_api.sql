@@ -241,7 +241,7 @@ BEGIN;
 SET LOCAL ROLE orders_api;
 SELECT set_config('request.headers', json_build_object('x-api-key', :'b_key', 'x-api-secret', :'b_secret')::text, true) IS NOT NULL AS set;
 SELECT api.pre_request();
-SELECT pg_temp.masked(api.create_webhook(url => '"https://b.example.com/h"', "eventTypes" => '["order.delivered"]', description => NULL)::text) AS created;
+SELECT pg_temp.masked(api.create_webhook(url => 'https://b.example.com/h', "eventTypes" => '["order.delivered"]', description => NULL)::text) AS created;
 SELECT current_setting('response.status') AS status;
 SELECT jsonb_array_length(api.list_webhooks()) AS b_endpoints;
 ROLLBACK;

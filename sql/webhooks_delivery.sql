@@ -322,3 +322,11 @@ SET LOCAL ROLE orders_webhook_sender;
 SELECT count(*) AS claimed_as_sender FROM orders.webhook_claim('sender-role', 10);
 SELECT pg_temp.try('SELECT count(*) FROM orders.webhook_endpoints');
 ROLLBACK;
+
+-- The default schedule retries over about three days (issue 13), with
+-- growing delays.
+RESET orders.webhook_retry_schedule;
+SELECT cardinality(d) AS retries,
+	   (SELECT sum(x) FROM unnest(d) x) BETWEEN interval '2.5 days' AND interval '3.5 days' AS about_three_days,
+	   (SELECT bool_and(d[i] <= d[i + 1]) FROM generate_series(1, cardinality(d) - 1) i) AS never_shorter
+FROM orders.webhook_retry_delays() d;

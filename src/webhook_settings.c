@@ -41,7 +41,7 @@ orders_webhooks_init(void)
 	DefineCustomStringVariable("orders.webhook_retry_schedule",
 							   "Delays before each retry of a failed webhook delivery, comma-separated intervals; after the last one the delivery is given up.",
 							   NULL, &retry_schedule,
-							   "5 seconds, 5 minutes, 30 minutes, 2 hours, 5 hours, 10 hours, 10 hours",
+							   "5 seconds, 5 minutes, 30 minutes, 2 hours, 5 hours, 10 hours, 14 hours, 20 hours, 20 hours",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
