@@ -176,3 +176,6 @@ $curl_cmd -s -X POST "$gateway_host/api/v1/auth/token" \\
 -u "$api_key:$api_secret" \\
 -d grant_type=client_credentials | jq .
 EXAMPLES
+
+# Webhooks: the delivery daemon and a demo receiver (scripts/run-webhookd.sh).
+. "$top/scripts/run-webhookd.sh"
