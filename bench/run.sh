@@ -106,6 +106,8 @@ cleanup() {
 	[ "${BENCH_KEEP:-0}" = 1 ] && { echo "cluster kept in $work" >&2 || true; }
 	exec >/dev/null 2>&1 </dev/null
 	[ -n "${gateway_pid:-}" ] && kill "$gateway_pid"
+	[ -n "${webhookd_pid:-}" ] && kill "$webhookd_pid"
+	[ -n "${receiver_pid:-}" ] && kill "$receiver_pid"
 	as_server "$server_bindir/pg_ctl" -D "$data" -m fast -w stop || true
 	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$work"
 }
@@ -385,6 +387,14 @@ for wdir in "$bench"/workloads/*/; do
 	done
 done
 
+# Webhook delivery (issue 13): bench/webhooks/run.sh.
+# shellcheck source=bench/webhooks/run.sh
+. "$bench/webhooks/run.sh"
+if [[ 90_webhooks =~ $ONLY ]]; then
+	webhook_bench
+	webhook_report
+fi
+
 # The settings the runs had (the profile pass below preloads more).
 settings=$(psql -X -tA -F $'\t' -c "SELECT 'setting ' || name, current_setting(name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'effective_cache_size', 'work_mem', 'max_wal_size', 'checkpoint_timeout', 'jit', 'random_page_cost', 'shared_preload_libraries') ORDER BY name")
 
@@ -499,6 +509,7 @@ env_file=$work/env.tsv
 } >"$env_file"
 
 "$bench/report.pl" report "$results" "$env_file" "$bench/workloads" "$out"
+[ -s "$webhook_md" ] && { echo; cat "$webhook_md"; } >>"$out"
 log "report: $out"
 
 if [ $failures -gt 0 ]; then
