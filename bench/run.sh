@@ -17,7 +17,8 @@
 # Knobs (environment): BENCH_DURATION (seconds per run, default 5),
 # BENCH_CLIENTS ("1 2 8"), BENCH_ONLY (a regex of workload names),
 # BENCH_ORDERS / BENCH_UNITS (data scale), BENCH_PGPORT (54336),
-# BENCH_OUT (report path), BENCH_KEEP=1 (keep the cluster's directory).
+# BENCH_OUT (report path), BENCH_KEEP=1 (keep the cluster's directory);
+# the webhook workload's BENCH_WEBHOOK_* (bench/webhooks/run.sh).
 # docs/benchmarks.md explains the method.
 set -euo pipefail
 cd "$(dirname "$0")/.."
