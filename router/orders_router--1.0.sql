@@ -20,18 +20,21 @@ REVOKE ALL ON SCHEMA orders_router FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES IN SCHEMA orders_router REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- The roles of the orders extension, by the same names: a login role works
--- on the router as on a shard, and PL/Proxy connects to the shards as the
--- calling role (docs/scale-out.md, "Roles and connections").
+-- on the router as on a shard, and PL/Proxy logs in to the shards as the
+-- login role of the session (docs/scale-out.md, "Roles and connections").
 DO $$
 DECLARE r text;
 BEGIN
-	FOREACH r IN ARRAY ARRAY['orders_admin', 'orders_vendor', 'orders_authenticator'] LOOP
+	FOREACH r IN ARRAY ARRAY['orders_admin', 'orders_vendor', 'orders_api', 'orders_authenticator'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
 			EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
 		END IF;
 	END LOOP;
 END $$;
-GRANT USAGE ON SCHEMA orders_router TO orders_admin, orders_vendor, orders_authenticator;
+-- The gateway logs in as a member of orders_authenticator and switches to
+-- orders_api, as on a shard.
+GRANT orders_api TO orders_authenticator;
+GRANT USAGE ON SCHEMA orders_router TO orders_admin, orders_vendor, orders_api, orders_authenticator;
 
 -- Ids are unique across shards: shard s numbers its rows with ids where
 -- id % id_slots = s (orders.shard_configure on the shard).  The number of
@@ -45,8 +48,8 @@ COMMENT ON FUNCTION orders_router.id_slots() IS
 
 CREATE TABLE orders_router.shards (
 	shard		integer PRIMARY KEY CHECK (shard >= 0 AND shard < orders_router.id_slots()),
-	-- libpq connection string; without user=, PL/Proxy connects as the
-	-- calling role (its password from ~postgres/.pgpass or a trusted socket)
+	-- libpq connection string; without user=, PL/Proxy logs in as the
+	-- session's login role (its password from ~postgres/.pgpass or a trusted socket)
 	connstr		text NOT NULL CHECK (connstr <> ''),
 	added_at	timestamptz NOT NULL DEFAULT now()
 );
@@ -82,7 +85,7 @@ SELECT pg_catalog.pg_extension_config_dump('orders_router.cluster_version', '');
 -- no password (docs/scale-out.md): whoever may route may read them.
 CREATE SCHEMA plproxy;
 COMMENT ON SCHEMA plproxy IS 'PL/Proxy''s cluster configuration functions (orders_router)';
-GRANT USAGE ON SCHEMA plproxy TO orders_admin, orders_vendor, orders_authenticator;
+GRANT USAGE ON SCHEMA plproxy TO orders_admin, orders_vendor, orders_api, orders_authenticator;
 
 CREATE FUNCTION plproxy.get_cluster_version(p_cluster text) RETURNS integer
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -96,18 +99,29 @@ $$;
 COMMENT ON FUNCTION plproxy.get_cluster_version(text) IS
 'PL/Proxy: the version of cluster "orders" (changes with orders_router.shards)';
 
+-- PL/Proxy logs in to a shard as the role that logged in to the router,
+-- not as the current role: the gateway switches to orders_api (NOLOGIN)
+-- after logging in, and its login role is what exists on every shard
+-- (docs/scale-out.md, "Roles and connections").  A connection string that
+-- names a user keeps it.
 CREATE FUNCTION plproxy.get_cluster_partitions(p_cluster text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
 BEGIN
 	IF p_cluster = 'orders' THEN
-		RETURN QUERY SELECT connstr FROM orders_router.shards ORDER BY shard;
+		-- As the login role of the session (default_user = session_user
+		-- would say the same, but PL/Proxy 2.10 reads it only after it
+		-- picked the user of its first call).
+		RETURN QUERY
+			SELECT s.connstr || CASE WHEN s.connstr ~ '(^|\s)user\s*=' THEN '' ELSE
+				format(' user=''%s''', replace(replace(session_user::text, '\', '\\'), '''', '\''')) END
+			FROM orders_router.shards s ORDER BY s.shard;
 		RETURN;
 	END IF;
 	RAISE EXCEPTION 'unknown PL/Proxy cluster "%"', p_cluster USING ERRCODE = 'undefined_object';
 END
 $$;
 COMMENT ON FUNCTION plproxy.get_cluster_partitions(text) IS
-'PL/Proxy: the connection strings of the shards of cluster "orders", in shard order';
+'PL/Proxy: the connection strings of the shards of cluster "orders", in shard order, with user= the session''s login role unless they name one';
 
 -- modular_mapping: any number of shards, and RUN ON n runs on shard n.
 -- connection_lifetime: connections to the shards are renewed every ten
@@ -123,7 +137,7 @@ COMMENT ON FUNCTION plproxy.get_cluster_config(text) IS
 'PL/Proxy: options of cluster "orders": modular mapping (RUN ON n is shard n), connections renewed every 600 s';
 
 GRANT EXECUTE ON FUNCTION plproxy.get_cluster_version(text), plproxy.get_cluster_partitions(text),
-	plproxy.get_cluster_config(text) TO orders_admin, orders_vendor, orders_authenticator;
+	plproxy.get_cluster_config(text) TO orders_admin, orders_vendor, orders_api, orders_authenticator;
 
 -- ---- placement and the credential directory ------------------------------
 
@@ -189,7 +203,7 @@ LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
 DECLARE
 	payload text := split_part(p_token, '.', 2);
 BEGIN
-	IF payload !~ '^[A-Za-z0-9_-]{1,4096}$' OR length(payload) % 4 = 1 THEN
+	IF payload !~ '^[A-Za-z0-9_-]+$' OR length(payload) > 4096 OR length(payload) % 4 = 1 THEN
 		RETURN NULL;
 	END IF;
 	RETURN convert_from(decode(translate(payload, '-_', '+/') || repeat('=', (4 - length(payload) % 4) % 4),
@@ -243,7 +257,7 @@ COMMENT ON FUNCTION orders_router.request_shard(jsonb, text) IS
 CREATE SCHEMA api;
 COMMENT ON SCHEMA api IS 'the REST API on the router: api.dispatch, run on the shard of the request''s client';
 REVOKE ALL ON SCHEMA api FROM PUBLIC;
-GRANT USAGE ON SCHEMA api TO orders_authenticator;
+GRANT USAGE ON SCHEMA api TO orders_api, orders_authenticator;
 
 -- PL/Proxy runs the real api.dispatch on the shard.
 CREATE FUNCTION orders_router.dispatch_on(p_shard integer, p_method text, p_path text, p_query text,
@@ -291,7 +305,7 @@ GRANT EXECUTE ON FUNCTION api.dispatch(text, text, text, jsonb, text),
 	orders_router.route_dispatch(text, text, text, jsonb, text),
 	orders_router.dispatch_on(integer, text, text, text, jsonb, text),
 	orders_router.request_shard(jsonb, text), orders_router.client_shard(bigint),
-	orders_router.token_key_id(text), orders_router.id_slots() TO orders_authenticator;
+	orders_router.token_key_id(text), orders_router.id_slots() TO orders_api, orders_authenticator;
 
 -- ---- setting up shards -------------------------------------------------------
 
@@ -798,8 +812,8 @@ COMMENT ON FUNCTION orders_router.purge_moved_client(bigint, integer) IS
 -- ---- grants ----------------------------------------------------------------------------
 
 -- Operators: everything above but the API; vendor workers: the
--- back-channel.  Both run as themselves on the shards (PL/Proxy connects as
--- the calling role), where the orders extension grants them the same.
+-- back-channel.  Both run as themselves on the shards (PL/Proxy logs in as
+-- the session's login role), where the orders extension grants them the same.
 -- Moving a client calls owner-only functions of the shards: a superuser.
 GRANT EXECUTE ON FUNCTION
 	orders_router.admin_create_client(text, integer), orders_router.create_client_on(integer, text),
