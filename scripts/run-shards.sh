@@ -5,7 +5,8 @@
 # server secrets; the vault key file is the cluster's, so theirs too), and
 # orders_router the router, with the demo's clients placed on shard 0 and
 # their keys in its directory.  The gateway then connects to orders_router
-# (PGDATABASE, read by scripts/run-services.sh).  Made once, kept in .run/.
+# (ORDERS_GATEWAY_DATABASE, read by scripts/run-services.sh).  Made once,
+# kept in .run/.
 shards=$ORDERS_SHARDS
 case $shards in
 '' | *[!0-9]*) echo "ORDERS_SHARDS must be a number of shards, got '$shards'" >&2; exit 1 ;;
@@ -27,12 +28,18 @@ if ! db_exists orders_router; then
 		psql -X -q -v ON_ERROR_STOP=1 -d orders_router \
 			-c "SELECT orders_router.add_shard('host=$PGHOST port=$PGPORT dbname=orders_shard$i')" >/dev/null
 	done
+fi
+# The clients and keys of shard 0 (the demo's) into the router's placement
+# and credential directory; again after scripts/run-services.sh issued the
+# demo client a new key.
+sync_router_keys() {
 	psql -X -q -v ON_ERROR_STOP=1 -d orders -tAc "
-		SELECT format('INSERT INTO orders_router.placement (client_id, shard, placed_by) VALUES (%s, 0, ''operator'');', id)
+		SELECT format('INSERT INTO orders_router.placement (client_id, shard, placed_by) VALUES (%s, 0, ''operator'') ON CONFLICT DO NOTHING;', id)
 		FROM orders.clients
 		UNION ALL
-		SELECT format('INSERT INTO orders_router.api_keys (key_id, client_id) VALUES (%L, %s);', key_id, client_id)
+		SELECT format('INSERT INTO orders_router.api_keys (key_id, client_id) VALUES (%L, %s) ON CONFLICT DO NOTHING;', key_id, client_id)
 		FROM orders.api_keys" | psql -X -q -v ON_ERROR_STOP=1 -d orders_router
-fi
+}
+sync_router_keys
 echo "sharded: router database orders_router, $(psql -X -q -d orders_router -tAc 'SELECT count(*) FROM orders_router.shards') shards (orders, orders_shard1..); problems: $(psql -X -q -d orders_router -tAc 'SELECT count(*) FROM orders_router.check_shards()')"
-export PGDATABASE=orders_router
+ORDERS_GATEWAY_DATABASE=orders_router

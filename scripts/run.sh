@@ -77,7 +77,7 @@ extra_pids=""
 
 cat <<INFO
 
-orders is running (PostgreSQL $(psql -X -tAc 'SHOW server_version'), extension $(psql -X -tAc "SELECT extversion FROM pg_extension WHERE extname = 'orders'" -d orders)).
+orders is running (PostgreSQL $(psql -X -tAc 'SHOW server_version'), extension $(psql -X -tAc "SELECT extversion FROM pg_extension WHERE extname = 'orders'")).
 
   connect:   psql -h $run -p $PGPORT -U postgres orders
   try:       SELECT 'Delivered'::orders.order_status, 'realtime'::orders.delivery_time;
