@@ -394,6 +394,15 @@ is(router_sql("SELECT shard || ' ' || frozen FROM orders_router.placement WHERE 
 	'1 false', 'the refused move left bob on shard 1, thawed');
 is(call('GET', "/api/v1/orders/$job_order", as => $bob)->{status}, 200, 'bob is served after the refused move');
 
+# The sandbox vendor over every shard: bob's open job (shard 1) and one of
+# carol's (shard 2) in one round, its counts added up.
+my ($sr, $carol_pending) = place($carol, poNumber => 'PO-C-SANDBOX', productId => 5102, denomination => 10);
+is($sr->{json}{data}{placeOrder}{data}{orderStatus}, 'PENDING', 'carol: an order waiting for the vendor');
+is(router_sql('SELECT orders_router.sandbox_vendor_round(20)'), '{"ok": 2}',
+	'sandbox_vendor_round on every shard: two jobs answered ok');
+is(call('GET', "/api/v1/orders/$job_order", as => $bob)->{json}{status}, 'DELIVERED', 'bob: delivered by the sandbox vendor');
+is(call('GET', "/api/v1/orders/$carol_pending", as => $carol)->{json}{status}, 'DELIVERED', 'carol: delivered by the sandbox vendor');
+
 # ---- a frozen client ---------------------------------------------------------------------------
 
 router_sql("SELECT orders_router.set_frozen($carol->{id}, true)");
