@@ -215,29 +215,57 @@ $$;
 COMMENT ON FUNCTION orders_router.token_key_id(text) IS
 'the kid claim of a JWT''s payload, unverified (the shard verifies the token); NULL when it cannot be read';
 
--- Where a request goes: by its credential, as orders.api_authenticate
--- reads them (X-API-Key, else Authorization: Bearer), to the shard of the
--- key's client.  A credential the directory does not know goes to the
--- shard its hash picks, and one without any to the shard the path's hash
--- picks: the shard answers as a single server would (401, or the
--- operation's own answer), so an unknown key looks the same as before.
--- PL/Proxy maps the hash to a shard (modular mapping); a placed client's
--- shard number maps to itself.  SECURITY DEFINER: the gateway's role reads
--- no table of the router.
-CREATE FUNCTION orders_router.request_shard(p_headers jsonb, p_path text) RETURNS integer
+-- The client_id of an HTTP Basic credential (the OAuth 2.0 token request,
+-- RFC 6749 section 2.3.1: base64 of client_id ":" client_secret); NULL for
+-- anything that is not one.  Key ids need no form-urlencoding.
+CREATE FUNCTION orders_router.basic_key_id(p_credential text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+DECLARE
+	pair text;
+BEGIN
+	IF p_credential !~ '^[A-Za-z0-9+/]+=*$' OR length(p_credential) > 2048 THEN
+		RETURN NULL;
+	END IF;
+	pair := convert_from(decode(p_credential, 'base64'), 'UTF8');
+	RETURN CASE WHEN strpos(pair, ':') > 0 THEN split_part(pair, ':', 1) END;
+EXCEPTION WHEN data_exception OR character_not_in_repertoire OR untranslatable_character THEN
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION orders_router.basic_key_id(text) IS
+'the client_id (an API key id) of an HTTP Basic credential, unverified (the shard verifies it); NULL when it cannot be read';
+
+-- Where a request goes: by its credential, read as the shard reads it:
+-- X-API-Key; else Authorization: Bearer (the token's kid) or Basic (the
+-- OAuth client_id); else the client_id of a form body (the OAuth token
+-- request); to the shard of the key's client.  A credential the directory
+-- does not know goes to the shard its hash picks, and a request without
+-- one to the shard the path's hash picks: the shard answers as a single
+-- server would (401, or the operation's own answer), so an unknown key
+-- looks the same as before.  PL/Proxy maps the hash to a shard (modular
+-- mapping); a placed client's shard number maps to itself.  SECURITY
+-- DEFINER: the gateway's role reads no table of the router.
+CREATE FUNCTION orders_router.request_shard(p_headers jsonb, p_path text, p_body text) RETURNS integer
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
 	cred text;
 	auth text;
+	content_type text;
 	client bigint;
 BEGIN
 	SELECT max(h.value) FILTER (WHERE lower(h.key) = 'x-api-key'),
-		   max(h.value) FILTER (WHERE lower(h.key) = 'authorization')
-	INTO cred, auth
+		   max(h.value) FILTER (WHERE lower(h.key) = 'authorization'),
+		   max(h.value) FILTER (WHERE lower(h.key) = 'content-type')
+	INTO cred, auth, content_type
 	FROM jsonb_each_text(CASE WHEN jsonb_typeof(p_headers) = 'object' THEN p_headers ELSE '{}' END) h;
 	cred := nullif(cred, '');
 	IF cred IS NULL AND auth ~* '^bearer +[^ ]+$' THEN
 		cred := orders_router.token_key_id(substring(auth FROM '[^ ]+$'));
+	ELSIF cred IS NULL AND auth ~* '^basic +[^ ]+$' THEN
+		cred := orders_router.basic_key_id(substring(auth FROM '[^ ]+$'));
+	ELSIF cred IS NULL AND lower(btrim(split_part(content_type, ';', 1), E' \t')) = 'application/x-www-form-urlencoded' THEN
+		-- the first client_id, as the shard reads a form
+		cred := nullif(substring('&' || p_body FROM '&client_id=([^&]*)'), '');
 	END IF;
 	IF cred IS NULL THEN
 		RETURN hashtext(coalesce(p_path, ''));
@@ -249,8 +277,8 @@ BEGIN
 	RETURN orders_router.client_shard(client);
 END
 $$;
-COMMENT ON FUNCTION orders_router.request_shard(jsonb, text) IS
-'the shard of an API request: its key''s (X-API-Key, or the kid of its bearer token) client''s shard; a hash of the unknown key id or of the path otherwise; 57P03 while the client moves';
+COMMENT ON FUNCTION orders_router.request_shard(jsonb, text, text) IS
+'the shard of an API request: its key''s client''s shard (X-API-Key, the kid of a bearer token, the client_id of HTTP Basic or of a form body); a hash of the unknown key id or of the path otherwise; 57P03 while the client moves';
 
 -- ---- the API ---------------------------------------------------------------
 
@@ -283,7 +311,7 @@ CREATE FUNCTION orders_router.route_dispatch(p_method text, p_path text, p_query
 RETURNS TABLE (status integer, headers jsonb, body text)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
 DECLARE
-	shard integer := orders_router.request_shard(p_headers, p_path);
+	shard integer := orders_router.request_shard(p_headers, p_path, p_body);
 BEGIN
 	RETURN QUERY SELECT * FROM orders_router.dispatch_on(shard, p_method, p_path, p_query, p_headers, p_body);
 EXCEPTION WHEN internal_error THEN
@@ -304,8 +332,9 @@ REVOKE EXECUTE ON FUNCTION api.dispatch(text, text, text, jsonb, text) FROM PUBL
 GRANT EXECUTE ON FUNCTION api.dispatch(text, text, text, jsonb, text),
 	orders_router.route_dispatch(text, text, text, jsonb, text),
 	orders_router.dispatch_on(integer, text, text, text, jsonb, text),
-	orders_router.request_shard(jsonb, text), orders_router.client_shard(bigint),
-	orders_router.token_key_id(text), orders_router.id_slots() TO orders_api, orders_authenticator;
+	orders_router.request_shard(jsonb, text, text), orders_router.client_shard(bigint),
+	orders_router.token_key_id(text), orders_router.basic_key_id(text), orders_router.id_slots()
+TO orders_api, orders_authenticator;
 
 -- ---- setting up shards -------------------------------------------------------
 

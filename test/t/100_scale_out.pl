@@ -142,7 +142,7 @@ sub call
 	if (defined $opt{body})
 	{
 		$req{content} = ref $opt{body} ? $json->encode($opt{body}) : $opt{body};
-		$headers{'Content-Type'} = 'application/json';
+		$headers{'Content-Type'} //= 'application/json';
 	}
 	my $r = $http->request($method, "$base$path", \%req);
 	$r->{json} = eval { decode_json($r->{content}) }
@@ -295,6 +295,32 @@ error_is(call('GET', '/api/v1/orders', bearer => "$h.$forged.AAAA"),
 	401, 'unauthorized', 'Invalid or expired access token', 'a forged token naming alice\'s key');
 $r = call('POST', '/api/v1/auth/token', bearer => $bob_token);
 is($r->{status}, 401, 'token: a token is not exchanged for another');
+
+# The OAuth 2.0 client-credentials grant: the key as client_id in a form
+# body, or in HTTP Basic, routed by the client_id to its client's shard; a
+# client not on the shard the path's hash picks, so that only the client_id
+# can lead there.
+my $token_path_shard = router_sql(q{SELECT abs(hashtext('/api/v1/auth/token') % 3)});
+my ($oauth) = grep {
+	router_sql("SELECT shard FROM orders_router.placement WHERE client_id = $_->{id}") ne $token_path_shard
+} ($bob, $carol, $alice);
+ok(defined $oauth, "a client off the token path's hash shard");
+$r = call('POST', '/api/v1/auth/token',
+	headers => { 'Content-Type' => 'application/x-www-form-urlencoded' },
+	body => "grant_type=client_credentials&client_id=$oauth->{key}&client_secret=$oauth->{secret}");
+is($r->{status}, 200, 'OAuth form body: 200 through the router (routed by client_id)');
+is(call('GET', '/api/v1/orders', bearer => $r->{json}{access_token})->{status}, 200, 'OAuth form body: its token works');
+$r = call('POST', '/api/v1/auth/token',
+	headers => { 'Content-Type' => 'application/x-www-form-urlencoded',
+				 Authorization => 'Basic ' . MIME::Base64::encode_base64("$oauth->{key}:$oauth->{secret}", '') },
+	body => 'grant_type=client_credentials');
+is($r->{status}, 200, 'OAuth HTTP Basic: 200 through the router (routed by its client_id)');
+$r = call('POST', '/api/v1/auth/token',
+	headers => { 'Content-Type' => 'application/x-www-form-urlencoded',
+				 Authorization => 'Basic ' . MIME::Base64::encode_base64("$oauth->{key}:wrong-secret", '') },
+	body => 'grant_type=client_credentials');
+is($r->{status}, 401, 'OAuth HTTP Basic, wrong secret: 401');
+is($r->{json}{error}, 'invalid_client', 'OAuth HTTP Basic, wrong secret: invalid_client, as on a single server');
 
 # ---- rate limits: per client, on its shard ----------------------------------------------------
 
