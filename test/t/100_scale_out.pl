@@ -249,6 +249,9 @@ $r = call('GET', "/api/v1/orders?placed_from=$mid", as => $alice);
 is($r->{headers}{'x-total-count'}, 3, 'list: placed_from (inclusive): the 3 newest');
 $r = call('GET', "/api/v1/orders?placed_to=$mid", as => $alice);
 is($r->{headers}{'x-total-count'}, 3, 'list: placed_to (exclusive): the 3 oldest');
+$r = call('GET', '/api/v1/orders?po_number=PO-A-3', as => $alice);
+is($r->{headers}{'x-total-count'}, 1, 'list: po_number filter: the one order');
+is((ref $r->{json} eq "ARRAY" ? $r->{json} : $r->{json}{data})->[0]{id}, $alice_ids[2], 'list: po_number filter: PO-A-3');
 error_is(call('GET', '/api/v1/orders?placed_to=yesterday', as => $alice),
 	400, 'bad_request', undef, 'list: a placed_to that is no RFC 3339 date-time');
 
