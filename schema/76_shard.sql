@@ -98,6 +98,7 @@ RETURNS SETOF record
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
 	VALUES
 		('clients', 'id = $1'),
+		('webhook_endpoints', 'client_id = $1'),
 		('wallets', 'client_id = $1'),
 		('client_discounts', 'client_id = $1'),
 		('api_keys', 'client_id = $1'),
@@ -111,6 +112,9 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
 			OR (entity = 'recharge' AND entity_id IN (SELECT r.id FROM orders.recharges r WHERE r.client_id = $1))
 			OR (entity = 'inventory_unit' AND entity_id IN (SELECT i.unit_id FROM orders.order_items i WHERE i.client_id = $1))$p$),
 		('order_events', 'client_id = $1'),
+		('webhook_events', 'client_id = $1'),
+		('webhook_deliveries', 'client_id = $1'),
+		('webhook_attempts', 'client_id = $1'),
 		('vendor_jobs', 'client_id = $1'),
 		('vendor_job_attempts', 'job_id IN (SELECT j.id FROM orders.vendor_jobs j WHERE j.client_id = $1)'),
 		('voucher_reveals', 'client_id = $1'),
@@ -220,8 +224,9 @@ COMMENT ON FUNCTION orders.client_export(bigint) IS
 
 -- The rows of orders.client_export arrive with their ids.  Refused unless
 -- this shard has the same server secrets (the client's keys and tokens) and
--- every vault key its vouchers are under (the ciphertexts are bound to
--- their row ids, which do not change: nothing is re-encrypted), and unless
+-- every vault key its vouchers and webhook signing secrets are under (the
+-- ciphertexts are bound to their row ids, which do not change: nothing is
+-- re-encrypted), and unless
 -- the client is not here already.  The orders sequence moves above the
 -- client's highest client_seq, so its new orders still list first.
 CREATE FUNCTION orders.client_import(p_rows jsonb) RETURNS jsonb
@@ -251,8 +256,12 @@ BEGIN
 				  HINT = 'Every shard needs the same api_key_pepper and jwt_secret (docs/scale-out.md).';
 	END IF;
 	IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows->'tables'->'inventory_units') u
-			   WHERE (u->>'key_id')::integer <> ALL (ident.vault_key_ids)) THEN
-		RAISE EXCEPTION 'cannot import client %: a voucher is under a vault key this shard does not have', client
+			   WHERE (u->>'key_id')::integer <> ALL (ident.vault_key_ids))
+		OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows->'tables'->'webhook_endpoints') e,
+						 unnest(ARRAY[e->>'secret', e->>'previous_secret']) c
+				   WHERE c IS NOT NULL
+					 AND orders.vault_key_id(decode(substr(c, 3), 'hex')) <> ALL (ident.vault_key_ids)) THEN
+		RAISE EXCEPTION 'cannot import client %: a voucher or webhook secret is under a vault key this shard does not have', client
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'Give every shard the same vault key file (docs/scale-out.md).';
 	END IF;
