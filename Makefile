@@ -22,6 +22,9 @@ BUILT_SCRIPT = build/orders--$(EXTVERSION).sql
 UPGRADE_SCRIPTS = $(wildcard orders--*--*.sql)
 FROZEN_SCRIPTS = $(filter-out $(UPGRADE_SCRIPTS),$(wildcard orders--*.sql))
 DATA = $(FROZEN_SCRIPTS) $(UPGRADE_SCRIPTS)
+# The router of the sharded layout (router/, docs/scale-out.md): a second,
+# SQL-only extension installed beside orders.
+DATA += router/orders_router.control $(wildcard router/orders_router--*.sql)
 ifeq ($(filter orders--$(EXTVERSION).sql,$(FROZEN_SCRIPTS)),)
 DATA_built = $(BUILT_SCRIPT)
 endif

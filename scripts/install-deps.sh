@@ -8,6 +8,7 @@ PACKAGES="
 	postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-contrib
 	libpq-dev libssl-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev pkg-config
 	libipc-run-perl
+	postgresql-15-plproxy
 	graphviz curl jq ca-certificates procps util-linux openssl valgrind
 	python3 python3-yaml
 	prometheus
