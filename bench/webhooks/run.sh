@@ -69,6 +69,8 @@ webhook_bench() {
 	[ -x "$top/webhookd/orders-webhookd" ] || { webhook_skip "no webhookd/orders-webhookd"; return 0; }
 	command -v node >/dev/null || { webhook_skip "no node for the receiver"; return 0; }
 	impl=ours
+	# the order workload's own settings, not those the last workload left
+	workload_setup "$bench/workloads/10_create_instant"
 
 	# The order workloads left their outbox unread: acknowledge it while no
 	# endpoint exists (the project's own fan-out, which then sends nothing).
