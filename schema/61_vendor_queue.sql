@@ -27,6 +27,8 @@ CREATE TABLE orders.vendor_jobs (
 	CHECK ((status = 'LEASED') = (lease_token IS NOT NULL)),
 	CHECK ((status = 'LEASED') = (lease_until IS NOT NULL AND leased_by IS NOT NULL))
 );
+-- A unit loaded from a job's vouchers names its job (schema/20).
+ALTER TABLE orders.inventory_units ADD FOREIGN KEY (vendor_job_id) REFERENCES orders.vendor_jobs;
 CREATE INDEX vendor_jobs_ready ON orders.vendor_jobs (next_attempt_at, id)
 	WHERE status = 'QUEUED';
 CREATE INDEX vendor_jobs_leased ON orders.vendor_jobs (lease_until)
