@@ -179,7 +179,9 @@ COMMENT ON FUNCTION api.list_orders(text, text, text, text, text, text) IS 'GET 
 REVOKE EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) TO orders_api;
 
--- Issue 11: no setting as a channel between our own functions.  A vendor
+-- Issue 11: vendor vouchers marked in their unit rows; the replay's response in C.
+--
+-- No setting as a channel between our own functions.  A vendor
 -- job's vouchers are marked in their unit rows (inventory_units.vendor_job_id,
 -- NULL for stock) by the loader the vendor report calls (orders.load_units,
 -- with the JSON conversion in orders.voucher_inputs_of_json), and the
@@ -494,3 +496,12 @@ END
 $$;
 COMMENT ON FUNCTION orders.report_vouchers_fetched(bigint, uuid, jsonb) IS
 'vendor side: vouchers for the held items (JSON array, as orders.load_inventory takes them) go into the vault and are delivered; fewer than held is a partial delivery, the rest is retried';
+
+-- A replay's response (the stored order's placeOrder body) is built by one
+-- saved statement in C (src/order_response.c), which create_order calls
+-- directly; orders.place_order_response is that C function.
+CREATE OR REPLACE FUNCTION orders.place_order_response(p_order_id bigint) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'order_place_response'
+	LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, orders;
+COMMENT ON FUNCTION orders.place_order_response(bigint) IS
+'the reference 003 response body {"data":{"placeOrder":{"status":1,"data":{...}}}} of an order, as it is now; NULL when there is no such order';

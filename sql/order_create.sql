@@ -148,6 +148,12 @@ SELECT replayed, (response #>> '{data,placeOrder,data,orderId}')::bigint = :inst
 	   response #>> '{data,placeOrder,data,orderStatus}' AS status
 FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25.00, "poNumber": "PO-INSTANT",
 	"email": "buyer@example.com", "tag": "campaign-7", "notifyReceiverEmail": true, "notifyAdminEmail": 0}');
+-- The replay's body is the order's first response, byte for byte, its
+-- vouchers revealed (and audited) again.
+SELECT replayed, response::text = :'response' AS same_response
+FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT",
+	"email": "Buyer@Example.com", "tag": "campaign-7", "notifyReceiverEmail": 1, "notifyAdminEmail": 0}');
+SELECT count(*) AS reveals FROM voucher_reveals WHERE order_id = :instant;
 SELECT pg_temp.place(r) FROM (VALUES
 	('{"productId": 4301, "quantity": 1, "denomination": 25, "poNumber": "PO-INSTANT", "email": "buyer@example.com", "tag": "campaign-7", "notifyReceiverEmail": 1}'),
 	('{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT", "email": "buyer@example.com", "tag": "campaign-8", "notifyReceiverEmail": 1}'),

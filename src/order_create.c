@@ -28,7 +28,8 @@
  * taken per order beyond the rows written (a bulk of orders in one
  * transaction takes no lock-table slot per order).
  *
- * Every query is a saved SPI plan; PL/pgSQL runs only on the replay path.
+ * Every query is a saved SPI plan.  A replay's response is the stored
+ * order's, built by one saved statement too (src/order_response.c).
  */
 #include "postgres.h"
 
@@ -241,20 +242,6 @@ lookup_key(OrderRequest *r, Datum *fingerprint, bool *same)
 		return 0;
 	*same = DatumGetBool(column(0, 3, &isnull));
 	return DatumGetInt64(existing);
-}
-
-/* The response of an order placed earlier (PL/pgSQL: off the hot path). */
-static Datum
-replay_response(int64 order_id)
-{
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(order_id)};
-	bool		isnull;
-
-	run(&plan, "SELECT orders.place_order_response($1)", 1, types, args, NULL,
-		SPI_OK_SELECT, 1);
-	return column(0, 1, &isnull);
 }
 
 /* Up to quantity AVAILABLE unexpired units, earliest expiry first, locked;
@@ -493,6 +480,7 @@ static Datum
 answer_existing(OrderRequest *r, int64 existing, bool same, bool *replayed)
 {
 	Datum		response;
+	bool		isnull;
 
 	if (!same)
 		ereport(ERROR,
@@ -500,7 +488,11 @@ answer_existing(OrderRequest *r, int64 existing, bool same, bool *replayed)
 				 errmsg("poNumber: \"%s\" was already used for order " INT64_FORMAT
 						" with other parameters", text_to_cstring(r->po_number), existing),
 				 errhint("Use a new poNumber for a new order, or send the original parameters to get the original order.")));
-	response = SPI_datumTransfer(replay_response(existing), false, -1);
+	response = order_stored_response(existing, &isnull);
+	if (isnull)
+		elog(ERROR, "create_order: order " INT64_FORMAT " of poNumber \"%s\" cannot be read",
+			 existing, text_to_cstring(r->po_number));
+	response = SPI_datumTransfer(response, false, -1);
 	SPI_finish();
 	*replayed = true;
 	return response;
