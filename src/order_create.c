@@ -51,6 +51,7 @@
 #include "order_create.h"
 #include "order_money.h"
 #include "orders.h"
+#include "reveal_audit.h"
 
 /* The product, as far as ordering needs it. */
 typedef struct OrderProduct
@@ -510,6 +511,7 @@ place_order(OrderRequest *rq, bool *replayed)
 	OrderCharge c;
 	OrderWrite	w;
 	Datum		fingerprint;
+	Datum		balance;
 	bool		same = false;
 	int64		existing;
 	Datum		response;
@@ -564,7 +566,7 @@ place_order(OrderRequest *rq, bool *replayed)
 				 errmsg("topupData: is required for top-up product " INT64_FORMAT, r.product_id)));
 
 	order_price(r.client_id, r.product_id, p.currency, p.discount_percent,
-				r.denomination, r.quantity, &c);
+				r.denomination, r.quantity, &c, &balance);
 
 	/* INSTANT or DELAYED, decided by the units claimed now. */
 	w.r = &r;
@@ -583,6 +585,20 @@ place_order(OrderRequest *rq, bool *replayed)
 	w.items = palloc(sizeof(Datum) * r.quantity);
 	for (i = 0; i < r.quantity; i++)
 		w.items[i] = Int64GetDatum(next_id(&item_seq));
+
+	/*
+	 * An INSTANT response reveals its vouchers, audited (committed by the
+	 * audit worker) before anything is decrypted.  Hand that audit to the
+	 * worker now, so that its commit runs while the order is written; the
+	 * response's reveal waits for it (src/reveal_audit.c).  Only when the
+	 * write is expected to succeed (the balance as this snapshot sees it
+	 * covers the charge): an audit row for an order that then fails names a
+	 * reveal that never happened, which only a race can cause.
+	 */
+	if (w.instant &&
+		DatumGetBool(DirectFunctionCall2(numeric_le, c.amount_charged, balance)))
+		reveal_audit_prepare(r.client_id, w.order_id, int64_ids(w.items, r.quantity),
+							 int64_ids(w.units, w.nunits), w.nunits);
 
 	PG_TRY();
 	{

@@ -74,6 +74,12 @@ mut_reveal_no_audit() {
 		'\n\s*PERFORM orders\.vault_audit_reveal\(p_client_id, p_order_id, v_items, v_units\);' ''
 }
 
+mut_create_reveal_skips_audit_wait() {
+	what="an INSTANT create's response decrypts without waiting for the audit it handed to the worker ahead"
+	regress="order_create"
+	edit src/reveal_audit.c 'number = prepared_number;\s*prepared_number = 0;' 'prepared_number = 0; return;'
+}
+
 mut_restock_serves_vendor_units() {
 	what="a vendor job's vouchers serve another order's waiting items (the restock ignores vendor_job_id)"
 	regress="fulfilment_vouchers"
@@ -222,7 +228,7 @@ claim_mutations="claim_write_isolation claim_backoff_doubling claim_undocumented
 
 all_mutations="illegal_transition sub_final_across_status
 	reveal_undelivered_order reveal_undelivered_item reveal_other_client reveal_no_audit
-	restock_serves_vendor_units replay_other_parameters duplicate_po_concurrent
+	create_reveal_skips_audit_wait restock_serves_vendor_units replay_other_parameters duplicate_po_concurrent
 	unit_double_allocation expired_unit_allocated
 	debit_without_ledger_row refund_twice wallet_negative
 	wrong_secret_accepted expired_key_accepted tampered_token_accepted orders_rls_policy_dropped
