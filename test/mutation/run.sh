@@ -74,6 +74,13 @@ mut_reveal_no_audit() {
 		'\n\s*PERFORM orders\.vault_audit_reveal\(p_client_id, p_order_id, v_items, v_units\);' ''
 }
 
+mut_reveal_audit_async_commit() {
+	what="the reveal audit worker commits asynchronously where the server's default is synchronous_commit = off"
+	regress='' tap="test/t/044_reveal_audit_durable.pl"
+	edit src/reveal_audit.c \
+		'Durable is the point: an asynchronous commit would not do\. \*/\s*if \(\K(?=synchronous_commit == SYNCHRONOUS_COMMIT_OFF\))' 'false && '
+}
+
 mut_create_reveal_skips_audit_wait() {
 	what="an INSTANT create's response decrypts without waiting for the audit it handed to the worker ahead"
 	regress="order_create"
@@ -228,7 +235,7 @@ claim_mutations="claim_write_isolation claim_backoff_doubling claim_undocumented
 
 all_mutations="illegal_transition sub_final_across_status
 	reveal_undelivered_order reveal_undelivered_item reveal_other_client reveal_no_audit
-	create_reveal_skips_audit_wait restock_serves_vendor_units replay_other_parameters duplicate_po_concurrent
+	reveal_audit_async_commit create_reveal_skips_audit_wait restock_serves_vendor_units replay_other_parameters duplicate_po_concurrent
 	unit_double_allocation expired_unit_allocated
 	debit_without_ledger_row refund_twice wallet_negative
 	wrong_secret_accepted expired_key_accepted tampered_token_accepted orders_rls_policy_dropped
