@@ -179,7 +179,7 @@ COMMENT ON FUNCTION api.list_orders(text, text, text, text, text, text) IS 'GET 
 REVOKE EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) TO orders_api;
 
--- Issue 11: vendor vouchers marked in their unit rows; the replay's response in C.
+-- Issue 11: vendor vouchers marked in their unit rows; the replay's response and the ledger's triggers in C.
 --
 -- No setting as a channel between our own functions.  A vendor
 -- job's vouchers are marked in their unit rows (inventory_units.vendor_job_id,
@@ -505,3 +505,11 @@ CREATE OR REPLACE FUNCTION orders.place_order_response(p_order_id bigint) RETURN
 	LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, orders;
 COMMENT ON FUNCTION orders.place_order_response(bigint) IS
 'the reference 003 response body {"data":{"placeOrder":{"status":1,"data":{...}}}} of an order, as it is now; NULL when there is no such order';
+
+-- The ledger's triggers, orders.ledger_apply and orders.wallet_guard, in C
+-- (src/wallet_ledger.c): the same statements, checks and messages; they
+-- fire on every order's debit.
+CREATE OR REPLACE FUNCTION orders.ledger_apply() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_apply' LANGUAGE C;
+CREATE OR REPLACE FUNCTION orders.wallet_guard() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'wallet_guard' LANGUAGE C;

@@ -123,8 +123,8 @@ mut_expired_unit_allocated() {
 mut_debit_without_ledger_row() {
 	what="a debit moves the wallet but writes no ledger row"
 	regress="order_create"
-	edit schema/51_wallets.sql 'NEW\.balance_after := w\.balance;\n\K(?=\s*RETURN NEW;)' \
-		$'\tIF NEW.kind = \'DEBIT\' THEN RETURN NULL; END IF;\n'
+	edit src/wallet_ledger.c 'SPI_finish\(\);\n\K(?=\n\tbalance_after = )' \
+		$'\tif (strcmp(TextDatumGetCString(row_value(entry, rel, "kind", &isnull)), "DEBIT") == 0)\n\t\treturn PointerGetDatum(NULL);\n'
 }
 
 mut_refund_twice() {
@@ -137,7 +137,7 @@ mut_wallet_negative() {
 	what="a wallet may go negative"
 	regress="money order_create"
 	isolation="order_balance_race"
-	edit schema/51_wallets.sql 'WHERE id = NEW\.wallet_id\K AND balance \+ NEW\.amount >= 0' ''
+	edit src/wallet_ledger.c 'WHERE id = \$1\K AND balance \+ \$2 >= 0' ''
 	edit schema/51_wallets.sql 'balance\s+numeric\(14, 2\) NOT NULL DEFAULT 0\K CHECK \(balance >= 0\)' ''
 }
 
