@@ -179,7 +179,7 @@ COMMENT ON FUNCTION api.list_orders(text, text, text, text, text, text) IS 'GET 
 REVOKE EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) TO orders_api;
 
--- Issue 11: vendor vouchers marked in their unit rows; the replay's response and the ledger's triggers in C.
+-- Issue 11: vendor vouchers marked in their unit rows; the replay's response, the ledger's triggers and the vendor job's trigger in C.
 --
 -- No setting as a channel between our own functions.  A vendor
 -- job's vouchers are marked in their unit rows (inventory_units.vendor_job_id,
@@ -513,3 +513,8 @@ CREATE OR REPLACE FUNCTION orders.ledger_apply() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'ledger_apply' LANGUAGE C;
 CREATE OR REPLACE FUNCTION orders.wallet_guard() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'wallet_guard' LANGUAGE C;
+
+-- The vendor job's trigger, orders.queue_vendor_job, in C
+-- (src/vendor_queue_trigger.c): the same INSERT; every DELAYED order fires it.
+CREATE OR REPLACE FUNCTION orders.queue_vendor_job() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'queue_vendor_job' LANGUAGE C;

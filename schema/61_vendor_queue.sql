@@ -56,16 +56,11 @@ CREATE TABLE orders.vendor_job_attempts (
 COMMENT ON TABLE orders.vendor_job_attempts IS
 'one row per claim of a vendor job: who held it, the lease token, the vendor reference, how it ended';
 
--- A job for every order that starts waiting for a vendor.
+-- A job for every order that starts waiting for a vendor, its retry window
+-- fixed now.  In C (src/vendor_queue_trigger.c): one saved INSERT ... ON
+-- CONFLICT (order_id) DO NOTHING.
 CREATE FUNCTION orders.queue_vendor_job() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-BEGIN
-	INSERT INTO orders.vendor_jobs (client_id, order_id, deadline)
-	VALUES (NEW.client_id, NEW.id, now() + (orders.vendor_policy()).retry_window)
-	ON CONFLICT (order_id) DO NOTHING;
-	RETURN NULL;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'queue_vendor_job' LANGUAGE C;
 COMMENT ON FUNCTION orders.queue_vendor_job() IS
 'trigger: queues a vendor job for an order entering PENDING / VENDOR_ORDER_PENDING';
 
