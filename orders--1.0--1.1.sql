@@ -179,6 +179,655 @@ COMMENT ON FUNCTION api.list_orders(text, text, text, text, text, text) IS 'GET 
 REVOKE EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) TO orders_api;
 
+-- Issue 12: the po_number filter of GET /api/v1/orders, the OAuth 2.0
+-- client-credentials grant of POST /api/v1/auth/token, and pg_dump keeping
+-- the rows an operator adds to the extension's configuration tables.
+
+-- GET /api/v1/orders?po_number=: the order with that poNumber (unique per
+-- client: answered from the unique index), combined with the other
+-- filters.  list_orders and handle_list_orders take one more argument:
+-- dropped and created again (as a fresh 1.1 has them), then what the route
+-- table generates.
+DROP FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz);
+CREATE FUNCTION orders.list_orders(
+	p_client_id bigint,
+	p_page integer DEFAULT 1,
+	p_limit integer DEFAULT 10,
+	p_status text DEFAULT NULL,
+	p_product_id bigint DEFAULT NULL,
+	p_placed_from timestamptz DEFAULT NULL,
+	p_placed_to timestamptz DEFAULT NULL,
+	p_po_number text DEFAULT NULL,
+	OUT items jsonb,
+	OUT page integer,
+	OUT per_page integer,
+	OUT total_count bigint,
+	OUT total_pages bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	st orders.order_status;
+	seqs bigint[];
+	skip bigint;		-- matching rows before the page
+	blocks refcursor;	-- a filter's block counters, newest block first
+	blk bigint;
+	blk_rows bigint;
+	above bigint := 0;	-- matching rows in the blocks above blk
+	below bigint;		-- the page's rows have a client_seq below this
+BEGIN
+	page := coalesce(p_page, 1);
+	per_page := coalesce(p_limit, 10);
+	IF page < 1 THEN
+		RAISE EXCEPTION 'page: must be an integer >= 1, got %', page USING ERRCODE = 'OR100';
+	END IF;
+	IF per_page NOT BETWEEN 1 AND 100 THEN
+		RAISE EXCEPTION 'limit: must be an integer from 1 to 100, got %', per_page USING ERRCODE = 'OR100';
+	END IF;
+	IF p_status IS NOT NULL THEN
+		BEGIN
+			st := p_status::orders.order_status;
+		EXCEPTION WHEN invalid_text_representation THEN
+			RAISE EXCEPTION 'status: unknown order status "%"', left(p_status, 40)
+				USING ERRCODE = 'OR100',
+					  HINT = 'Use one of ' || (SELECT string_agg(l, ', ')
+											  FROM orders.labels('orders.order_status') l) || ', in any case.';
+		END;
+	END IF;
+	IF p_product_id <= 0 THEN
+		RAISE EXCEPTION 'product_id: must be a positive integer' USING ERRCODE = 'OR100';
+	END IF;
+	IF p_placed_from >= p_placed_to THEN
+		RAISE EXCEPTION 'placed-at range: from (%) must be before to (%)',
+			orders.rfc3339(p_placed_from), orders.rfc3339(p_placed_to) USING ERRCODE = 'OR100';
+	END IF;
+	-- The reference's rules for a poNumber (src/order_money.c,
+	-- order_check_request): not blank, at most 100 characters, no control
+	-- characters.  A value no order can have is a client's mistake, not an
+	-- empty list.
+	IF p_po_number IS NOT NULL AND (btrim(p_po_number) = '' OR length(p_po_number) > 100
+									OR p_po_number ~ '[[:cntrl:]]') THEN
+		RAISE EXCEPTION 'po_number: must be 1 to 100 characters, not blank, without control characters'
+			USING ERRCODE = 'OR100';
+	END IF;
+
+	IF p_po_number IS NOT NULL THEN
+		-- (client_id, po_number) is unique: at most one order, found by that
+		-- index (MATERIALIZED: the planner cannot pick another index for
+		-- the other filters), which then decide whether it is in the list.
+		-- The total is that count (0 or 1), exact without the counters.
+		WITH by_po AS MATERIALIZED (
+			SELECT o.client_seq, o.status, o.product_id, o.placed_at FROM orders.orders o
+			WHERE o.client_id = p_client_id AND o.po_number = p_po_number)
+		SELECT array_agg(o.client_seq) INTO seqs
+		FROM by_po o
+		WHERE (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
+		  AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
+		  AND (st IS NULL OR o.status = st)
+		  AND (p_product_id IS NULL OR o.product_id = p_product_id);
+		total_count := coalesce(cardinality(seqs), 0);
+		IF page > 1 THEN
+			seqs := NULL;
+		END IF;
+	ELSIF p_placed_from IS NULL AND p_placed_to IS NULL THEN
+		-- The total: the rolled-up counts plus the deltas not rolled up yet,
+		-- both read in this statement's snapshot, so exact.
+		SELECT coalesce(sum(x.n), 0) INTO total_count
+		FROM (SELECT c.n FROM orders.order_counts c
+			  WHERE c.client_id = p_client_id AND (st IS NULL OR c.status = st)
+				AND (p_product_id IS NULL OR c.product_id = p_product_id)
+			  UNION ALL
+			  SELECT d.n FROM orders.order_count_deltas d
+			  WHERE d.client_id = p_client_id AND (st IS NULL OR d.status = st)
+				AND (p_product_id IS NULL OR d.product_id = p_product_id)) x;
+		-- The page from the block holding its first row (block counts,
+		-- newest block down, stopping there), then the filter's index from
+		-- the top of that block, skipping only that block's rows above the
+		-- page (at most a block) -- not every matching row before the page.
+		skip := (page - 1)::bigint * per_page;
+		IF skip < total_count THEN
+			-- One query per filter shape, each on its own index.
+			IF st IS NULL AND p_product_id IS NULL THEN
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
+			ELSIF p_product_id IS NULL THEN
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id AND c.status = st
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.status = st) x
+					GROUP BY x.block ORDER BY x.block DESC;
+			ELSIF st IS NULL THEN
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id AND c.product_id = p_product_id
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.product_id = p_product_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
+			ELSE
+				OPEN blocks FOR SELECT x.block, sum(x.n) FROM (
+					SELECT c.block, c.n FROM orders.order_count_blocks c
+					WHERE c.client_id = p_client_id AND c.status = st AND c.product_id = p_product_id
+					UNION ALL
+					SELECT d.block, d.n FROM orders.order_count_deltas d
+					WHERE d.client_id = p_client_id AND d.status = st AND d.product_id = p_product_id) x
+					GROUP BY x.block ORDER BY x.block DESC;
+			END IF;
+			LOOP
+				FETCH blocks INTO blk, blk_rows;
+				EXIT WHEN NOT FOUND OR above + blk_rows > skip;
+				above := above + blk_rows;
+			END LOOP;
+			CLOSE blocks;
+			-- The page's first row is in block blk (skip < total_count):
+			-- skip - above matching rows of that block come before it.
+			below := (blk + 1) * orders.order_block_size();
+			skip := skip - above;
+			IF st IS NULL AND p_product_id IS NULL THEN
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			ELSIF p_product_id IS NULL THEN
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.status = st AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			ELSIF st IS NULL THEN
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.product_id = p_product_id AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			ELSE
+				SELECT array_agg(f.client_seq) INTO seqs
+				FROM (SELECT o.client_seq FROM orders.orders o
+					  WHERE o.client_id = p_client_id AND o.status = st AND o.product_id = p_product_id AND o.client_seq < below
+					  ORDER BY o.client_seq DESC OFFSET skip LIMIT per_page) f;
+			END IF;
+		END IF;
+	ELSE
+		-- Within a placed-at range: counted and walked in the range
+		-- (client_seq is not ordered by placed_at: docs/design.md,
+		-- "Listing orders").
+		SELECT count(*) INTO total_count FROM orders.orders o
+		WHERE o.client_id = p_client_id
+		  AND (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
+		  AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
+		  AND (st IS NULL OR o.status = st)
+		  AND (p_product_id IS NULL OR o.product_id = p_product_id);
+		SELECT array_agg(f.client_seq) INTO seqs
+		FROM (SELECT o.client_seq FROM orders.orders o
+			  WHERE o.client_id = p_client_id
+				AND (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
+				AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
+				AND (st IS NULL OR o.status = st)
+				AND (p_product_id IS NULL OR o.product_id = p_product_id)
+			  ORDER BY o.client_seq DESC
+			  OFFSET (page - 1)::bigint * per_page LIMIT per_page) f;
+	END IF;
+	SELECT coalesce(jsonb_agg(orders.order_list_item(o, p) ORDER BY o.client_seq DESC), '[]')
+	INTO items
+	FROM orders.orders o JOIN orders.products p ON p.id = o.product_id
+	WHERE o.client_id = p_client_id AND o.client_seq = ANY (seqs);
+	total_pages := (total_count + per_page - 1) / per_page;
+END
+$$;
+COMMENT ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz, text) IS
+'a page of the client''s orders (reference 004), newest first, with the totals for X-Total-Count and X-Total-Pages; placed-at range is [from, to); po_number: the order with that poNumber (at most one), if it passes the other filters';
+REVOKE EXECUTE ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz, text) FROM PUBLIC;
+
+UPDATE orders.api_operations
+SET parameters = ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1),
+		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1),
+		   ('placed_from', 'query', 'timestamp', NULL), ('placed_to', 'query', 'timestamp', NULL),
+		   ('po_number', 'query', 'string', NULL)]::orders.api_parameter[],
+	description = 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times, po_number (the order with that poNumber: at most one); newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'
+WHERE operation = 'list_orders';
+
+DROP FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz);
+CREATE FUNCTION orders.handle_list_orders(p_client bigint, p_page bigint, p_limit bigint,
+	p_status text, p_product_id bigint, p_placed_from timestamptz, p_placed_to timestamptz,
+	p_po_number text)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	r record;
+	paging jsonb;
+BEGIN
+	IF p_page > 2147483647 OR p_limit > 2147483647 THEN
+		RETURN orders.api_invalid('page and limit: must be integers within range');
+	END IF;
+	SELECT * INTO r FROM orders.list_orders(
+		p_client,
+		p_page => coalesce(p_page, 1)::integer,
+		p_limit => coalesce(p_limit, 10)::integer,
+		p_status => nullif(btrim(p_status), ''),
+		p_product_id => p_product_id,
+		p_placed_from => p_placed_from,
+		p_placed_to => p_placed_to,
+		p_po_number => p_po_number);
+	paging := jsonb_build_object('X-Page', r.page::text, 'X-Per-Page', r.per_page::text,
+								 'X-Total-Count', r.total_count::text,
+								 'X-Total-Pages', r.total_pages::text);
+	-- The reference answers a list without any match with its 404.
+	IF jsonb_array_length(r.items) = 0 THEN
+		RETURN orders.api_error('no_match', p_headers => paging);
+	END IF;
+	RETURN orders.api_ok(r.items, 200, paging);
+END
+$$;
+COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz, text) IS
+'internal: GET /api/v1/orders (reference 004): newest first; placed_from inclusive, placed_to exclusive; po_number: the order with that poNumber (confirming an order after a 5xx, reference 003 note 5); headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
+REVOKE EXECUTE ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz, text) FROM PUBLIC;
+
+DROP FUNCTION api.list_orders(text, text, text, text, text, text);
+CREATE FUNCTION api.list_orders(page text DEFAULT NULL, "limit" text DEFAULT NULL, status text DEFAULT NULL,
+	product_id text DEFAULT NULL, placed_from text DEFAULT NULL, placed_to text DEFAULT NULL,
+	po_number text DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $body$
+	SELECT orders.postgrest_reply('list_orders', orders.api_call('list_orders', orders.current_client_id(),
+		orders.current_api_key_id(), orders.current_auth_method(), jsonb_build_object('page', page, 'limit', "limit", 'status', status, 'product_id', product_id, 'placed_from', placed_from, 'placed_to', placed_to, 'po_number', po_number), NULL))
+$body$;
+COMMENT ON FUNCTION api.list_orders(text, text, text, text, text, text, text) IS 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times, po_number (the order with that poNumber: at most one); newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
+REVOKE EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text, text) TO orders_api;
+
+-- POST /api/v1/auth/token also speaks the OAuth 2.0 client-credentials
+-- grant (RFC 6749 section 4.4): a form body reaches the handler as an
+-- object of strings (orders.is_form_content_type, api.dispatch), the
+-- route table gains body parameters of type string, a header parameter
+-- (Authorization: Basic) and an optional client / key; Basic credentials
+-- leave a request anonymous (only the token endpoint reads them).
+COMMENT ON TYPE orders.api_parameter IS
+'internal: a parameter of an API operation: where it comes from (query, path, body, header, or the authenticated client / key), its type (integer, id, string, timestamp, object; optional for a client / key the operation does without) and minimum';
+
+UPDATE orders.api_operations
+SET parameters = ARRAY[('client', 'client', 'optional', NULL), ('api_key', 'key', 'optional', NULL),
+		   ('grant_type', 'body', 'string', NULL), ('client_id', 'body', 'string', NULL),
+		   ('client_secret', 'body', 'string', NULL), ('scope', 'body', 'string', NULL),
+		   ('authorization', 'header', 'string', NULL)]::orders.api_parameter[],
+	description = 'POST /api/v1/auth/token: a short-lived HS256 access token {access_token, token_type, expires_in, expires_at} for X-API-Key + X-API-Secret, or by the OAuth 2.0 client-credentials grant (form body grant_type=client_credentials with client_id and client_secret, or HTTP Basic; scope orders; errors as RFC 6749 section 5.2)'
+WHERE operation = 'token';
+
+CREATE OR REPLACE FUNCTION orders.api_authenticate(p_headers jsonb) RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	key_id text := nullif(p_headers->>'x-api-key', '');
+	secret text := nullif(p_headers->>'x-api-secret', '');
+	auth_header text := nullif(p_headers->>'authorization', '');
+	client bigint;
+BEGIN
+	-- Whoever an earlier request of this transaction authenticated, this
+	-- one starts anonymous.
+	PERFORM orders.clear_current_client();
+	IF key_id IS NOT NULL OR secret IS NOT NULL THEN
+		client := orders.authenticate_key(key_id, secret);
+	ELSIF auth_header IS NOT NULL THEN
+		IF auth_header ~* '^bearer +[^ ]+$' THEN
+			client := orders.authenticate_token(substring(auth_header FROM '[^ ]+$'));
+		ELSIF auth_header ~* '^basic( |$)' THEN
+			-- OAuth 2.0 client credentials (RFC 6749 section 2.3.1): only
+			-- the token endpoint reads them (orders.handle_token), and
+			-- answers their failure the OAuth way.  Elsewhere the request
+			-- is anonymous.
+			RETURN NULL;
+		END IF;
+	ELSE
+		RETURN NULL;
+	END IF;
+	IF client IS NULL THEN
+		RETURN orders.api_unauthorized();
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION orders.api_authenticate(jsonb) IS
+'internal: authenticates a request from its headers (lower-case names: X-API-Key + X-API-Secret, or Authorization: Bearer); NULL when authenticated or anonymous (no credentials, or Authorization: Basic, which only the token endpoint reads), 401 on bad credentials';
+
+CREATE FUNCTION orders.token_headers() RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT '{"Cache-Control": "no-store", "Pragma": "no-cache"}'::jsonb
+$$;
+COMMENT ON FUNCTION orders.token_headers() IS
+'internal: the headers of every answer of the token endpoint: Cache-Control: no-store, Pragma: no-cache (RFC 6749 section 5.1)';
+REVOKE EXECUTE ON FUNCTION orders.token_headers() FROM PUBLIC;
+
+CREATE FUNCTION orders.oauth_error(p_name text, p_description text DEFAULT NULL)
+RETURNS orders.api_response
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT ROW(e.http_status,
+			   orders.token_headers() || CASE WHEN e.http_status = 401
+					THEN '{"WWW-Authenticate": "Basic realm=\"orders\", charset=\"UTF-8\""}'::jsonb
+					ELSE '{}' END,
+			   jsonb_build_object('error', e.error, 'error_description', coalesce(p_description, e.message)),
+			   NULL)::orders.api_response
+	FROM orders.error_catalog() e WHERE e.name = p_name
+$$;
+COMMENT ON FUNCTION orders.oauth_error(text, text) IS
+'internal: an error answer of the OAuth 2.0 token request (RFC 6749 section 5.2) from the error catalog entry p_name: {"error", "error_description"}, no-store, and WWW-Authenticate: Basic on a 401';
+REVOKE EXECUTE ON FUNCTION orders.oauth_error(text, text) FROM PUBLIC;
+
+CREATE FUNCTION orders.basic_credentials(p_authorization text,
+	OUT client_id text, OUT client_secret text)
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	pair text;
+BEGIN
+	IF p_authorization !~* '^basic +[A-Za-z0-9+/]+=*$' OR length(p_authorization) > 2048 THEN
+		RETURN;
+	END IF;
+	BEGIN
+		pair := convert_from(decode(substring(p_authorization FROM '[^ ]+$'), 'base64'), 'UTF8');
+		IF pair !~ ':' THEN
+			RETURN;
+		END IF;
+		client_id := orders.url_decode(split_part(pair, ':', 1));
+		client_secret := orders.url_decode(substr(pair, strpos(pair, ':') + 1));
+	EXCEPTION WHEN invalid_parameter_value OR character_not_in_repertoire OR untranslatable_character THEN
+		client_id := NULL;	-- not base64, or not UTF-8
+		client_secret := NULL;
+	END;
+END
+$$;
+COMMENT ON FUNCTION orders.basic_credentials(text) IS
+'internal: the client_id and client_secret of an Authorization: Basic header (RFC 6749 section 2.3.1: each form-urlencoded); NULLs when it is not well-formed';
+REVOKE EXECUTE ON FUNCTION orders.basic_credentials(text) FROM PUBLIC;
+
+CREATE FUNCTION orders.oauth_client_credentials(p_grant_type text, p_client_id text,
+	p_client_secret text, p_scope text, p_authorization text, p_other_credentials boolean)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	basic boolean := coalesce(p_authorization ~* '^basic( |$)', false);
+	creds record;
+	client bigint;
+	limited orders.api_response;
+BEGIN
+	IF p_grant_type IS NULL OR p_grant_type = '' THEN
+		RETURN orders.oauth_error('oauth_invalid_request', 'grant_type: is required (client_credentials)');
+	ELSIF p_grant_type <> 'client_credentials' THEN
+		RETURN orders.oauth_error('oauth_unsupported_grant_type',
+			format('grant_type: only client_credentials is supported, got "%s"', left(p_grant_type, 40)));
+	ELSIF p_other_credentials OR (basic AND (p_client_id IS NOT NULL OR p_client_secret IS NOT NULL)) THEN
+		RETURN orders.oauth_error('oauth_invalid_request',
+			'use one client authentication method: client_id and client_secret in the body, or HTTP Basic');
+	END IF;
+	IF basic THEN
+		creds := orders.basic_credentials(p_authorization);
+	ELSE
+		SELECT p_client_id AS client_id, p_client_secret AS client_secret INTO creds;
+	END IF;
+	IF creds.client_id IS NULL OR creds.client_secret IS NULL THEN
+		RETURN orders.oauth_error('oauth_invalid_client', CASE WHEN basic
+			THEN 'Authorization: Basic: not base64 of client_id:client_secret'
+			ELSE 'client_id and client_secret (or HTTP Basic) are required' END);
+	END IF;
+	-- The one scope: the whole API.  Unknown scopes are refused rather
+	-- than silently narrowed (RFC 6749 section 3.3).
+	IF EXISTS (SELECT 1 FROM regexp_split_to_table(btrim(coalesce(p_scope, '')), ' +') s
+			   WHERE s NOT IN ('', 'orders')) THEN
+		RETURN orders.oauth_error('oauth_invalid_scope',
+			format('scope: the only scope is "orders", got "%s"', left(p_scope, 60)));
+	END IF;
+	client := orders.authenticate_key(creds.client_id, creds.client_secret);
+	IF client IS NULL THEN
+		RETURN orders.oauth_error('oauth_invalid_client');
+	END IF;
+	-- Counted against the client's limits, as a request authenticated by
+	-- its key in the headers is before its handler runs.
+	limited := orders.api_rate_limit('client', client);
+	IF limited.status IS NOT NULL THEN
+		RETURN limited;
+	END IF;
+	RETURN orders.api_ok(orders.issue_access_token(client, orders.current_api_key_id())
+						 || '{"scope": "orders"}', 200, orders.token_headers());
+END
+$$;
+COMMENT ON FUNCTION orders.oauth_client_credentials(text, text, text, text, text, boolean) IS
+'internal: the OAuth 2.0 client-credentials grant (RFC 6749 section 4.4): an API key as client (client_id / client_secret in the body, or HTTP Basic), scope "orders"; the access token answer of section 5.1 or an error of section 5.2';
+REVOKE EXECUTE ON FUNCTION orders.oauth_client_credentials(text, text, text, text, text, boolean) FROM PUBLIC;
+
+DROP FUNCTION orders.handle_token(bigint, bigint);
+CREATE FUNCTION orders.handle_token(p_client bigint, p_api_key_id bigint, p_grant_type text,
+	p_client_id text, p_client_secret text, p_scope text, p_authorization text)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+BEGIN
+	IF p_grant_type IS NOT NULL OR p_client_id IS NOT NULL OR p_client_secret IS NOT NULL
+		OR p_scope IS NOT NULL OR p_authorization ~* '^basic( |$)' THEN
+		RETURN orders.oauth_client_credentials(p_grant_type, p_client_id, p_client_secret, p_scope,
+											   p_authorization, p_client IS NOT NULL);
+	END IF;
+	IF p_api_key_id IS NULL THEN
+		RETURN orders.api_unauthorized();
+	END IF;
+	RETURN orders.api_ok(orders.issue_access_token(p_client, p_api_key_id), 200, orders.token_headers());
+END
+$$;
+COMMENT ON FUNCTION orders.handle_token(bigint, bigint, text, text, text, text, text) IS
+'internal: POST /api/v1/auth/token: a short-lived HS256 access token {access_token, token_type, expires_in, expires_at} for the API key of X-API-Key + X-API-Secret, or by the OAuth 2.0 client-credentials grant (form body grant_type=client_credentials, client_id / client_secret or HTTP Basic; RFC 6749 errors)';
+REVOKE EXECUTE ON FUNCTION orders.handle_token(bigint, bigint, text, text, text, text, text) FROM PUBLIC;
+
+CREATE FUNCTION orders.is_form_content_type(p_content_type text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+	SELECT coalesce(lower(btrim(split_part(p_content_type, ';', 1), E' \t')) = 'application/x-www-form-urlencoded', false)
+$$;
+COMMENT ON FUNCTION orders.is_form_content_type(text) IS
+'internal: whether a Content-Type is application/x-www-form-urlencoded (any case, parameters ignored)';
+REVOKE EXECUTE ON FUNCTION orders.is_form_content_type(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION orders.api_call_source() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $gen$
+	SELECT format($f$CREATE OR REPLACE FUNCTION orders.api_call(p_operation text, p_client bigint,
+	p_api_key_id bigint, p_auth_method text, p_params jsonb, p_body jsonb)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $body$
+BEGIN
+	CASE p_operation
+%s
+	ELSE
+		RETURN orders.api_error('no_match');
+	END CASE;
+EXCEPTION WHEN OTHERS THEN
+	RETURN orders.api_error_from(p_operation, SQLSTATE, SQLERRM);
+END
+$body$$f$,
+		string_agg(format(E'\tWHEN %L THEN\n%s\t\tRETURN orders.%I(%s);',
+						  o.operation, g.guards, o.handler, g.args),
+				   E'\n' ORDER BY o.operation))
+	FROM orders.api_operations o,
+	LATERAL (
+		SELECT coalesce(string_agg(CASE WHEN p.type IS NULL THEN CASE p.source
+					WHEN 'client' THEN E'\t\tIF p_client IS NULL THEN RETURN orders.api_unauthorized(); END IF;\n'
+					WHEN 'key' THEN E'\t\tIF p_auth_method IS DISTINCT FROM ''key'' THEN RETURN orders.api_unauthorized(); END IF;\n'
+					END END, '' ORDER BY n), '') AS guards,
+			   coalesce(string_agg(CASE
+					WHEN p.source = 'client' THEN 'p_client'
+					WHEN p.source = 'key' AND p.type IS NULL THEN 'p_api_key_id'
+					WHEN p.source = 'key' THEN 'CASE WHEN p_auth_method = ''key'' THEN p_api_key_id END'
+					WHEN p.source = 'body' AND p.type = 'object' THEN
+						format('orders.api_object_param(%L, p_body->%L)', p.name, p.name)
+					WHEN p.source = 'body' AND p.type = 'string' THEN
+						format('p_body->>%L', p.name)
+					WHEN p.source = 'header' AND p.type = 'string' THEN
+						format('p_params->>%L', p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'integer' THEN
+						format('orders.api_integer_param(%L, p_params->>%L, %s)', p.name, p.name, p.minimum)
+					WHEN p.source IN ('query', 'path') AND p.type = 'id' THEN
+						format('orders.api_id_param(%L, p_params->>%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'timestamp' THEN
+						format('orders.api_timestamp_param(%L, p_params->>%L)', p.name, p.name)
+					WHEN p.source IN ('query', 'path') AND p.type = 'string' THEN
+						format('p_params->>%L', p.name)
+					END, ', ' ORDER BY n), '') AS args
+		FROM unnest(o.parameters) WITH ORDINALITY AS p(name, source, type, minimum, n)
+	) g
+$gen$;
+DO $$ BEGIN EXECUTE orders.api_call_source(); END $$;
+
+CREATE OR REPLACE FUNCTION orders.api_dispatch(p_method text, p_path text, p_query text,
+	p_headers jsonb, p_body text)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	req_method text := upper(coalesce(p_method, ''));
+	req_path text := coalesce(p_path, '');
+	req_headers jsonb;
+	op orders.api_operations;
+	path_param text;			-- the route's path parameter (one at most)
+	path_value text;
+	order_id bigint;
+	params jsonb;
+	payload jsonb;
+	unknown_param text;
+	client bigint;
+	r orders.api_response;
+BEGIN
+	-- Header names lower-case (HTTP's are case-insensitive).
+	SELECT coalesce(jsonb_object_agg(lower(h.key), h.value), '{}') INTO req_headers
+	FROM jsonb_each_text(CASE WHEN jsonb_typeof(p_headers) = 'object'
+							  THEN p_headers ELSE '{}' END) AS h;
+
+	-- Route.
+	SELECT * INTO op FROM orders.api_operations o
+	WHERE req_path ~ o.path_pattern AND o.method = req_method;
+	IF NOT FOUND THEN
+		r := coalesce((SELECT orders.api_error('method_not_allowed',
+									format('Method %s is not allowed on %s', req_method, p_path),
+									jsonb_build_object('Allow', string_agg(o.method, ', ' ORDER BY o.method)))
+					   FROM orders.api_operations o WHERE req_path ~ o.path_pattern
+					   HAVING count(*) > 0),
+					  orders.api_error('no_match'));
+	ELSE
+		path_param := (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'path');
+		IF path_param IS NOT NULL THEN
+			path_value := substring(req_path FROM op.path_pattern);
+		END IF;
+		IF path_value ~ '^[0-9]{1,18}$' THEN
+			order_id := path_value::bigint;
+		END IF;
+		-- Authenticate, then count the request against the client's limits.
+		r := orders.api_authenticate(req_headers);
+		client := orders.current_client_id();
+		IF r.status IS NULL AND client IS NOT NULL THEN
+			r := orders.api_rate_limit('client', client);
+		END IF;
+	END IF;
+
+	-- Parse the query string and the body.
+	IF r.status IS NULL THEN
+		BEGIN
+			params := orders.query_params(p_query);
+		EXCEPTION WHEN character_not_in_repertoire THEN
+			r := orders.api_invalid('query string is not valid UTF-8');
+		END;
+	END IF;
+	IF r.status IS NULL THEN
+		SELECT k INTO unknown_param FROM jsonb_object_keys(params) AS k
+		WHERE k NOT IN (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'query')
+		ORDER BY k LIMIT 1;
+		IF unknown_param IS NOT NULL THEN
+			r := orders.api_invalid(format('unknown query parameter "%s"', unknown_param));
+		END IF;
+	END IF;
+	IF r.status IS NULL AND req_method = 'POST' THEN
+		-- A form (the OAuth 2.0 token request) is read like a query
+		-- string: an object of strings.  Anything else must be JSON.
+		IF orders.is_form_content_type(req_headers->>'content-type') THEN
+			BEGIN
+				payload := orders.query_params(p_body);
+			EXCEPTION WHEN character_not_in_repertoire THEN
+				r := orders.api_invalid('request body is not valid UTF-8 form data');
+			END;
+		ELSE
+			BEGIN
+				payload := nullif(btrim(p_body), '')::jsonb;
+			EXCEPTION WHEN invalid_text_representation THEN
+				r := orders.api_invalid('request body is not valid JSON');
+			END;
+		END IF;
+	END IF;
+
+	-- Call.
+	IF r.status IS NULL THEN
+		IF path_param IS NOT NULL THEN
+			params := params || jsonb_build_object(path_param, path_value);
+		END IF;
+		-- The headers the route declares as parameters (the token
+		-- endpoint's Authorization: Basic).
+		params := params || coalesce((SELECT jsonb_object_agg(p.name, req_headers->p.name)
+									  FROM unnest(op.parameters) p
+									  WHERE p.source = 'header' AND req_headers ? p.name), '{}');
+		r := orders.api_call(op.operation, client, orders.current_api_key_id(),
+							 orders.current_auth_method(), params, payload);
+	END IF;
+
+	PERFORM orders.api_audit_write(coalesce(op.operation, 'unrouted'), coalesce(r.order_id, order_id), r.status);
+	r.headers := '{"Content-Type": "application/json; charset=utf-8"}' || r.headers;
+	RETURN r;
+END
+$$;
+
+CREATE FUNCTION orders.postgrest_header(p_name text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+BEGIN
+	RETURN nullif(current_setting('request.headers', true), '')::jsonb->>p_name;
+EXCEPTION WHEN invalid_text_representation THEN
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION orders.postgrest_header(text) IS
+'internal: a header of the PostgREST request (request.headers) by lower-case name; NULL when absent';
+REVOKE EXECUTE ON FUNCTION orders.postgrest_header(text) FROM PUBLIC;
+
+DROP FUNCTION api.token();
+CREATE FUNCTION api.token(grant_type text DEFAULT NULL, client_id text DEFAULT NULL, client_secret text DEFAULT NULL, scope text DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $body$
+	SELECT orders.postgrest_reply('token', orders.api_call('token', orders.current_client_id(),
+		orders.current_api_key_id(), orders.current_auth_method(), jsonb_build_object('authorization', orders.postgrest_header('authorization')), jsonb_build_object('grant_type', grant_type, 'client_id', client_id, 'client_secret', client_secret, 'scope', scope)))
+$body$;
+COMMENT ON FUNCTION api.token(text, text, text, text) IS 'POST /api/v1/auth/token: a short-lived HS256 access token {access_token, token_type, expires_in, expires_at} for X-API-Key + X-API-Secret, or by the OAuth 2.0 client-credentials grant (form body grant_type=client_credentials with client_id and client_secret, or HTTP Basic; scope orders; errors as RFC 6749 section 5.2)';
+REVOKE EXECUTE ON FUNCTION api.token(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.token(text, text, text, text) TO orders_api;
+
+-- pg_dump keeps the rows an operator adds to the configuration tables
+-- (the catalog, exchange rates, sandbox scenarios, currencies and routes
+-- beyond the shipped ones; docs/releases.md), and a dump restores: the
+-- server secrets it carries replace the ones CREATE EXTENSION made.
+SELECT pg_catalog.pg_extension_config_dump('orders.currencies',
+	'WHERE code NOT IN (''USD'', ''EUR'', ''GBP'', ''INR'', ''AED'', ''AUD'', ''CAD'', ''CHF'', ''CNY'', ''HKD'', ''SGD'', ''SEK'', ''NOK'', ''DKK'', ''PLN'', ''BRL'', ''MXN'', ''ZAR'', ''NZD'', ''SAR'', ''THB'', ''PHP'', ''MYR'', ''IDR'', ''TRY'', ''JPY'', ''KRW'', ''VND'', ''CLP'', ''HUF'')');
+SELECT pg_catalog.pg_extension_config_dump('orders.products', '');
+SELECT pg_catalog.pg_extension_config_dump('orders.fx_rates', '');
+SELECT pg_catalog.pg_extension_config_dump('orders.sandbox_vendor_scenarios', '');
+-- The identity sequences of the configuration tables of 1.0: without them
+-- a restored database numbers new API keys and audit rows from 1 again.
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_keys', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_audit', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
+	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'')');
+
+CREATE FUNCTION orders.server_secret_restore() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+	UPDATE orders.server_secrets s SET value = NEW.value, updated_at = NEW.updated_at
+	WHERE s.name = NEW.name;
+	IF FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION orders.server_secret_restore() IS
+'trigger: a server secret inserted under a name that exists (a restored dump) replaces it';
+CREATE TRIGGER server_secret_restore BEFORE INSERT ON orders.server_secrets
+	FOR EACH ROW EXECUTE FUNCTION orders.server_secret_restore();
+REVOKE EXECUTE ON FUNCTION orders.server_secret_restore() FROM PUBLIC;
+
 -- Issue 11: vendor vouchers marked in their unit rows; the replay's response, the ledger's triggers and the vendor job's trigger in C.
 --
 -- No setting as a channel between our own functions.  A vendor

@@ -13,6 +13,7 @@
 #ifndef GATEWAY_DISPATCH_H
 #define GATEWAY_DISPATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libpq-fe.h>
@@ -24,6 +25,7 @@ typedef struct DispatchRequest
 	const char *query;			/* raw query string without '?'; "" if none */
 	const char *headers_json;	/* {"lower-case name": "value", ...} */
 	const char *body;			/* NULL when the request has no body */
+	bool		body_is_form;	/* application/x-www-form-urlencoded */
 } DispatchRequest;
 
 typedef enum DispatchOutcome

@@ -147,6 +147,65 @@ request_headers_to_json(StrBuf *sb, const HttpHeader *headers, size_t n)
 	return -1;
 }
 
+/* s[0..len) equals the lower-case literal lit, ignoring ASCII case. */
+static bool
+equals_ci(const char *s, size_t len, const char *lit)
+{
+	size_t		i;
+
+	if (len != strlen(lit))
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c != (unsigned char) lit[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Is the body a form: exactly one Content-Type header, whose media type
+ * (before any ";" parameter, blanks trimmed) is
+ * application/x-www-form-urlencoded in any case?  The same test as
+ * orders.is_form_content_type on the joined header api.dispatch sees.
+ */
+bool
+request_body_is_form(const HttpHeader *headers, size_t n)
+{
+	const HttpHeader *ct = NULL;
+	const char *v;
+	size_t		len,
+				i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (!equals_ci(headers[i].name, headers[i].name_len, "content-type"))
+			continue;
+		if (ct != NULL)
+			return false;
+		ct = &headers[i];
+	}
+	if (ct == NULL)
+		return false;
+	v = ct->value;
+	len = ct->value_len;
+	for (i = 0; i < len && v[i] != ';'; i++)
+		;
+	len = i;
+	while (len > 0 && (*v == ' ' || *v == '\t'))
+	{
+		v++;
+		len--;
+	}
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	return equals_ci(v, len, "application/x-www-form-urlencoded");
+}
+
 /* A Content-Length value: digits only, no overflow. */
 bool
 request_content_length(const char *s, uint64_t *out)

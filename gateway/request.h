@@ -36,6 +36,7 @@ typedef struct HttpHeader
 extern const char *request_target_split(const char *target, size_t len, RequestTarget *out);
 extern size_t request_headers_size(const HttpHeader *headers, size_t n);
 extern long request_headers_to_json(StrBuf *sb, const HttpHeader *headers, size_t n);
+extern bool request_body_is_form(const HttpHeader *headers, size_t n);
 extern bool request_content_length(const char *s, uint64_t *out);
 extern bool response_header_name_valid(const char *s);
 extern bool response_header_value_valid(const char *s);

@@ -252,13 +252,19 @@ send_dispatched(Server *server, struct MHD_Connection *c, Request *r,
 	return send_response(server, c, r, d->status, resp);
 }
 
-/* The body's check by jsonb (when there is a body), then api.dispatch. */
+/*
+ * The body's check (when there is a body), then api.dispatch.  A form
+ * (the OAuth 2.0 token request) is decoded by api.dispatch like a query
+ * string: it need only be text PostgreSQL takes whole, which the check on
+ * receipt saw to (UTF-8 without NUL).  Anything else must be JSON, checked
+ * by jsonb.
+ */
 static DispatchOutcome
 check_and_dispatch(PGconn *conn, const DispatchRequest *req, DispatchResponse *d,
 				   char *bad_body, size_t bad_body_size)
 {
 	memset(d, 0, sizeof(*d));
-	if (req->body != NULL)
+	if (req->body != NULL && !req->body_is_form)
 	{
 		DispatchOutcome outcome = dispatch_check_body(conn, req->body, bad_body,
 													  bad_body_size, d->sqlstate);
@@ -312,6 +318,7 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 	req.query = strbuf_cstr(&query);
 	req.headers_json = strbuf_cstr(&headers);
 	req.body = r->body.len > 0 ? strbuf_cstr(&r->body) : NULL;
+	req.body_is_form = request_body_is_form(r->headers, r->nheaders);
 
 	ps = pool_acquire(server->pool, &pc);
 	if (ps != POOL_OK)
@@ -334,7 +341,8 @@ serve_dispatch(Server *server, struct MHD_Connection *c, Request *r,
 	switch (outcome)
 	{
 		case DISPATCH_BAD_BODY:
-			snprintf(msg, sizeof(msg), "Request body is not valid JSON: %s", bad_body);
+			snprintf(msg, sizeof(msg), "Request body is not valid %s: %s",
+					 req.body_is_form ? "form data" : "JSON", bad_body);
 			ret = send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request", msg);
 			break;
 		case DISPATCH_OK:
@@ -477,7 +485,9 @@ on_request_complete(Server *server, struct MHD_Connection *c, Request *r,
 	/* PostgreSQL refuses invalid UTF-8 in a text parameter: say so here */
 	if (!utf8_valid(r->body.data, r->body.len))
 		return send_error(server, c, r, MHD_HTTP_BAD_REQUEST, "bad_request",
-						  "Request body is not valid JSON: invalid UTF-8");
+						  request_body_is_form(r->headers, r->nheaders)
+						  ? "Request body is not valid form data: invalid UTF-8"
+						  : "Request body is not valid JSON: invalid UTF-8");
 	return serve_dispatch(server, c, r, method, &t);
 }
 

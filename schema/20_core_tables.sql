@@ -35,6 +35,8 @@ CREATE TABLE orders.products (
 	CHECK (max_denomination >= min_denomination)
 );
 COMMENT ON TABLE orders.products IS 'the catalog of products that can be ordered';
+-- The catalog is the operator's: pg_dump keeps its rows.
+SELECT pg_catalog.pg_extension_config_dump('orders.products', '');
 
 CREATE TABLE orders.orders (
 	client_id	bigint NOT NULL REFERENCES orders.clients,

@@ -18,6 +18,10 @@ INSERT INTO orders.currencies (code, minor_unit) VALUES
 	('NOK', 2), ('DKK', 2), ('PLN', 2), ('BRL', 2), ('MXN', 2), ('ZAR', 2),
 	('NZD', 2), ('SAR', 2), ('THB', 2), ('PHP', 2), ('MYR', 2), ('IDR', 2),
 	('TRY', 2), ('JPY', 0), ('KRW', 0), ('VND', 0), ('CLP', 0), ('HUF', 2);
+-- pg_dump keeps the currencies an operator adds (a configuration table),
+-- not the ones this script ships (CREATE EXTENSION makes them again).
+SELECT pg_catalog.pg_extension_config_dump('orders.currencies',
+	'WHERE code NOT IN (''USD'', ''EUR'', ''GBP'', ''INR'', ''AED'', ''AUD'', ''CAD'', ''CHF'', ''CNY'', ''HKD'', ''SGD'', ''SEK'', ''NOK'', ''DKK'', ''PLN'', ''BRL'', ''MXN'', ''ZAR'', ''NZD'', ''SAR'', ''THB'', ''PHP'', ''MYR'', ''IDR'', ''TRY'', ''JPY'', ''KRW'', ''VND'', ''CLP'', ''HUF'')');
 
 ALTER TABLE orders.products
 	ADD FOREIGN KEY (currency) REFERENCES orders.currencies;
@@ -32,6 +36,7 @@ CREATE TABLE orders.fx_rates (
 );
 COMMENT ON TABLE orders.fx_rates IS
 'exchange rates: 1 unit of base costs rate units of quote (the currencyValue of an order)';
+SELECT pg_catalog.pg_extension_config_dump('orders.fx_rates', '');
 
 CREATE TABLE orders.client_discounts (
 	client_id	bigint NOT NULL REFERENCES orders.clients,

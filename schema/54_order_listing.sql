@@ -200,6 +200,7 @@ CREATE FUNCTION orders.list_orders(
 	p_product_id bigint DEFAULT NULL,
 	p_placed_from timestamptz DEFAULT NULL,
 	p_placed_to timestamptz DEFAULT NULL,
+	p_po_number text DEFAULT NULL,
 	OUT items jsonb,
 	OUT page integer,
 	OUT per_page integer,
@@ -241,8 +242,35 @@ BEGIN
 		RAISE EXCEPTION 'placed-at range: from (%) must be before to (%)',
 			orders.rfc3339(p_placed_from), orders.rfc3339(p_placed_to) USING ERRCODE = 'OR100';
 	END IF;
+	-- The reference's rules for a poNumber (src/order_money.c,
+	-- order_check_request): not blank, at most 100 characters, no control
+	-- characters.  A value no order can have is a client's mistake, not an
+	-- empty list.
+	IF p_po_number IS NOT NULL AND (btrim(p_po_number) = '' OR length(p_po_number) > 100
+									OR p_po_number ~ '[[:cntrl:]]') THEN
+		RAISE EXCEPTION 'po_number: must be 1 to 100 characters, not blank, without control characters'
+			USING ERRCODE = 'OR100';
+	END IF;
 
-	IF p_placed_from IS NULL AND p_placed_to IS NULL THEN
+	IF p_po_number IS NOT NULL THEN
+		-- (client_id, po_number) is unique: at most one order, found by that
+		-- index (MATERIALIZED: the planner cannot pick another index for
+		-- the other filters), which then decide whether it is in the list.
+		-- The total is that count (0 or 1), exact without the counters.
+		WITH by_po AS MATERIALIZED (
+			SELECT o.client_seq, o.status, o.product_id, o.placed_at FROM orders.orders o
+			WHERE o.client_id = p_client_id AND o.po_number = p_po_number)
+		SELECT array_agg(o.client_seq) INTO seqs
+		FROM by_po o
+		WHERE (p_placed_from IS NULL OR o.placed_at >= p_placed_from)
+		  AND (p_placed_to IS NULL OR o.placed_at < p_placed_to)
+		  AND (st IS NULL OR o.status = st)
+		  AND (p_product_id IS NULL OR o.product_id = p_product_id);
+		total_count := coalesce(cardinality(seqs), 0);
+		IF page > 1 THEN
+			seqs := NULL;
+		END IF;
+	ELSIF p_placed_from IS NULL AND p_placed_to IS NULL THEN
 		-- The total: the rolled-up counts plus the deltas not rolled up yet,
 		-- both read in this statement's snapshot, so exact.
 		SELECT coalesce(sum(x.n), 0) INTO total_count
@@ -352,8 +380,8 @@ BEGIN
 	total_pages := (total_count + per_page - 1) / per_page;
 END
 $$;
-COMMENT ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz) IS
-'a page of the client''s orders (reference 004), newest first, with the totals for X-Total-Count and X-Total-Pages; placed-at range is [from, to)';
+COMMENT ON FUNCTION orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz, text) IS
+'a page of the client''s orders (reference 004), newest first, with the totals for X-Total-Count and X-Total-Pages; placed-at range is [from, to); po_number: the order with that poNumber (at most one), if it passes the other filters';
 
 -- The schema's default privileges cannot take EXECUTE from PUBLIC (they only
 -- add to the global defaults): revoke it from each function here.
@@ -365,5 +393,5 @@ REVOKE EXECUTE ON FUNCTION
 	orders.rfc3339(timestamptz),
 	orders.order_common_json(orders.orders),
 	orders.order_list_item(orders.orders, orders.products),
-	orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz)
+	orders.list_orders(bigint, integer, integer, text, bigint, timestamptz, timestamptz, text)
 	FROM PUBLIC;

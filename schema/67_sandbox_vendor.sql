@@ -25,6 +25,7 @@ CREATE TABLE orders.sandbox_vendor_scenarios (
 );
 COMMENT ON TABLE orders.sandbox_vendor_scenarios IS
 'sandbox vendor: outcome of attempt k of orders whose poNumber starts with po_prefix (longest prefix wins; none: ok)';
+SELECT pg_catalog.pg_extension_config_dump('orders.sandbox_vendor_scenarios', '');
 
 CREATE FUNCTION orders.sandbox_outcome(p_po_number text, p_attempt integer) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$

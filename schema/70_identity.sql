@@ -81,6 +81,26 @@ INSERT INTO orders.server_secrets (name, value) VALUES
 	('jwt_secret', convert_to(orders.base64url_encode(orders.random_bytes(48)), 'UTF8'));
 SELECT pg_catalog.pg_extension_config_dump('orders.server_secrets', '');
 
+-- pg_dump keeps the secrets (a configuration table: API keys and tokens
+-- need them), and restoring a dump runs CREATE EXTENSION first, which made
+-- new ones: the restored row replaces the new one instead of failing on
+-- its name, so the restored keys and tokens keep working.
+CREATE FUNCTION orders.server_secret_restore() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+	UPDATE orders.server_secrets s SET value = NEW.value, updated_at = NEW.updated_at
+	WHERE s.name = NEW.name;
+	IF FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION orders.server_secret_restore() IS
+'trigger: a server secret inserted under a name that exists (a restored dump) replaces it';
+CREATE TRIGGER server_secret_restore BEFORE INSERT ON orders.server_secrets
+	FOR EACH ROW EXECUTE FUNCTION orders.server_secret_restore();
+
 CREATE FUNCTION orders.server_secret(p_name text) RETURNS bytea
 LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, orders AS $$
 	SELECT value FROM orders.server_secrets WHERE name = p_name
@@ -103,6 +123,9 @@ CREATE INDEX ON orders.api_keys (client_id);
 COMMENT ON TABLE orders.api_keys IS
 'API keys of clients: public key id (X-API-Key), keyed hash of the secret, expiry and revocation';
 SELECT pg_catalog.pg_extension_config_dump('orders.api_keys', '');
+-- and its identity sequence, or a restored database would number new keys
+-- from 1 again (duplicate ids).
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_keys', 'id'), '');
 
 CREATE FUNCTION orders.api_secret_hash(p_key_id text, p_secret text) RETURNS bytea
 LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, orders AS $$

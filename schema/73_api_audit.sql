@@ -15,6 +15,9 @@ CREATE INDEX ON orders.api_audit (client_id, at);
 COMMENT ON TABLE orders.api_audit IS
 'append-only audit of API calls: when, which client and key, which operation and order, which HTTP status';
 SELECT pg_catalog.pg_extension_config_dump('orders.api_audit', '');
+-- and its identity sequence, or a restored database would number new rows
+-- from 1 again: every audited call would fail on a duplicate id.
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_audit', 'id'), '');
 
 SELECT orders.make_append_only('orders.api_audit');
 

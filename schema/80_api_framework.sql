@@ -80,12 +80,13 @@ COMMENT ON FUNCTION orders.api_invalid(text) IS
 -- api.<operation>.
 CREATE TYPE orders.api_parameter AS (
 	name		text,
-	source		text,	-- query, path, body; client: the authenticated client; key: its API key
-	type		text,	-- integer (>= minimum), id (an integer > 0), string, timestamp (RFC 3339), object
+	source		text,	-- query, path, body, header; client: the authenticated client; key: its API key
+	type		text,	-- integer (>= minimum), id (an integer > 0), string, timestamp (RFC 3339), object;
+						-- client / key: NULL (required: 401 without) or optional (NULL without)
 	minimum		bigint
 );
 COMMENT ON TYPE orders.api_parameter IS
-'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type (integer, id, string, timestamp, object) and minimum';
+'internal: a parameter of an API operation: where it comes from (query, path, body, header, or the authenticated client / key), its type (integer, id, string, timestamp, object; optional for a client / key the operation does without) and minimum';
 
 CREATE TABLE orders.api_operations (
 	operation	text PRIMARY KEY CHECK (operation ~ '^[a-z_]+$'),
@@ -110,9 +111,10 @@ INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler,
 	('list_orders', 'GET', '/api/v1/orders', 'listOrders', 'handle_list_orders',
 	 ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1),
 		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1),
-		   ('placed_from', 'query', 'timestamp', NULL), ('placed_to', 'query', 'timestamp', NULL)]::orders.api_parameter[],
+		   ('placed_from', 'query', 'timestamp', NULL), ('placed_to', 'query', 'timestamp', NULL),
+		   ('po_number', 'query', 'string', NULL)]::orders.api_parameter[],
 	 'Failed to list orders',
-	 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'),
+	 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times, po_number (the order with that poNumber: at most one); newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'),
 	('order_details', 'GET', '/api/v1/orders/{id}', 'getOrderDetails', 'handle_order_details',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to retrieve order',
@@ -126,12 +128,22 @@ INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler,
 	 'Failed to compute charges',
 	 'POST /api/v1/charges: body {"data": {productId, denomination, quantity}}; what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime'),
 	('token', 'POST', '/api/v1/auth/token', 'issueAccessToken', 'handle_token',
-	 ARRAY[('client', 'client', NULL, NULL), ('api_key', 'key', NULL, NULL)]::orders.api_parameter[],
+	 ARRAY[('client', 'client', 'optional', NULL), ('api_key', 'key', 'optional', NULL),
+		   ('grant_type', 'body', 'string', NULL), ('client_id', 'body', 'string', NULL),
+		   ('client_secret', 'body', 'string', NULL), ('scope', 'body', 'string', NULL),
+		   ('authorization', 'header', 'string', NULL)]::orders.api_parameter[],
 	 'Failed to issue access token',
-	 'POST /api/v1/auth/token: exchanges X-API-Key + X-API-Secret for a short-lived HS256 access token {access_token, token_type, expires_in, expires_at}'),
+	 'POST /api/v1/auth/token: a short-lived HS256 access token {access_token, token_type, expires_in, expires_at} for X-API-Key + X-API-Secret, or by the OAuth 2.0 client-credentials grant (form body grant_type=client_credentials with client_id and client_secret, or HTTP Basic; scope orders; errors as RFC 6749 section 5.2)'),
 	('health', 'GET', '/api/v1/health', 'apiHealth', 'handle_health', '{}',
 	 'Health check failed',
 	 'GET /api/v1/health: {"status": "ok", "database": "ok", "version", "rate_limits": "on"|"off"} (off: orders is not in shared_preload_libraries)');
+-- pg_dump keeps the routes an operator adds (a configuration table), not
+-- the ones the install and update scripts ship: a release that ships a new
+-- route adds it to this list.  After restoring a database with routes of
+-- its own, regenerate dispatch: DO $$ BEGIN EXECUTE
+-- orders.api_call_source(); END $$ (docs/api.md).
+SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
+	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'')');
 
 -- An error of a handler or of the core functions it calls, as an answer:
 -- SQLSTATEs of the catalog with their own message, anything else (or a

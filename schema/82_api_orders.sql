@@ -47,7 +47,8 @@ COMMENT ON FUNCTION orders.handle_charges(bigint, jsonb) IS
 
 -- GET /api/v1/orders
 CREATE FUNCTION orders.handle_list_orders(p_client bigint, p_page bigint, p_limit bigint,
-	p_status text, p_product_id bigint, p_placed_from timestamptz, p_placed_to timestamptz)
+	p_status text, p_product_id bigint, p_placed_from timestamptz, p_placed_to timestamptz,
+	p_po_number text)
 RETURNS orders.api_response
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
@@ -64,7 +65,8 @@ BEGIN
 		p_status => nullif(btrim(p_status), ''),
 		p_product_id => p_product_id,
 		p_placed_from => p_placed_from,
-		p_placed_to => p_placed_to);
+		p_placed_to => p_placed_to,
+		p_po_number => p_po_number);
 	paging := jsonb_build_object('X-Page', r.page::text, 'X-Per-Page', r.per_page::text,
 								 'X-Total-Count', r.total_count::text,
 								 'X-Total-Pages', r.total_pages::text);
@@ -75,8 +77,8 @@ BEGIN
 	RETURN orders.api_ok(r.items, 200, paging);
 END
 $$;
-COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz) IS
-'internal: GET /api/v1/orders (reference 004): newest first; placed_from inclusive, placed_to exclusive; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
+COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz, text) IS
+'internal: GET /api/v1/orders (reference 004): newest first; placed_from inclusive, placed_to exclusive; po_number: the order with that poNumber (confirming an order after a 5xx, reference 003 note 5); headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
 
 -- GET /api/v1/orders/{id}
 CREATE FUNCTION orders.handle_order_details(p_client bigint, p_order_id bigint)

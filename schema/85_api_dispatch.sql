@@ -16,6 +16,15 @@ $$;
 COMMENT ON FUNCTION orders.url_decode(text) IS
 'internal: decodes a URL query component (%XX escapes as UTF-8, + as space); invalid UTF-8 is an error';
 
+-- Is a Content-Type application/x-www-form-urlencoded (any case,
+-- parameters such as charset after a ";" ignored)?
+CREATE FUNCTION orders.is_form_content_type(p_content_type text) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+	SELECT coalesce(lower(btrim(split_part(p_content_type, ';', 1), E' \t')) = 'application/x-www-form-urlencoded', false)
+$$;
+COMMENT ON FUNCTION orders.is_form_content_type(text) IS
+'internal: whether a Content-Type is application/x-www-form-urlencoded (any case, parameters ignored)';
+
 CREATE FUNCTION orders.query_params(p_query text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, orders AS $$
 	SELECT coalesce(jsonb_object_agg(name, value ORDER BY n DESC), '{}')
@@ -56,15 +65,20 @@ $body$$f$,
 				   E'\n' ORDER BY o.operation))
 	FROM orders.api_operations o,
 	LATERAL (
-		SELECT coalesce(string_agg(CASE p.source
+		SELECT coalesce(string_agg(CASE WHEN p.type IS NULL THEN CASE p.source
 					WHEN 'client' THEN E'\t\tIF p_client IS NULL THEN RETURN orders.api_unauthorized(); END IF;\n'
 					WHEN 'key' THEN E'\t\tIF p_auth_method IS DISTINCT FROM ''key'' THEN RETURN orders.api_unauthorized(); END IF;\n'
-					END, '' ORDER BY n), '') AS guards,
+					END END, '' ORDER BY n), '') AS guards,
 			   coalesce(string_agg(CASE
 					WHEN p.source = 'client' THEN 'p_client'
-					WHEN p.source = 'key' THEN 'p_api_key_id'
+					WHEN p.source = 'key' AND p.type IS NULL THEN 'p_api_key_id'
+					WHEN p.source = 'key' THEN 'CASE WHEN p_auth_method = ''key'' THEN p_api_key_id END'
 					WHEN p.source = 'body' AND p.type = 'object' THEN
 						format('orders.api_object_param(%L, p_body->%L)', p.name, p.name)
+					WHEN p.source = 'body' AND p.type = 'string' THEN
+						format('p_body->>%L', p.name)
+					WHEN p.source = 'header' AND p.type = 'string' THEN
+						format('p_params->>%L', p.name)
 					WHEN p.source IN ('query', 'path') AND p.type = 'integer' THEN
 						format('orders.api_integer_param(%L, p_params->>%L, %s)', p.name, p.name, p.minimum)
 					WHEN p.source IN ('query', 'path') AND p.type = 'id' THEN
@@ -87,8 +101,9 @@ BEGIN
 	-- A parameter the generator does not know would become a NULL argument.
 	SELECT o.operation, p.name INTO bad
 	FROM orders.api_operations o, unnest(o.parameters) p
-	WHERE NOT (p.source IN ('client', 'key')
-			   OR (p.source = 'body' AND p.type = 'object')
+	WHERE NOT ((p.source IN ('client', 'key') AND (p.type IS NULL OR p.type = 'optional'))
+			   OR (p.source = 'body' AND p.type IN ('object', 'string'))
+			   OR (p.source = 'header' AND p.type = 'string')
 			   OR (p.source IN ('query', 'path') AND p.type IN ('integer', 'id', 'string', 'timestamp')))
 	LIMIT 1;
 	IF FOUND THEN
@@ -166,11 +181,21 @@ BEGIN
 		END IF;
 	END IF;
 	IF r.status IS NULL AND req_method = 'POST' THEN
-		BEGIN
-			payload := nullif(btrim(p_body), '')::jsonb;
-		EXCEPTION WHEN invalid_text_representation THEN
-			r := orders.api_invalid('request body is not valid JSON');
-		END;
+		-- A form (the OAuth 2.0 token request) is read like a query
+		-- string: an object of strings.  Anything else must be JSON.
+		IF orders.is_form_content_type(req_headers->>'content-type') THEN
+			BEGIN
+				payload := orders.query_params(p_body);
+			EXCEPTION WHEN character_not_in_repertoire THEN
+				r := orders.api_invalid('request body is not valid UTF-8 form data');
+			END;
+		ELSE
+			BEGIN
+				payload := nullif(btrim(p_body), '')::jsonb;
+			EXCEPTION WHEN invalid_text_representation THEN
+				r := orders.api_invalid('request body is not valid JSON');
+			END;
+		END IF;
 	END IF;
 
 	-- Call.
@@ -178,6 +203,11 @@ BEGIN
 		IF path_param IS NOT NULL THEN
 			params := params || jsonb_build_object(path_param, path_value);
 		END IF;
+		-- The headers the route declares as parameters (the token
+		-- endpoint's Authorization: Basic).
+		params := params || coalesce((SELECT jsonb_object_agg(p.name, req_headers->p.name)
+									  FROM unnest(op.parameters) p
+									  WHERE p.source = 'header' AND req_headers ? p.name), '{}');
 		r := orders.api_call(op.operation, client, orders.current_api_key_id(),
 							 orders.current_auth_method(), params, payload);
 	END IF;

@@ -4,8 +4,9 @@
 -- into an HTTP error.  Those conventions live here only: api.pre_request
 -- reads request.headers once, each api.<operation> function calls the
 -- same orders.api_call as api.dispatch and hands its answer to
--- orders.postgrest_reply, which writes response.* or raises PGRST once.
--- Nothing of the project reads them back.
+-- orders.postgrest_reply, which writes response.* or raises PGRST once;
+-- the headers a route takes as parameters come from
+-- orders.postgrest_header.  Nothing of the project reads them back.
 
 -- An error answer the PostgREST way: the message is the body, the detail
 -- gives status and headers.
@@ -74,20 +75,41 @@ $$;
 COMMENT ON FUNCTION api.pre_request() IS
 'PostgREST db-pre-request: authenticates the request from request.headers (401 on bad credentials), then counts it against the client''s rate limits (429)';
 
+-- A request header under PostgREST (request.headers, lower-case names):
+-- the headers a route declares as parameters (the token endpoint's
+-- Authorization: Basic, which PostgREST leaves to the database: it only
+-- reads a Bearer token).  NULL when absent or unreadable.
+CREATE FUNCTION orders.postgrest_header(p_name text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+BEGIN
+	RETURN nullif(current_setting('request.headers', true), '')::jsonb->>p_name;
+EXCEPTION WHEN invalid_text_representation THEN
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION orders.postgrest_header(text) IS
+'internal: a header of the PostgREST request (request.headers) by lower-case name; NULL when absent';
+
 -- api.<operation> for each route: its arguments are the route's query and
--- path parameters (text, as PostgREST passes them) and body members
--- (jsonb); the client is the one api.pre_request authenticated.
+-- path parameters and body members (text, as PostgREST passes them, for
+-- a body member of type string: a form field of a form-urlencoded body;
+-- jsonb for an object), its header parameters come from request.headers;
+-- the client is the one api.pre_request authenticated.
 DO $do$
 DECLARE
 	o record;
 BEGIN
 	FOR o IN
 		SELECT op.operation, op.description,
-			   coalesce(string_agg(format('%I %s', p.name, CASE p.source
-							WHEN 'query' THEN 'text DEFAULT NULL' WHEN 'path' THEN 'text' ELSE 'jsonb' END),
+			   coalesce(string_agg(format('%I %s', p.name, CASE
+							WHEN p.source = 'path' THEN 'text'
+							WHEN p.source = 'query' OR p.type = 'string' THEN 'text DEFAULT NULL'
+							ELSE 'jsonb' END),
 						', ' ORDER BY n) FILTER (WHERE p.source IN ('query', 'path', 'body')), '') AS args,
-			   coalesce('jsonb_build_object(' || string_agg(format('%L, %I', p.name, p.name), ', ' ORDER BY n)
-						FILTER (WHERE p.source IN ('query', 'path')) || ')', '''{}''') AS params,
+			   coalesce('jsonb_build_object(' || string_agg(CASE p.source
+							WHEN 'header' THEN format('%L, orders.postgrest_header(%L)', p.name, p.name)
+							ELSE format('%L, %I', p.name, p.name) END, ', ' ORDER BY n)
+						FILTER (WHERE p.source IN ('query', 'path', 'header')) || ')', '''{}''') AS params,
 			   coalesce('jsonb_build_object(' || string_agg(format('%L, %I', p.name, p.name), ', ' ORDER BY n)
 						FILTER (WHERE p.source = 'body') || ')', 'NULL') AS body
 		FROM orders.api_operations op

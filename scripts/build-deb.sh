@@ -32,6 +32,16 @@ mkdir "$scratch/orders"
 git ls-files -z --cached --others --exclude-standard |
 	xargs -0 tar -cf - --no-recursion | tar -C "$scratch/orders" -xf -
 
+# The maintainer: DEBFULLNAME and DEBEMAIL (as dch reads them) when set;
+# else debian/control's, whose address is not a real one yet
+# (docs/releases.md): a release build sets them.
+if [ -n "${DEBEMAIL:-}" ]; then
+	maint="${DEBFULLNAME:-the orders developers} <$DEBEMAIL>"
+	case $maint in *'|'*|*'&'*|*"\\"*) echo "make deb: DEBFULLNAME/DEBEMAIL: no | & or \\ please" >&2; exit 1 ;; esac
+	sed -i "s|^Maintainer: .*|Maintainer: $maint|" "$scratch/orders/debian/control" "$scratch/orders/debian/control.in"
+	sed -i "s|^ -- [^<]*<[^>]*>  | -- $maint  |" "$scratch/orders/debian/changelog"
+fi
+
 (cd "$scratch/orders" && dpkg-buildpackage -us -uc -b) > "$scratch/build.log" 2>&1 ||
 	{ tail -40 "$scratch/build.log" >&2; echo "make deb: dpkg-buildpackage failed" >&2; exit 1; }
 

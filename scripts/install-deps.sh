@@ -11,8 +11,11 @@ PACKAGES="
 	graphviz curl jq ca-certificates procps util-linux openssl valgrind
 	python3 python3-yaml
 "
-# node and npm run the OpenAPI linter (scripts/lint-openapi.sh): Debian's,
-# unless a node with npm is already installed (from whatever source).
+# node and npm run the OpenAPI linter (scripts/lint-openapi.sh) and the
+# OAuth 2.0 client of the gateway test (scripts/oauth-client.sh:
+# simple-oauth2): Debian's, unless a node with npm is already installed
+# (from whatever source).  The npm tools themselves are pinned in tools/*/
+# package-lock.json and installed there on first use.
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 
 missing=""

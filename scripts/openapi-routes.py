@@ -6,7 +6,7 @@
 # table orders.api_operations.  Operations marked "x-served-by: gateway"
 # are answered by the gateway itself, not by api.dispatch: left out.
 # Header parameters are left out (the route table has none); a request
-# body gives one row per top-level member of its schema.
+# body (JSON, else a form) gives one row per top-level member of its schema.
 import json
 import sys
 
@@ -52,7 +52,9 @@ def main():
                                  minimum=schema.get("minimum")))
             body = op.get("requestBody")
             if body:
-                schema = deref(doc, deref(doc, body)["content"]["application/json"]["schema"])
+                content = deref(doc, body)["content"]
+                media = content.get("application/json") or content["application/x-www-form-urlencoded"]
+                schema = deref(doc, media["schema"])
                 for name, member in schema.get("properties", {}).items():
                     member = deref(doc, member)
                     rows.append(dict(base, name=name, source="body", type=member.get("type"),

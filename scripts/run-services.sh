@@ -86,6 +86,7 @@ demo_order=$($curl_cmd -s -X POST "$gateway_host/api/v1/orders" \
 	jq -r '.data.placeOrder.data.orderId // empty' || true)
 order_id=${demo_order:-1}
 po_number="PO-$(date +%Y%m%d-%H%M%S)"
+year=$(date -u +%Y)
 
 cat <<EXAMPLES
 
@@ -121,6 +122,16 @@ $curl_cmd -X GET "$gateway_host/api/v1/orders?status=delivered&product_id=$produ
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret"
 
+# Orders placed in a date range (placed_from inclusive, placed_to exclusive, RFC 3339 with Z or an offset)
+$curl_cmd -X GET "$gateway_host/api/v1/orders?placed_from=$year-01-01T00:00:00Z&placed_to=$((year + 1))-01-01T00:00:00Z&status=delivered" \\
+-H "X-API-Key: $api_key" \\
+-H "X-API-Secret: $api_secret"
+
+# After a 5xx from Place Order: does the order with that poNumber exist? 200 with it (X-Total-Count: 1), 404 if not (then place it again)
+$curl_cmd -i -X GET "$gateway_host/api/v1/orders?po_number=PO-MAKE-RUN-DEMO" \\
+-H "X-API-Key: $api_key" \\
+-H "X-API-Secret: $api_secret"
+
 # Get order details
 $curl_cmd -X GET "$gateway_host/api/v1/orders/$order_id" \\
 -H "X-API-Key: $api_key" \\
@@ -144,8 +155,19 @@ $curl_cmd -s -X GET "$gateway_host/api/v1/orders/$order_id" \\
 -H "X-API-Secret: $api_secret" \\
 | jq -r '.vouchers[] | "Card: \(.card_number) PIN: \(.pin_code)"'
 
-# An access token instead of key and secret (valid a few minutes)
+# An access token instead of key and secret (valid a few minutes; send it as -H "Authorization: Bearer \$TOKEN")
 $curl_cmd -s -X POST "$gateway_host/api/v1/auth/token" \\
 -H "X-API-Key: $api_key" \\
 -H "X-API-Secret: $api_secret" | jq -r .access_token
+
+# The same by OAuth 2.0 client credentials (RFC 6749 4.4): the key is the client_id, its secret the client_secret
+$curl_cmd -s -X POST "$gateway_host/api/v1/auth/token" \\
+-d grant_type=client_credentials \\
+--data-urlencode "client_id=$api_key" \\
+--data-urlencode "client_secret=$api_secret" | jq .
+
+# ... or with HTTP Basic client authentication (key ids and secrets need no form encoding)
+$curl_cmd -s -X POST "$gateway_host/api/v1/auth/token" \\
+-u "$api_key:$api_secret" \\
+-d grant_type=client_credentials | jq .
 EXAMPLES

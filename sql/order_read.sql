@@ -128,6 +128,39 @@ FROM cases,
 					  WHERE o.client_id = client AND (s IS NULL OR o.status = s)
 						AND (pr IS NULL OR o.product_id = pr)
 						AND (f IS NULL OR o.placed_at >= f) AND (t IS NULL OR o.placed_at < t)) AS total) want;
+-- The po_number filter: the order with that poNumber (unique per client,
+-- so 0 or 1), combined with every other filter and page, agrees with the
+-- plain query; another client's poNumber matches nothing.
+SELECT count(*) AS po_cases,
+	   count(*) FILTER (WHERE got.ids IS NOT DISTINCT FROM want.ids AND got.total_count = want.total
+						AND got.total_pages = want.total) AS agree,
+	   count(*) FILTER (WHERE want.total = 1) AS cases_with_a_match
+FROM (VALUES (4401), (4402), (4403)) c(client),
+	 (VALUES ('READ-1'), ('READ-2'), ('READ-3'), ('HIST-7'), ('HIST-LATE'), ('NO-SUCH-PO')) po(po),
+	 (VALUES (1), (2)) pg(p),
+	 (VALUES (NULL), ('PLACED'), ('PENDING'), ('DELIVERED')) st(s),
+	 (VALUES (NULL::bigint), (4401), (4402)) prod(pr),
+	 (VALUES (NULL::timestamptz, NULL::timestamptz), ('2030-01-05 00:00:00+00', NULL),
+			 (NULL, '2030-01-20 00:00:00+00')) r(f, t),
+	 LATERAL (SELECT (SELECT array_agg((e ->> 'id')::bigint) FROM jsonb_array_elements(lo.items) e) AS ids,
+					 lo.total_count, lo.total_pages
+			  FROM list_orders(client, p, 1, s, pr, f, t, po) lo) got,
+	 LATERAL (SELECT (SELECT array_agg(id) FROM orders.orders o
+					  WHERE o.client_id = client AND o.po_number = po AND p = 1 AND (s IS NULL OR o.status = s)
+						AND (pr IS NULL OR o.product_id = pr)
+						AND (f IS NULL OR o.placed_at >= f) AND (t IS NULL OR o.placed_at < t)) AS ids,
+					 (SELECT count(*) FROM orders.orders o
+					  WHERE o.client_id = client AND o.po_number = po AND (s IS NULL OR o.status = s)
+						AND (pr IS NULL OR o.product_id = pr)
+						AND (f IS NULL OR o.placed_at >= f) AND (t IS NULL OR o.placed_at < t)) AS total) want;
+SELECT total_count, total_pages, items -> 0 ->> 'id' = :'pending' AS the_order, items -> 0 ->> 'status' AS status
+FROM list_orders(4401, p_po_number => 'READ-2');
+-- A poNumber no order can have is an error naming the parameter: empty,
+-- blank, over 100 characters, control characters.
+SELECT left(v, 12) AS po, pg_temp.try(format('SELECT orders.list_orders(4401, p_po_number => %L)', v))
+FROM (VALUES (''), ('   '), (repeat('x', 101)), (E'READ-1\n'), (E'READ\t1')) v(v);
+SELECT total_count FROM list_orders(4401, p_po_number => repeat('x', 100));
+
 -- The totals come from order_counts plus the deltas not rolled up yet,
 -- which together match the orders; so do the rolled-up counters alone
 -- after a roll-up, which leaves no delta behind.
@@ -271,6 +304,33 @@ $$;
 SELECT s, pr, pg_temp.page_reads(150, s, pr) <= orders.order_block_size() + 3 * 10 AS within_a_block
 FROM (VALUES (NULL, NULL::bigint), ('DELIVERED', NULL), (NULL, 4401), ('DELIVERED', 4401)) v(s, pr);
 COMMIT;
+
+-- The po_number filter is answered from the unique index on (client_id,
+-- po_number): a lookup reads a row or two of orders.orders, not the
+-- client's thousands of orders (pg_stat's tuples returned by the table and
+-- its indexes), whatever the other filters.
+BEGIN;
+CREATE FUNCTION pg_temp.po_lookup_reads(p_po text, p_status text, p_from timestamptz) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	before bigint := pg_temp.orders_reads();
+	total bigint;
+BEGIN
+	SELECT lo.total_count INTO total
+	FROM orders.list_orders(4404, p_status => p_status, p_placed_from => p_from, p_po_number => p_po) lo;
+	RETURN pg_temp.orders_reads() - before;
+END
+$$;
+SELECT po, s, f, pg_temp.po_lookup_reads(po, s, f) <= 3 AS reads_at_most_3
+FROM (VALUES ('DEEP-77', NULL, NULL::timestamptz), ('DEEP-77', 'DELIVERED', '2000-01-01Z'), ('NO-SUCH-PO', NULL, NULL)) v(po, s, f);
+COMMIT;
+-- The lookup's plan (list_orders' statement, with a status and a range).
+EXPLAIN (COSTS OFF)
+WITH by_po AS MATERIALIZED (
+	SELECT o.client_seq, o.status, o.product_id, o.placed_at FROM orders.orders o
+	WHERE o.client_id = 4404 AND o.po_number = 'DEEP-77')
+SELECT array_agg(o.client_seq) FROM by_po o
+WHERE o.placed_at >= '2000-01-01Z' AND o.status = 'DELIVERED';
 
 -- The JSON helpers are inlined into the statements that use them: no SET
 -- clause, fully qualified bodies, honest volatility (docs/design.md, "SQL

@@ -85,7 +85,9 @@ ORDER BY 1;
 
 -- 4. No setting is a channel.  Only the PostgREST boundary touches
 -- PostgREST's request.* / response.* settings: api.pre_request reads
--- request.headers, orders.postgrest_reply writes response.*.
+-- request.headers, orders.postgrest_header reads the headers a route takes
+-- as parameters (for the api.<operation> functions), orders.postgrest_reply
+-- writes response.*.
 SELECT p.oid::regprocedure AS touches_request_or_response_settings
 FROM pg_proc p
 WHERE p.pronamespace IN ('orders'::regnamespace, 'api'::regnamespace)

@@ -132,6 +132,24 @@ SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'placed_from=yesterday', :'ha
 SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'placed_to=2026-02-30T00:00:00Z', :'ha');
 SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'placed_from=2026-01-01', :'ha');
 SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'placed_from=2026-01-02T00:00:00Z&placed_to=2026-01-01T00:00:00Z', :'ha');
+-- po_number: the reference's note 5 of Place Order (after a 5xx, confirm
+-- by poNumber whether the order exists): the order is found alone
+-- (X-Total-Count 1), also combined with the other filters; a poNumber
+-- without an order (the refused dispatch-po-3), another client's, or an
+-- order the other filters exclude: 404 with X-Total-Count 0; bad values
+-- (empty, too long, control characters) 400 naming the parameter.
+SELECT d.status, d.headers - 'Content-Type' AS headers, (d.body::jsonb->0->>'id')::bigint = :o1 AS the_order,
+	   jsonb_array_length(d.body::jsonb) AS n
+FROM api.dispatch('GET', '/api/v1/orders', 'po_number=dispatch-po-1', :'ha', NULL) d;
+SELECT d.status, (d.body::jsonb->0->>'id')::bigint = :o1 AS the_order
+FROM api.dispatch('GET', '/api/v1/orders', 'po_number=dispatch-po-1&status=pending&product_id=70201&placed_from=2000-01-01T00:00:00Z', :'ha', NULL) d;
+SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'po_number=dispatch-po-3', :'ha');
+SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'po_number=dispatch-po-1', :'hb');
+SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'po_number=dispatch-po-1&status=delivered', :'ha');
+SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'po_number=dispatch-po-1&page=2', :'ha');
+SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'po_number=', :'ha');
+SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'po_number=' || repeat('x', 101), :'ha');
+SELECT * FROM pg_temp.req('GET', '/api/v1/orders', 'po_number=dispatch-po-1%0A', :'ha');
 -- The range's rows come from the index on (client_id, placed_at).
 BEGIN;
 SET LOCAL enable_seqscan = off;

@@ -73,6 +73,16 @@ FROM api.list_orders("limit" => '1') r;
 SELECT current_setting('response.status', true) AS status, current_setting('response.headers', true) AS headers;
 COMMIT;
 
+-- GET /rpc/list_orders?po_number=pgrst-1  (READ ONLY): the order with that
+-- poNumber, alone, with the pagination headers.
+BEGIN READ ONLY;
+SELECT pg_temp.postgrest_settings('GET', '/rpc/list_orders', :'ha');
+SELECT api.pre_request();
+SELECT jsonb_array_length(r) AS items, (r->0->>'id')::bigint = :o1 AS the_order
+FROM api.list_orders(po_number => 'pgrst-1') r;
+SELECT current_setting('response.headers', true) AS headers;
+COMMIT;
+
 -- GET /rpc/order_details?id=<o1>  (READ ONLY), by the owner and by B.
 BEGIN READ ONLY;
 SELECT pg_temp.postgrest_settings('GET', '/rpc/order_details', :'ha');

@@ -83,6 +83,24 @@ const OrdersError orders_errors[] = {
 	{"rate_limit_exceeded", 0, 429, "rate_limit_exceeded", "Too many requests. Please try again later.",
 		"over a rate limit (headers `Retry-After`, `RateLimit-Limit`, `RateLimit-Remaining`, "
 		"`RateLimit-Reset`)", "the API (rate limits)"},
+	/*
+	 * The OAuth 2.0 token request (RFC 6749 sections 4.4 and 5.2) on
+	 * POST /api/v1/auth/token: the body is {"error", "error_description"}.
+	 */
+	{"oauth_invalid_request", 0, 400, "invalid_request", NULL,
+		"token request: `grant_type` missing, or more than one client authentication method "
+		"(body credentials, HTTP Basic, API key headers)",
+		"the API (OAuth 2.0 token endpoint)"},
+	{"oauth_invalid_client", 0, 401, "invalid_client", "Client authentication failed",
+		"token request: no client credentials, malformed HTTP Basic credentials, or a wrong, "
+		"unknown, revoked or expired key (header `WWW-Authenticate: Basic`)",
+		"the API (OAuth 2.0 token endpoint)"},
+	{"oauth_unsupported_grant_type", 0, 400, "unsupported_grant_type", NULL,
+		"token request: a `grant_type` other than `client_credentials`",
+		"the API (OAuth 2.0 token endpoint)"},
+	{"oauth_invalid_scope", 0, 400, "invalid_scope", NULL,
+		"token request: a `scope` other than `orders` (the whole API, the one scope)",
+		"the API (OAuth 2.0 token endpoint)"},
 	{"internal_error", 0, 500, "internal_error", NULL,
 		"anything else; the message names the operation only (`Failed to retrieve order`), the "
 		"SQLSTATE and message go to the server log as a WARNING", "the API"},

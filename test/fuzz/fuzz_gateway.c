@@ -128,6 +128,9 @@ check_headers(const char *s, size_t len)
 		(sb.len < 2 || sb.data[0] != '{' || sb.data[sb.len - 1] != '}' ||
 		 !no_control(sb.data, sb.len)))
 		abort();
+	/* a form needs a Content-Type header: no headers, no form */
+	if (request_body_is_form(h, n) && n == 0)
+		abort();
 	strbuf_free(&sb);
 }
 

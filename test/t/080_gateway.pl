@@ -326,6 +326,87 @@ my $token = $r->{json}{access_token};
 like($token // '', qr/^[\w-]+\.[\w-]+\.[\w-]+$/, 'token: a JWT');
 is(call('GET', '/api/v1/products', bearer => $token)->{status}, 200, 'a bearer token authenticates');
 
+# ---- OAuth 2.0 client credentials, with a standard client library ---------
+# simple-oauth2 (npm, pinned in tools/oauth-client/) obtains the token the
+# way an integrator's code would: it is told the token URL, the client id
+# (the key id) and secret, and whether to authenticate in the form body or
+# with HTTP Basic.  Its output is one JSON line (tools/oauth-client/get-token.js).
+
+my $oauth_client = abs_path(dirname(__FILE__) . '/../../scripts/oauth-client.sh');
+
+sub oauth_token
+{
+	my (%opt) = @_;
+	my ($out, $err) = ('', '');
+	local %ENV = (
+		%ENV,
+		OAUTH_TOKEN_HOST => $base,
+		OAUTH_CLIENT_ID => $opt{client}{key},
+		OAUTH_CLIENT_SECRET => $opt{secret} // $opt{client}{secret},
+		OAUTH_AUTH_METHOD => $opt{method},
+		OAUTH_SCOPE => $opt{scope} // '');
+	IPC::Run::run([$oauth_client], '<', \undef, '>', \$out, '2>', \$err)
+	  or diag("oauth client failed: $err");
+	return eval { decode_json($out) } // { ok => 0, status => 0, body => { error => "no output: $err" } };
+}
+
+for my $method (qw(body header))
+{
+	my $got = oauth_token(client => $alice, method => $method, scope => $method eq 'header' ? 'orders' : undef);
+	ok($got->{ok}, "simple-oauth2 ($method): obtains a token")
+	  or diag(explain($got->{body}));
+	is($got->{token}{token_type}, 'Bearer', "simple-oauth2 ($method): token_type Bearer");
+	ok(($got->{token}{expires_in} // 0) > 0, "simple-oauth2 ($method): expires_in");
+	$r = call('GET', '/api/v1/products', bearer => $got->{token}{access_token});
+	is($r->{status}, 200, "simple-oauth2 ($method): its token authenticates the API");
+	$got = oauth_token(client => $alice, method => $method, secret => 'wrong-secret-0123456789');
+	is_deeply([ $got->{status}, $got->{body}{error} ], [ 401, 'invalid_client' ],
+		"simple-oauth2 ($method), wrong secret: 401 invalid_client");
+}
+
+# The raw exchanges: headers of the answers, and the errors a library does
+# not provoke.
+sub form_token
+{
+	my ($form, %headers) = @_;
+	return call('POST', '/api/v1/auth/token', body => $form,
+		headers => { 'Content-Type' => 'application/x-www-form-urlencoded', %headers });
+}
+sub basic_of
+{
+	my ($client) = @_;
+	require MIME::Base64;
+	return 'Basic ' . MIME::Base64::encode_base64("$client->{key}:$client->{secret}", '');
+}
+$r = form_token("grant_type=client_credentials&client_id=$alice->{key}&client_secret=$alice->{secret}");
+is($r->{status}, 200, 'OAuth form body: 200');
+is($r->{headers}{'cache-control'}, 'no-store', 'OAuth token: Cache-Control: no-store');
+is($r->{headers}{pragma}, 'no-cache', 'OAuth token: Pragma: no-cache');
+$r = form_token("grant_type=client_credentials", Authorization => basic_of($alice));
+is($r->{status}, 200, 'OAuth HTTP Basic: 200');
+$r = form_token("grant_type=client_credentials",
+	Authorization => basic_of({ key => $alice->{key}, secret => 'wrong-secret-0123456789' }));
+is_deeply([ $r->{status}, $r->{json}{error} ], [ 401, 'invalid_client' ], 'OAuth wrong secret: 401 invalid_client');
+like($r->{headers}{'www-authenticate'} // '', qr/^Basic /, 'OAuth invalid_client: WWW-Authenticate: Basic');
+$r = form_token("client_id=$alice->{key}&client_secret=$alice->{secret}");
+is_deeply([ $r->{status}, $r->{json}{error} ], [ 400, 'invalid_request' ], 'OAuth without grant_type: 400 invalid_request');
+$r = form_token("grant_type=password&username=a&password=b", Authorization => basic_of($alice));
+is_deeply([ $r->{status}, $r->{json}{error} ], [ 400, 'unsupported_grant_type' ],
+	'OAuth grant_type=password: 400 unsupported_grant_type');
+$r = form_token("grant_type=client_credentials&scope=admin", Authorization => basic_of($alice));
+is_deeply([ $r->{status}, $r->{json}{error} ], [ 400, 'invalid_scope' ], 'OAuth unknown scope: 400 invalid_scope');
+ok(defined $r->{json}{error_description}, 'OAuth errors carry error_description');
+# A form body is not JSON: the gateway passes it on; invalid UTF-8 in it is
+# the gateway's own 400.
+error_is(form_token("grant_type=client_credentials&client_id=\xff"),
+	400, 'bad_request', qr/not valid form data/, 'OAuth form body that is not UTF-8');
+error_is(form_token("grant_type=client_credentials&client_id=a\0b"),
+	400, 'bad_request', qr/not valid form data/, 'OAuth form body with a NUL byte');
+# JSON routes still check JSON whatever the Content-Type but form.
+error_is(call('POST', '/api/v1/orders', as => $alice, body => '{"data": ',
+		headers => { 'Content-Type' => 'text/plain' }),
+	400, 'bad_request', qr/not valid JSON/, 'a JSON route with a malformed body');
+
 # ---- catalog ----------------------------------------------------------------
 
 $r = call('GET', '/api/v1/products', as => $alice);
@@ -449,6 +530,39 @@ $r = call('GET', '/api/v1/orders?product_id=5102', as => $alice);
 is_deeply([ map { $_->{id} } @{ $r->{json} } ], [$delayed_id], 'product filter');
 $r = call('GET', '/api/v1/orders?status=delivered&product_id=5101&limit=50', as => $alice);
 is_deeply([ map { $_->{id} } @{ $r->{json} } ], [$order_id], 'combined filters');
+
+# The placed-at range and the poNumber lookup.  Place Order's note 5: a
+# client that got a 5xx (here: pretends it lost the answer) confirms by
+# poNumber whether the order exists, and places it only if it does not.
+$r = call('GET', '/api/v1/orders?placed_from=2000-01-01T00:00:00Z&placed_to=2100-01-01T00:00:00Z&limit=3', as => $carol);
+is_deeply([ $r->{status}, $r->{headers}{'x-total-count'} ], [ 200, 7 ], 'placed-at range: all 7 of carol\'s orders');
+$r = call('GET', '/api/v1/orders?placed_to=2000-01-01T00:00:00Z', as => $carol);
+is_deeply([ $r->{status}, $r->{headers}{'x-total-count'} ], [ 404, 0 ], 'placed-at range before every order: 404');
+error_is(call('GET', '/api/v1/orders?placed_from=yesterday', as => $carol),
+	400, 'bad_request', qr/placed_from/, 'placed_from not RFC 3339');
+$r = call('GET', '/api/v1/orders?po_number=GW-C-3', as => $carol);
+is_deeply([ $r->{status}, $r->{headers}{'x-total-count'}, [ map { $_->{id} } @{ $r->{json} } ] ],
+	[ 200, 1, [ $carol_ids[2] ] ], 'po_number: the order placed with that poNumber, alone');
+my $status_of_it = lc($r->{json}[0]{status} // 'none');
+$r = call('GET', "/api/v1/orders?po_number=GW-C-3&status=$status_of_it&placed_from=2000-01-01T00:00:00Z", as => $carol);
+is($r->{status}, 200, 'po_number combined with its status and a range');
+$r = call('GET', '/api/v1/orders?po_number=GW-C-3&placed_to=2000-01-01T00:00:00Z', as => $carol);
+is($r->{status}, 404, 'po_number with a range that excludes it: 404');
+$r = call('GET', '/api/v1/orders?po_number=GW-C-3', as => $alice);
+is_deeply([ $r->{status}, $r->{headers}{'x-total-count'} ], [ 404, 0 ], 'po_number of another client: 404');
+$r = call('GET', '/api/v1/orders?po_number=GW-C-8', as => $carol);
+is_deeply([ $r->{status}, $r->{headers}{'x-total-count'} ], [ 404, 0 ], 'po_number never placed: 404, so place it');
+$r = call('POST', '/api/v1/orders', as => $carol, body => order_body(poNumber => 'GW-C-8'));
+is($r->{status}, 201, 'the order confirmed missing is placed');
+my $placed_after_check = $r->{json}{data}{placeOrder}{data}{orderId};
+my $oauth = oauth_token(client => $carol, method => 'header');
+$r = call('GET', '/api/v1/orders?po_number=GW-C-8', bearer => $oauth->{token}{access_token});
+is_deeply([ $r->{status}, [ map { $_->{id} } @{ $r->{json} } ] ], [ 200, [$placed_after_check] ],
+	'and is found by its poNumber (with an OAuth token)');
+error_is(call('GET', '/api/v1/orders?po_number=', as => $carol),
+	400, 'bad_request', qr/po_number/, 'empty po_number');
+error_is(call('GET', '/api/v1/orders?po_number=' . ('x' x 101), as => $carol),
+	400, 'bad_request', qr/po_number/, 'po_number over 100 characters');
 
 # ---- errors of the API --------------------------------------------------------
 

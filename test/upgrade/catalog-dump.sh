@@ -10,7 +10,7 @@
 # and the grants the install scripts made (pg_init_privs).  What only
 # records the physical state of this database (OIDs, relfilenodes, frozen
 # xids, attribute LSNs, sequence values) is removed; the extension's configuration tables
-# are listed by name instead of OID.
+# are listed by name instead of OID, with their conditions, sorted.
 set -euo pipefail
 db=$1
 bindir=${ORDERS_PG_BINDIR:-$(pg_config --bindir)}
@@ -23,11 +23,16 @@ bindir=${ORDERS_PG_BINDIR:-$(pg_config --bindir)}
 	next if /^-- For binary upgrade, (must preserve|set heap|set toast)/;
 	if (/^UPDATE pg_catalog\.pg_class$/) { $skip = 1; next }
 	if ($skip) { $skip = 0 if /;$/; next }
-	s/(binary_upgrade_create_empty_extension\(.*?, ).\{[0-9,]*\}.(, )/$1<config tables below>$2/;
+	# the configuration tables (OIDs) and their conditions, in the order
+	# the scripts marked them: listed below by name, sorted
+	s/(binary_upgrade_create_empty_extension\(.*?, )\x27\{[0-9,]*\}\x27, \x27(?:[^\x27]|\x27\x27)*\x27(, )/$1<config tables below>$2/;
 	print;
 ' | cat -s
 
-echo "-- Extensions: version and configuration tables"
+echo "-- Extensions: version and configuration tables (sorted: a fresh install"
+echo "-- and an update mark them in different orders)"
 "$bindir/psql" -X -q -At -d "$db" -c "
-	SELECT extname, extversion, extconfig::regclass[]::text, extcondition::text
-	FROM pg_catalog.pg_extension ORDER BY extname"
+	SELECT e.extname, e.extversion,
+		   (SELECT string_agg(format('%s %L', u.c::regclass, u.cond), ', ' ORDER BY u.c::regclass::text)
+			FROM unnest(e.extconfig, e.extcondition) AS u(c, cond))
+	FROM pg_catalog.pg_extension e ORDER BY e.extname"
