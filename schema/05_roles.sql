@@ -6,10 +6,13 @@
 --   orders_api            what PostgREST or the gateway switches to per request
 --   orders_authenticator  the login role of PostgREST / the gateway; holds nothing
 --                         itself, may only SET ROLE orders_api
+--   orders_webhook_sender the webhook delivery daemon: claims deliveries and
+--                         reports their results (schema/69_webhook_delivery.sql)
 DO $$
 DECLARE r text;
 BEGIN
-	FOREACH r IN ARRAY ARRAY['orders_admin', 'orders_vendor', 'orders_api', 'orders_authenticator'] LOOP
+	FOREACH r IN ARRAY ARRAY['orders_admin', 'orders_vendor', 'orders_api', 'orders_authenticator',
+						 'orders_webhook_sender'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
 			EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
 		END IF;

@@ -135,6 +135,8 @@ BEGIN
 
 	-- last: the events of this round's own changes are announced too
 	announced := orders.announce_events();
+	-- and the webhook daemons woken (schema/69_webhook_delivery.sql)
+	PERFORM orders.webhook_announce();
 
 	RETURN jsonb_build_object(
 		'units_blocked', blocked,
@@ -150,7 +152,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION orders.run_maintenance() IS
-'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events)';
+'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events), webhook daemons woken when deliveries are due (NOTIFY orders_webhooks)';
 
 GRANT EXECUTE ON FUNCTION orders.run_maintenance() TO orders_admin;
 REVOKE EXECUTE ON FUNCTION orders.announce_events() FROM PUBLIC;

@@ -82,15 +82,16 @@ CREATE TYPE orders.api_parameter AS (
 	name		text,
 	source		text,	-- query, path, body, header; client: the authenticated client; key: its API key
 	type		text,	-- integer (>= minimum), id (an integer > 0), string, timestamp (RFC 3339), object;
-						-- client / key: NULL (required: 401 without) or optional (NULL without)
+					-- of the body also array (of strings), boolean;
+					-- client / key: NULL (required: 401 without) or optional (NULL without)
 	minimum		bigint
 );
 COMMENT ON TYPE orders.api_parameter IS
-'internal: a parameter of an API operation: where it comes from (query, path, body, header, or the authenticated client / key), its type (integer, id, string, timestamp, object; optional for a client / key the operation does without) and minimum';
+'internal: a parameter of an API operation: where it comes from (query, path, body, header, or the authenticated client / key), its type (integer, id, string, timestamp, object; a body member also array of strings, boolean; optional for a client / key the operation does without) and minimum';
 
 CREATE TABLE orders.api_operations (
 	operation	text PRIMARY KEY CHECK (operation ~ '^[a-z_]+$'),
-	method		text NOT NULL CHECK (method IN ('GET', 'POST')),
+	method		text NOT NULL CHECK (method IN ('GET', 'POST', 'PATCH', 'DELETE')),
 	path		text NOT NULL,			-- as in OpenAPI: /api/v1/orders/{id}
 	path_pattern text NOT NULL GENERATED ALWAYS AS
 		('^' || regexp_replace(path, '\{[a-z_]+\}', '([^/]*)', 'g') || '$') STORED,
@@ -143,7 +144,9 @@ INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler,
 -- its own, regenerate dispatch: DO $$ BEGIN EXECUTE
 -- orders.api_call_source(); END $$ (docs/api.md).
 SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
-	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'')');
+	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'','
+	' ''create_webhook'', ''list_webhooks'', ''get_webhook'', ''update_webhook'', ''delete_webhook'','
+	' ''rotate_webhook_secret'', ''test_webhook'', ''list_webhook_deliveries'', ''retry_webhook_delivery'')');
 
 -- An error of a handler or of the core functions it calls, as an answer:
 -- SQLSTATEs of the catalog with their own message, anything else (or a
@@ -236,6 +239,51 @@ END
 $$;
 COMMENT ON FUNCTION orders.api_object_param(text, jsonb) IS
 'internal: a member of the request body that must be a JSON object; invalid_input (OR100) naming it otherwise';
+
+-- Optional members of the request body (absent or null: NULL); the handler
+-- decides which are required.
+CREATE FUNCTION orders.api_body_string(p_name text, p_value jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL OR jsonb_typeof(p_value) = 'null' THEN
+		RETURN NULL;
+	ELSIF jsonb_typeof(p_value) <> 'string' THEN
+		RAISE EXCEPTION '%: must be a string', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN p_value #>> '{}';
+END
+$$;
+COMMENT ON FUNCTION orders.api_body_string(text, jsonb) IS
+'internal: a member of the request body that must be a JSON string if given; invalid_input (OR100) naming it otherwise; absent or null: NULL';
+
+CREATE FUNCTION orders.api_body_string_array(p_name text, p_value jsonb) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL OR jsonb_typeof(p_value) = 'null' THEN
+		RETURN NULL;
+	ELSIF jsonb_typeof(p_value) <> 'array'
+		  OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_value) e WHERE jsonb_typeof(e) <> 'string') THEN
+		RAISE EXCEPTION '%: must be an array of strings', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN ARRAY(SELECT e FROM jsonb_array_elements_text(p_value) WITH ORDINALITY AS t(e, n) ORDER BY n);
+END
+$$;
+COMMENT ON FUNCTION orders.api_body_string_array(text, jsonb) IS
+'internal: a member of the request body that must be a JSON array of strings if given; invalid_input (OR100) naming it otherwise; absent or null: NULL';
+
+CREATE FUNCTION orders.api_body_boolean(p_name text, p_value jsonb) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog AS $$
+BEGIN
+	IF p_value IS NULL OR jsonb_typeof(p_value) = 'null' THEN
+		RETURN NULL;
+	ELSIF jsonb_typeof(p_value) <> 'boolean' THEN
+		RAISE EXCEPTION '%: must be true or false', p_name USING ERRCODE = 'OR100';
+	END IF;
+	RETURN p_value::boolean;
+END
+$$;
+COMMENT ON FUNCTION orders.api_body_boolean(text, jsonb) IS
+'internal: a member of the request body that must be a JSON boolean if given; invalid_input (OR100) naming it otherwise; absent or null: NULL';
 
 -- Rate limit of a scope (client or order): NULL when the request passes,
 -- else the 429 answer with Retry-After and the RateLimit-* headers.

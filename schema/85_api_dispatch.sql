@@ -76,7 +76,11 @@ $body$$f$,
 					WHEN p.source = 'body' AND p.type = 'object' THEN
 						format('orders.api_object_param(%L, p_body->%L)', p.name, p.name)
 					WHEN p.source = 'body' AND p.type = 'string' THEN
-						format('p_body->>%L', p.name)
+						format('orders.api_body_string(%L, p_body->%L)', p.name, p.name)
+					WHEN p.source = 'body' AND p.type = 'array' THEN
+						format('orders.api_body_string_array(%L, p_body->%L)', p.name, p.name)
+					WHEN p.source = 'body' AND p.type = 'boolean' THEN
+						format('orders.api_body_boolean(%L, p_body->%L)', p.name, p.name)
 					WHEN p.source = 'header' AND p.type = 'string' THEN
 						format('p_params->>%L', p.name)
 					WHEN p.source IN ('query', 'path') AND p.type = 'integer' THEN
@@ -102,7 +106,7 @@ BEGIN
 	SELECT o.operation, p.name INTO bad
 	FROM orders.api_operations o, unnest(o.parameters) p
 	WHERE NOT ((p.source IN ('client', 'key') AND (p.type IS NULL OR p.type = 'optional'))
-			   OR (p.source = 'body' AND p.type IN ('object', 'string'))
+			   OR (p.source = 'body' AND p.type IN ('object', 'string', 'array', 'boolean'))
 			   OR (p.source = 'header' AND p.type = 'string')
 			   OR (p.source IN ('query', 'path') AND p.type IN ('integer', 'id', 'string', 'timestamp')))
 	LIMIT 1;
@@ -124,8 +128,8 @@ DECLARE
 	req_path text := coalesce(p_path, '');
 	req_headers jsonb;
 	op orders.api_operations;
-	path_param text;			-- the route's path parameter (one at most)
-	path_value text;
+	path_names text[];			-- the route's path parameters, in path order
+	path_values text[];
 	order_id bigint;
 	params jsonb;
 	payload jsonb;
@@ -149,12 +153,14 @@ BEGIN
 					   HAVING count(*) > 0),
 					  orders.api_error('no_match'));
 	ELSE
-		path_param := (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'path');
-		IF path_param IS NOT NULL THEN
-			path_value := substring(req_path FROM op.path_pattern);
+		path_names := ARRAY(SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'path'
+							ORDER BY position('{' || p.name || '}' IN op.path));
+		IF cardinality(path_names) > 0 THEN
+			path_values := regexp_match(req_path, op.path_pattern);
 		END IF;
-		IF path_value ~ '^[0-9]{1,18}$' THEN
-			order_id := path_value::bigint;
+		-- the order a call concerns, for the audit row
+		IF op.path LIKE '/api/v1/orders/{%' AND path_values[1] ~ '^[0-9]{1,18}$' THEN
+			order_id := path_values[1]::bigint;
 		END IF;
 		-- Authenticate, then count the request against the client's limits.
 		r := orders.api_authenticate(req_headers);
@@ -180,7 +186,7 @@ BEGIN
 			r := orders.api_invalid(format('unknown query parameter "%s"', unknown_param));
 		END IF;
 	END IF;
-	IF r.status IS NULL AND req_method = 'POST' THEN
+	IF r.status IS NULL AND req_method IN ('POST', 'PATCH') THEN
 		-- A form (the OAuth 2.0 token request) is read like a query
 		-- string: an object of strings.  Anything else must be JSON.
 		IF orders.is_form_content_type(req_headers->>'content-type') THEN
@@ -200,9 +206,9 @@ BEGIN
 
 	-- Call.
 	IF r.status IS NULL THEN
-		IF path_param IS NOT NULL THEN
-			params := params || jsonb_build_object(path_param, path_value);
-		END IF;
+		FOR i IN 1 .. coalesce(cardinality(path_names), 0) LOOP
+			params := params || jsonb_build_object(path_names[i], path_values[i]);
+		END LOOP;
 		-- The headers the route declares as parameters (the token
 		-- endpoint's Authorization: Basic).
 		params := params || coalesce((SELECT jsonb_object_agg(p.name, req_headers->p.name)

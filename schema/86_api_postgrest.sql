@@ -104,6 +104,8 @@ BEGIN
 			   coalesce(string_agg(format('%I %s', p.name, CASE
 							WHEN p.source = 'path' THEN 'text'
 							WHEN p.source = 'query' OR p.type = 'string' THEN 'text DEFAULT NULL'
+							-- optional body members (webhooks' eventTypes, enabled)
+							WHEN p.type IN ('array', 'boolean') THEN 'jsonb DEFAULT NULL'
 							ELSE 'jsonb' END),
 						', ' ORDER BY n) FILTER (WHERE p.source IN ('query', 'path', 'body')), '') AS args,
 			   coalesce('jsonb_build_object(' || string_agg(CASE p.source

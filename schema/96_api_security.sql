@@ -78,6 +78,12 @@ BEGIN
 	END LOOP;
 END $$;
 
+-- Its own webhooks too (issue 13), except the endpoints' encrypted secrets.
+GRANT SELECT (client_id, id, url, event_types, description, previous_secret_until, failing_since,
+			  disabled_at, disabled_reason, created_at, updated_at, deleted_at)
+	ON orders.webhook_endpoints TO orders_api;
+GRANT SELECT ON orders.webhook_events, orders.webhook_deliveries, orders.webhook_attempts TO orders_api;
+
 GRANT USAGE ON SCHEMA api TO orders_api, orders_authenticator;
 -- The API role executes the function of every route of the route table
 -- (api.<operation>), the pre-request and dispatch.

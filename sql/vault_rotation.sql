@@ -36,6 +36,14 @@ UPDATE orders.order_items SET status = 'DELIVERED' WHERE order_id = :order_id;
 UPDATE orders.inventory_units SET status = 'DELIVERED' WHERE id = :first_unit;
 UPDATE orders.orders SET status = 'DELIVERED', sub_status = 'INVENTORY_FULFILLED' WHERE id = :order_id;
 SELECT orders.reveal_vouchers(:client, :order_id) AS revealed_before \gset
+-- A webhook endpoint's signing secrets, current and previous, under key 1 too.
+INSERT INTO orders.webhook_endpoints (client_id, id, url, event_types, secret, previous_secret, previous_secret_until)
+SELECT :client, n.id, 'https://hooks.example.com/rotation', ARRAY['order.failed'],
+	   orders.vault_encrypt('whsec_' || encode(sha256('rotation current'), 'base64'), n.id, 'webhook_secret'),
+	   orders.vault_encrypt('whsec_' || encode(sha256('rotation previous'), 'base64'), n.id, 'webhook_previous_secret'),
+	   now() + interval '1 hour'
+FROM (SELECT nextval(pg_get_serial_sequence('orders.webhook_endpoints', 'id')) AS id) n
+RETURNING id AS rotation_endpoint \gset
 
 -- Add key 2 (the file now holds keys 1 and 2) and reload.  The sleep gives
 -- the postmaster time to re-read the configuration and signal this backend,
@@ -88,6 +96,15 @@ SELECT count(*) AS units,
 	   bool_and(i.fingerprint = (orders.vault_fingerprints('ROTATE-CARD-' || l.n, 'card_number'))[1]) AS fingerprints_current
 FROM loaded l JOIN orders.inventory_units i ON i.id = l.unit_id;
 SELECT orders.load_inventory(3201, 10, '2032-01-01', 'ROTATE-CARD-8');
+-- The webhook secrets too (then the endpoint goes: later files count endpoints).
+SELECT orders.vault_key_id(secret) AS secret_key, orders.vault_key_id(previous_secret) AS previous_key,
+	   orders.vault_decrypt(secret, id, 'webhook_secret') = 'whsec_' || encode(sha256('rotation current'), 'base64')
+	   AND orders.vault_decrypt(previous_secret, id, 'webhook_previous_secret')
+		   = 'whsec_' || encode(sha256('rotation previous'), 'base64') AS secrets_decrypt
+FROM orders.webhook_endpoints WHERE id = :rotation_endpoint;
+UPDATE orders.webhook_endpoints
+SET deleted_at = now(), secret = NULL, previous_secret = NULL, previous_secret_until = NULL
+WHERE id = :rotation_endpoint;
 
 -- Remove key 1 from the file: everything still decrypts; only a value
 -- never rotated (kept aside above) needs key 1, and says so.

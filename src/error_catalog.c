@@ -30,7 +30,8 @@ const OrdersError orders_errors[] = {
 		"invalid input: a field is missing, has the wrong type, format or range, a denomination "
 		"the product does not offer, a quantity over the product's limit, missing `topupData` for "
 		"a top-up, bad `page` / `limit` / `status` / `product_id` / date range, order id <= 0, "
-		"a malformed request body, an unknown query parameter",
+		"a malformed request body, an unknown query parameter, a bad webhook `url` / `eventTypes` / "
+		"`description` / `enabled`",
 		"`create_order`, `quote`, `list_orders`, `order_details`, `fund_wallet`, `refund_order`, the API"},
 	{"unknown_reference", ERRCODE_ORDERS_NOT_FOUND, 404, "not_found", NULL,
 		"unknown: no such product (`productId`), client, wallet, or order to refund",
@@ -101,6 +102,11 @@ const OrdersError orders_errors[] = {
 	{"oauth_invalid_scope", 0, 400, "invalid_scope", NULL,
 		"token request: a `scope` other than `orders` (the whole API, the one scope)",
 		"the API (OAuth 2.0 token endpoint)"},
+	{"webhook_limit", 0, 422, "webhook_limit", "A client may register at most 20 webhook endpoints",
+		"registering a webhook endpoint past the limit of 20 per client", "the API (webhooks)"},
+	{"webhook_conflict", 0, 409, "conflict", NULL,
+		"retrying a webhook delivery that is being sent now, or testing or retrying on a disabled endpoint",
+		"the API (webhooks)"},
 	{"internal_error", 0, 500, "internal_error", NULL,
 		"anything else; the message names the operation only (`Failed to retrieve order`), the "
 		"SQLSTATE and message go to the server log as a WARNING", "the API"},

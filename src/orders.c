@@ -22,4 +22,5 @@ _PG_init(void)
 	orders_credentials_init();
 	orders_ratelimit_init();
 	orders_fulfilment_init();
+	orders_webhooks_init();
 }

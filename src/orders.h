@@ -32,5 +32,6 @@ extern void orders_identity_init(void);
 extern void orders_credentials_init(void);
 extern void orders_ratelimit_init(void);
 extern void orders_fulfilment_init(void);
+extern void orders_webhooks_init(void);
 
 #endif							/* ORDERS_H */

@@ -173,8 +173,15 @@ for v in $older; do
 
 	# data: counts, the books, the vouchers.
 	ok=0
-	data_snapshot "$db" > "$work/data.after"
-	diff -u "$work/data.before" "$work/data.after" >&2 || ok=1
+	# A table the new version adds exists only after the update, and empty:
+	# its "<table> 0" line is left out of the comparison; so are the tables
+	# whose rows the install script ships (the route table: the catalog
+	# test above compares their rows with a fresh install's).
+	data_snapshot "$db" | awk 'NR == FNR { seen[$1] = 1; next }
+		!($1 in seen) && $0 ~ /^orders\.[a-z_]+ 0$/ { next } { print }' "$work/data.before" - \
+		> "$work/data.after"
+	diff -u <(grep -v -F -f <(printf '%s \n' ${shipped_tables:-/none/}) "$work/data.before") \
+		<(grep -v -F -f <(printf '%s \n' ${shipped_tables:-/none/}) "$work/data.after") >&2 || ok=1
 	bad=$(psql -d "$db" -At -c "SELECT count(*) FROM orders.verify_ledger()")
 	[ "$bad" = 0 ] || { echo "verify_ledger() reports $bad wallets after the update" >&2; ok=1; }
 	reveal_snapshot "$db" > "$work/reveal.after"
@@ -234,7 +241,7 @@ dump_check() {  # dump_check <version to create> <label>
 		"$bindir/pg_dump" -d "$src" > "$work/dump-$2.sql" &&
 		psql -d "$dst" -f "$work/dump-$2.sql" > /dev/null 2> "$work/restore.err" &&
 		config_rows "$src" > "$work/config.src" && config_rows "$dst" > "$work/config.dst" &&
-		grep -q "^orders.api_operations 8 rows" "$work/config.dst" &&
+		[ "$(psql -d "$dst" -At -c "SELECT count(*) FROM orders.api_operations WHERE operation = 'ping'")" = 1 ] &&
 		diff -u --label "dumped" --label "restored" "$work/config.src" "$work/config.dst" >&2 &&
 		# the sequences come along: a new audit row gets a new id
 		psql -d "$dst" -c "INSERT INTO orders.api_audit (operation, status) VALUES ('after-restore', 200)" \
