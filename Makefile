@@ -98,7 +98,7 @@ GATEWAY = gateway/orders-gateway
 GATEWAY_SRCS = $(sort $(filter-out gateway/openapi_json.c,$(wildcard gateway/*.c))) gateway/openapi_json.c
 GATEWAY_CFLAGS = -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -pthread \
 	$(shell pkg-config --cflags libmicrohttpd libpq gnutls)
-GATEWAY_LIBS = -pthread $(shell pkg-config --libs libmicrohttpd libpq gnutls)
+GATEWAY_LIBS = -pthread $(shell pkg-config --libs libmicrohttpd libpq gnutls) -lm
 EXTRA_CLEAN += $(GATEWAY) gateway/*.o gateway/openapi_json.c
 
 all: $(GATEWAY)

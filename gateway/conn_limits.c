@@ -39,6 +39,10 @@ struct ConnLimits
 	int			timeout_s;
 	bool		stopping;
 	pthread_t	reaper;
+	/* for the metrics (conn_limits_stats) */
+	uint64_t	rejected_gateway_full;
+	uint64_t	rejected_address_full;
+	uint64_t	timed_out;
 };
 
 static bool
@@ -102,6 +106,7 @@ reaper_main(void *arg)
 			c->cut = true;
 			cut++;
 		}
+		cl->timed_out += cut;
 		if (cut > 0)
 			log_msg("closed %d connection(s) whose request did not arrive in time", cut);
 		wake = now;
@@ -165,9 +170,15 @@ conn_limits_open(ConnLimits *cl, const struct sockaddr *addr, int fd)
 		if (c->verdict == CONN_ADMITTED && same_address(&c->addr, &conn->addr))
 			same++;
 	if (cl->admitted >= cl->max_total)
+	{
 		conn->verdict = CONN_GATEWAY_FULL;
+		cl->rejected_gateway_full++;
+	}
 	else if (same >= cl->max_per_address)
+	{
 		conn->verdict = CONN_ADDRESS_FULL;
+		cl->rejected_address_full++;
+	}
 	else
 	{
 		conn->verdict = CONN_ADMITTED;
@@ -219,6 +230,18 @@ conn_limits_close(ConnLimits *cl, Conn *conn)
 		cl->admitted--;
 	pthread_mutex_unlock(&cl->lock);
 	free(conn);
+}
+
+void
+conn_limits_stats(ConnLimits *cl, ConnLimitsStats *out)
+{
+	pthread_mutex_lock(&cl->lock);
+	out->admitted = cl->admitted;
+	out->max_total = cl->max_total;
+	out->rejected_gateway_full = cl->rejected_gateway_full;
+	out->rejected_address_full = cl->rejected_address_full;
+	out->timed_out = cl->timed_out;
+	pthread_mutex_unlock(&cl->lock);
 }
 
 void

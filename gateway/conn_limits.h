@@ -18,6 +18,7 @@
 #define GATEWAY_CONN_LIMITS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* Seconds a rejected connection has to send the request its 503 answers. */
@@ -30,6 +31,16 @@ typedef enum ConnVerdict
 	CONN_ADDRESS_FULL			/* max_per_address reached for its address */
 } ConnVerdict;
 
+/* What the metrics show (totals since start). */
+typedef struct ConnLimitsStats
+{
+	int			admitted;		/* open admitted connections now */
+	int			max_total;
+	uint64_t	rejected_gateway_full;	/* connections answered 503 ... */
+	uint64_t	rejected_address_full;	/* ... for each reason */
+	uint64_t	timed_out;		/* cut: the request did not arrive in time */
+} ConnLimitsStats;
+
 typedef struct ConnLimits ConnLimits;
 typedef struct Conn Conn;
 
@@ -39,6 +50,7 @@ extern ConnVerdict conn_verdict(const Conn *conn);
 extern void conn_limits_received(ConnLimits *cl, Conn *conn);
 extern void conn_limits_next_request(ConnLimits *cl, Conn *conn);
 extern void conn_limits_close(ConnLimits *cl, Conn *conn);
+extern void conn_limits_stats(ConnLimits *cl, ConnLimitsStats *out);
 extern void conn_limits_destroy(ConnLimits *cl);
 
 /* What server.c keeps per connection: a request not yet freed, or NULL. */

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 # embed-openapi.py YAML C-FILE: write docs/openapi.yaml as compact JSON into
 # a C file (gateway_openapi_json), so the gateway serves the document
-# without reading any file at run time.  Run by the Makefile.
+# without reading any file at run time, with the document's path templates
+# (gateway_route_templates: the route table's paths, which sql/rest_routes.sql
+# checks against the document), by which the gateway's metrics name a
+# request's route.  Run by the Makefile.
 import json
 import sys
 
@@ -12,6 +15,11 @@ def main():
     src, dst = sys.argv[1], sys.argv[2]
     with open(src, encoding="utf-8") as f:
         doc = yaml.safe_load(f)
+    templates = sorted(doc["paths"])
+    for t in templates:
+        # a template is printed as a label value: no escaping wanted
+        if not t.startswith("/") or any(c in t for c in '"\\\n?#') or not t.isascii():
+            sys.exit("embed-openapi.py: path %r cannot be a metrics label" % t)
     data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     lines = []
     for i in range(0, len(data), 64):
@@ -24,6 +32,9 @@ def main():
         f.write("#include \"openapi.h\"\n\n")
         f.write("const char gateway_openapi_json[] =\n%s;\n" % "\n".join(lines or ['\t""']))
         f.write("const size_t gateway_openapi_json_len = %d;\n" % len(data))
+        f.write("\nconst char *const gateway_route_templates[] = {\n%s\n};\n"
+                % "\n".join('\t"%s",' % t for t in templates))
+        f.write("const int gateway_route_count = %d;\n" % len(templates))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics_server.h"
 #include "pool.h"
 #include "server.h"
 #include "tls.h"
@@ -30,6 +31,7 @@ typedef struct Options
 {
 	PoolConfig	pool;
 	ServerConfig server;
+	MetricsConfig metrics;
 	int			drain_timeout_s;
 	const char *tls_cert;		/* PEM files; both or neither */
 	const char *tls_key;
@@ -45,6 +47,7 @@ usage(FILE *out)
 			"api.dispatch(method, path, query, headers, body) in PostgreSQL, and its\n"
 			"result the response.  The gateway serves one path itself:\n"
 			"GET /api/v1/openapi.json (the API description).  Health: GET /api/v1/health.\n"
+			"Metrics for Prometheus: GET /metrics on a listener of its own (--metrics-port).\n"
 			"\n"
 			"Usage: orders-gateway [OPTION]...\n"
 			"\n"
@@ -75,6 +78,11 @@ usage(FILE *out)
 			"                            certificate chain; needs --tls-key\n"
 			"      --tls-key=FILE        the PEM private key of --tls-cert\n"
 			"                            (SIGHUP reads both files again)\n"
+			"      --metrics-port=PORT   serve GET /metrics (Prometheus) on this port, 0 for\n"
+			"                            any free one, -1 for none (-1: no metrics listener)\n"
+			"      --metrics-listen=ADDR the metrics listener's numeric address (127.0.0.1)\n"
+			"      --metrics-role=ROLE   a scrape reads orders.metrics() as this role (SET\n"
+			"                            LOCAL ROLE), \"\" for none (orders_metrics)\n"
 			"  -h, --help                show this help and exit\n"
 			"  -V, --version             show the version and exit\n"
 			"\n"
@@ -91,6 +99,7 @@ enum
 	NUM_PORT, NUM_POOL_SIZE, NUM_MAX_BODY, NUM_MAX_TARGET, NUM_MAX_HEADERS, NUM_MAX_CONNECTIONS,
 	NUM_MAX_PER_ADDRESS, NUM_REQUEST_TIMEOUT,
 	NUM_ACQUIRE_TIMEOUT, NUM_CONNECT_TIMEOUT, NUM_IDLE_TIMEOUT, NUM_DRAIN_TIMEOUT,
+	NUM_METRICS_PORT,
 	NUM_OPTIONS
 };
 
@@ -114,6 +123,7 @@ static const struct
 	[NUM_CONNECT_TIMEOUT] = {"connect-timeout", 256 + NUM_CONNECT_TIMEOUT, 1, 600, 3},
 	[NUM_IDLE_TIMEOUT] = {"idle-timeout", 256 + NUM_IDLE_TIMEOUT, 1, 3600, 30},
 	[NUM_DRAIN_TIMEOUT] = {"drain-timeout", 256 + NUM_DRAIN_TIMEOUT, 0, 3600, 10},
+	[NUM_METRICS_PORT] = {"metrics-port", 256 + NUM_METRICS_PORT, -1, 65535, -1},
 };
 
 static long
@@ -140,9 +150,13 @@ parse_options(int argc, char **argv, Options *o)
 {
 	enum
 	{
-		OPT_TLS_CERT = 1000, OPT_TLS_KEY
+		OPT_TLS_CERT = 1000, OPT_TLS_KEY, OPT_METRICS_LISTEN, OPT_METRICS_ROLE
 	};
-	struct option longopts[NUM_OPTIONS + 8] = {
+	enum
+	{
+		NAMED_OPTIONS = 9
+	};
+	struct option longopts[NAMED_OPTIONS + NUM_OPTIONS + 1] = {
 		{"listen", required_argument, NULL, 'l'},
 		{"conninfo", required_argument, NULL, 'd'},
 		{"role", required_argument, NULL, 'r'},
@@ -150,6 +164,8 @@ parse_options(int argc, char **argv, Options *o)
 		{"version", no_argument, NULL, 'V'},
 		{"tls-cert", required_argument, NULL, OPT_TLS_CERT},
 		{"tls-key", required_argument, NULL, OPT_TLS_KEY},
+		{"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+		{"metrics-role", required_argument, NULL, OPT_METRICS_ROLE},
 	};
 	long		num[NUM_OPTIONS];
 	int			c,
@@ -157,9 +173,9 @@ parse_options(int argc, char **argv, Options *o)
 
 	for (i = 0; i < NUM_OPTIONS; i++)
 	{
-		longopts[7 + i].name = numeric_options[i].name;
-		longopts[7 + i].has_arg = required_argument;
-		longopts[7 + i].val = numeric_options[i].code;
+		longopts[NAMED_OPTIONS + i].name = numeric_options[i].name;
+		longopts[NAMED_OPTIONS + i].has_arg = required_argument;
+		longopts[NAMED_OPTIONS + i].val = numeric_options[i].code;
 		num[i] = numeric_options[i].fallback;
 	}
 	o->server.listen_address = "127.0.0.1";
@@ -167,6 +183,8 @@ parse_options(int argc, char **argv, Options *o)
 	o->pool.role = "orders_api";
 	o->tls_cert = NULL;
 	o->tls_key = NULL;
+	o->metrics.listen_address = "127.0.0.1";
+	o->metrics.role = "orders_metrics";
 
 	while ((c = getopt_long(argc, argv, "l:p:d:r:n:hV", longopts, NULL)) != -1)
 	{
@@ -194,6 +212,12 @@ parse_options(int argc, char **argv, Options *o)
 				break;
 			case OPT_TLS_KEY:
 				o->tls_key = optarg;
+				break;
+			case OPT_METRICS_LISTEN:
+				o->metrics.listen_address = optarg;
+				break;
+			case OPT_METRICS_ROLE:
+				o->metrics.role = optarg;
 				break;
 			case 'h':
 				usage(stdout);
@@ -230,6 +254,7 @@ parse_options(int argc, char **argv, Options *o)
 	o->pool.acquire_timeout_ms = (int) num[NUM_ACQUIRE_TIMEOUT];
 	o->pool.connect_timeout_s = (int) num[NUM_CONNECT_TIMEOUT];
 	o->drain_timeout_s = (int) num[NUM_DRAIN_TIMEOUT];
+	o->metrics.port = (int) num[NUM_METRICS_PORT];
 }
 
 /*
@@ -291,6 +316,7 @@ main(int argc, char **argv)
 	sigset_t	signals;
 	Pool	   *pool;
 	Server	   *server;
+	MetricsServer *metrics = NULL;
 	int			sig;
 
 	parse_options(argc, argv, &o);
@@ -323,10 +349,25 @@ main(int argc, char **argv)
 		tls_free();
 		return 1;
 	}
+	if (o.metrics.port >= 0)
+	{
+		metrics = metrics_server_start(&o.metrics, server, pool);
+		if (metrics == NULL)
+		{
+			server_stop(server);
+			pool_destroy(pool);
+			tls_free();
+			return 1;
+		}
+	}
 	log_msg("listening on %s port %d, %s (pool of %d connections, role %s)",
 			o.server.listen_address, server_port(server),
 			o.server.tls ? "HTTPS only" : "plain HTTP", o.pool.size,
 			o.pool.role[0] ? o.pool.role : "(none)");
+	if (metrics != NULL)
+		log_msg("metrics on %s port %d: GET /metrics (database role %s)",
+				o.metrics.listen_address, metrics_server_port(metrics),
+				o.metrics.role[0] ? o.metrics.role : "(none)");
 
 	for (;;)
 	{
@@ -343,6 +384,8 @@ main(int argc, char **argv)
 	}
 	log_msg("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	drain(server, &signals, o.drain_timeout_s);
+	/* the metrics listener reads the server's counters: it stops first */
+	metrics_server_stop(metrics);
 	server_stop(server);
 	pool_destroy(pool);
 	tls_free();

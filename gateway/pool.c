@@ -21,6 +21,11 @@ struct Pool
 	PGconn	  **conns;			/* NULL: not connected */
 	bool	   *in_use;
 	bool		db_down;		/* last connect failed: log transitions only */
+	/* for the metrics (pool_stats) */
+	uint64_t	waits;			/* acquires that found no free slot */
+	uint64_t	wait_timeouts;	/* ... and gave up (503) */
+	uint64_t	wait_us;		/* time spent waiting, microseconds */
+	uint64_t	connect_failures;
 };
 
 Pool *
@@ -83,6 +88,8 @@ note_db_state(Pool *pool, bool down, const char *why)
 	bool		changed;
 
 	pthread_mutex_lock(&pool->lock);
+	if (down)
+		pool->connect_failures++;
 	changed = pool->db_down != down;
 	pool->db_down = down;
 	pthread_mutex_unlock(&pool->lock);
@@ -155,6 +162,16 @@ pool_connect(Pool *pool)
 	return conn;
 }
 
+static uint64_t
+elapsed_us(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t) ((now.tv_sec - since->tv_sec) * 1000000L +
+					   (now.tv_nsec - since->tv_nsec) / 1000);
+}
+
 /*
  * Take a connection: wait for a free slot (at most acquire_timeout_ms),
  * then make sure its connection is open and healthy.
@@ -162,12 +179,15 @@ pool_connect(Pool *pool)
 PoolStatus
 pool_acquire(Pool *pool, PooledConn *out)
 {
-	struct timespec deadline;
+	struct timespec deadline,
+				start;
 	int			slot = -1;
 	int			i;
+	bool		waited = false;
 	PGconn	   *conn;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	deadline = start;
 	deadline.tv_sec += pool->config.acquire_timeout_ms / 1000;
 	deadline.tv_nsec += (long) (pool->config.acquire_timeout_ms % 1000) * 1000000L;
 	if (deadline.tv_nsec >= 1000000000L)
@@ -188,12 +208,21 @@ pool_acquire(Pool *pool, PooledConn *out)
 				slot = i;
 		if (slot >= 0)
 			break;
+		if (!waited)
+		{
+			waited = true;
+			pool->waits++;
+		}
 		if (pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT)
 		{
+			pool->wait_timeouts++;
+			pool->wait_us += elapsed_us(&start);
 			pthread_mutex_unlock(&pool->lock);
 			return POOL_BUSY;
 		}
 	}
+	if (waited)
+		pool->wait_us += elapsed_us(&start);
 	pool->in_use[slot] = true;
 	conn = pool->conns[slot];
 	pool->conns[slot] = NULL;	/* owned by the caller until release */
@@ -244,6 +273,28 @@ pool_release(Pool *pool, PooledConn *pc, bool broken)
 	pthread_cond_signal(&pool->freed);
 	pthread_mutex_unlock(&pool->lock);
 	pc->conn = NULL;
+}
+
+void
+pool_stats(Pool *pool, PoolStats *out)
+{
+	int			i;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&pool->lock);
+	out->size = pool->config.size;
+	for (i = 0; i < pool->config.size; i++)
+	{
+		if (pool->in_use[i])
+			out->busy++;
+		else if (pool->conns[i] != NULL)
+			out->idle++;
+	}
+	out->waits = pool->waits;
+	out->wait_timeouts = pool->wait_timeouts;
+	out->wait_seconds = pool->wait_us / 1e6;
+	out->connect_failures = pool->connect_failures;
+	pthread_mutex_unlock(&pool->lock);
 }
 
 void

@@ -12,6 +12,7 @@
 #define GATEWAY_POOL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -31,6 +32,18 @@ typedef enum PoolStatus
 	POOL_UNAVAILABLE			/* the database cannot be reached */
 } PoolStatus;
 
+/* What the metrics show: the slots now, and totals since start. */
+typedef struct PoolStats
+{
+	int			size;
+	int			busy;			/* taken by a request */
+	int			idle;			/* free with an open connection */
+	uint64_t	waits;			/* acquires that had to wait for a slot */
+	uint64_t	wait_timeouts;	/* ... and gave up after the acquire timeout */
+	double		wait_seconds;	/* time spent waiting */
+	uint64_t	connect_failures;
+} PoolStats;
+
 typedef struct Pool Pool;
 typedef struct PooledConn
 {
@@ -44,6 +57,7 @@ extern PoolStatus pool_acquire(Pool *pool, PooledConn *out);
 extern bool pool_reconnect(Pool *pool, PooledConn *pc);
 extern void pool_release(Pool *pool, PooledConn *pc, bool broken);
 extern int	pool_size(const Pool *pool);
+extern void pool_stats(Pool *pool, PoolStats *out);
 extern void pool_destroy(Pool *pool);
 
 #endif

@@ -28,7 +28,9 @@
 #include "conn_limits.h"
 #include "dispatch.h"
 #include "json.h"
+#include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "openapi.h"
 #include "request.h"
 #include "server.h"
@@ -59,6 +61,8 @@ struct Server
 	Pool	   *pool;
 	ConnLimits *limits;
 	struct MHD_Daemon *daemon;
+	RequestMetrics *metrics;
+	double		started_at;		/* seconds since the epoch */
 	atomic_int	in_flight;
 	atomic_bool draining;
 };
@@ -576,11 +580,14 @@ request_finish(Server *server, Request *r, const char *note)
 {
 	struct timespec now;
 	size_t		path_len = strcspn(r->target, "?#");
+	double		seconds;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	log_request(r->method, r->target, path_len, r->status,
-				(now.tv_sec - r->start.tv_sec) * 1e3 +
-				(now.tv_nsec - r->start.tv_nsec) / 1e6, note ? note : r->note);
+	seconds = (now.tv_sec - r->start.tv_sec) + (now.tv_nsec - r->start.tv_nsec) / 1e9;
+	log_request(r->method, r->target, path_len, r->status, seconds * 1e3,
+				note ? note : r->note);
+	request_metrics_observe(server->metrics, r->method, r->target, path_len,
+							r->status, seconds);
 	strbuf_free(&r->body);
 	free(r->headers);
 	free(r->target);
@@ -638,20 +645,6 @@ connection_event(void *cls, struct MHD_Connection *c, void **socket_context,
 	*socket_context = NULL;
 }
 
-static void
-mhd_logger(void *cls, const char *fmt, va_list ap)
-{
-	char		line[512];
-
-	(void) cls;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	/* a client that went away: its request's own log line says so */
-	if (strstr(line, "detected connection closure") != NULL)
-		return;
-	log_msg("libmicrohttpd: %s", line);
-}
-
 /* ---- life cycle ---- */
 
 /* libmicrohttpd's memory per connection: 4 x our limits + 32 KiB. */
@@ -665,12 +658,9 @@ Server *
 server_start(const ServerConfig *config, Pool *pool)
 {
 	Server	   *server = calloc(1, sizeof(Server));
-	struct addrinfo hints,
-			   *addr = NULL;
-	char		port[16];
+	struct addrinfo *addr;
 	unsigned int flags;
 	unsigned int hard_limit;
-	int			rc;
 
 	/* HTTPS: the certificate comes from tls.c at each handshake */
 	struct MHD_OptionItem tls_options[] = {
@@ -692,25 +682,30 @@ server_start(const ServerConfig *config, Pool *pool)
 	}
 	server->limits = conn_limits_create(config->max_connections, config->max_per_address,
 										config->request_timeout_s);
-	if (server->limits == NULL)
+	server->metrics = request_metrics_create();
+	if (server->limits == NULL || server->metrics == NULL)
 	{
 		log_msg("out of memory");
+		if (server->limits != NULL)
+			conn_limits_destroy(server->limits);
+		request_metrics_destroy(server->metrics);
 		free(server);
 		return NULL;
+	}
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		server->started_at = now.tv_sec + now.tv_nsec / 1e9;
 	}
 	atomic_init(&server->in_flight, 0);
 	atomic_init(&server->draining, false);
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", config->port);
-	rc = getaddrinfo(config->listen_address, port, &hints, &addr);
-	if (rc != 0)
+	addr = listener_address(config->listen_address, config->port, "listen");
+	if (addr == NULL)
 	{
-		log_msg("invalid listen address \"%s\": %s (give a numeric IPv4 or IPv6 address)",
-				config->listen_address, gai_strerror(rc));
 		conn_limits_destroy(server->limits);
+		request_metrics_destroy(server->metrics);
 		free(server);
 		return NULL;
 	}
@@ -728,7 +723,7 @@ server_start(const ServerConfig *config, Pool *pool)
 	server->daemon = MHD_start_daemon(flags, (uint16_t) config->port,
 									  NULL, NULL,
 									  access_handler, server,
-									  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+									  MHD_OPTION_EXTERNAL_LOGGER, listener_mhd_logger, "libmicrohttpd",
 									  MHD_OPTION_SOCK_ADDR, addr->ai_addr,
 									  MHD_OPTION_URI_LOG_CALLBACK, request_begin, server,
 									  MHD_OPTION_NOTIFY_COMPLETED, request_end, server,
@@ -750,6 +745,7 @@ server_start(const ServerConfig *config, Pool *pool)
 	{
 		log_msg("cannot listen on %s port %d", config->listen_address, config->port);
 		conn_limits_destroy(server->limits);
+		request_metrics_destroy(server->metrics);
 		free(server);
 		return NULL;
 	}
@@ -759,10 +755,7 @@ server_start(const ServerConfig *config, Pool *pool)
 int
 server_port(Server *server)
 {
-	const union MHD_DaemonInfo *info;
-
-	info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	return info != NULL ? info->port : server->config.port;
+	return listener_port(server->daemon, server->config.port);
 }
 
 /* Stop accepting connections; requests in progress go on. */
@@ -788,5 +781,57 @@ server_stop(Server *server)
 {
 	MHD_stop_daemon(server->daemon);
 	conn_limits_destroy(server->limits);
+	request_metrics_destroy(server->metrics);
 	free(server);
+}
+
+/*
+ * The HTTP side's metrics in the text format: requests, connections, the
+ * pool, the process.  Called by the metrics listener (metrics_server.c)
+ * from its own thread: everything read here is atomic or locked.
+ */
+void
+server_write_metrics(Server *server, StrBuf *out)
+{
+	ConnLimitsStats cs;
+	PoolStats	ps;
+
+	request_metrics_write(server->metrics, out);
+	metrics_single(out, "orders_gateway_http_requests_in_flight", "gauge",
+				   "Requests being served now.", atomic_load(&server->in_flight));
+
+	conn_limits_stats(server->limits, &cs);
+	metrics_single(out, "orders_gateway_connections", "gauge",
+				   "HTTP connections admitted and open now.", cs.admitted);
+	metrics_single(out, "orders_gateway_connections_max", "gauge",
+				   "HTTP connections admitted at most (--max-connections).", cs.max_total);
+	metrics_family(out, "orders_gateway_connections_rejected_total", "counter",
+				   "HTTP connections refused (answered 503) by the connection limits, by limit: gateway (--max-connections) or address (--max-connections-per-address).");
+	metrics_sample_count(out, "orders_gateway_connections_rejected_total",
+						 "{limit=\"address\"}", cs.rejected_address_full);
+	metrics_sample_count(out, "orders_gateway_connections_rejected_total",
+						 "{limit=\"gateway\"}", cs.rejected_gateway_full);
+	metrics_single(out, "orders_gateway_request_timeouts_total", "counter",
+				   "Connections closed because their request did not arrive within --request-timeout.",
+				   cs.timed_out);
+
+	pool_stats(server->pool, &ps);
+	metrics_family(out, "orders_gateway_db_pool_connections", "gauge",
+				   "Database connections of the pool by state: busy (serving a request) or idle (open, free).");
+	metrics_sample(out, "orders_gateway_db_pool_connections", "{state=\"busy\"}", ps.busy);
+	metrics_sample(out, "orders_gateway_db_pool_connections", "{state=\"idle\"}", ps.idle);
+	metrics_single(out, "orders_gateway_db_pool_connections_max", "gauge",
+				   "Database connections of the pool at most (--pool-size).", ps.size);
+	metrics_single(out, "orders_gateway_db_pool_waits_total", "counter",
+				   "Requests that found every database connection busy and waited for one.",
+				   ps.waits);
+	metrics_single(out, "orders_gateway_db_pool_wait_timeouts_total", "counter",
+				   "Requests that waited --acquire-timeout for a database connection in vain (answered 503).",
+				   ps.wait_timeouts);
+	metrics_single(out, "orders_gateway_db_pool_wait_seconds_total", "counter",
+				   "Time requests spent waiting for a database connection.", ps.wait_seconds);
+	metrics_single(out, "orders_gateway_db_connect_failures_total", "counter",
+				   "Failed attempts to open a database connection.", ps.connect_failures);
+
+	metrics_write_process(out, server->started_at);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "pool.h"
+#include "strbuf.h"
 
 typedef struct ServerConfig
 {
@@ -38,6 +39,7 @@ extern Server *server_start(const ServerConfig *config, Pool *pool);
 extern int	server_port(Server *server);
 extern void server_quiesce(Server *server);
 extern int	server_in_flight(Server *server);
+extern void server_write_metrics(Server *server, StrBuf *out);
 extern void server_stop(Server *server);
 
 #endif

@@ -10,7 +10,11 @@ PACKAGES="
 	libipc-run-perl
 	graphviz curl jq ca-certificates procps util-linux openssl valgrind
 	python3 python3-yaml
+	prometheus
 "
+# prometheus: promtool checks the gateway's GET /metrics, and its server
+# scrapes it in test/t/084_gateway_metrics.pl (the package's systemd service
+# is not needed: the test runs its own on a free port).
 # node and npm run the OpenAPI linter (scripts/lint-openapi.sh) and the
 # OAuth 2.0 client of the gateway test (scripts/oauth-client.sh:
 # simple-oauth2): Debian's, unless a node with npm is already installed

@@ -1,12 +1,15 @@
 # scripts/run-services.sh: sourced by scripts/run.sh once the cluster runs
 # and the demo is loaded (PGHOST, PGPORT, PGUSER, PGDATABASE exported; $top,
 # $run and $GATEWAY_PORT set).  Starts the REST gateway in the background
-# (its PID goes to $extra_pids, so Ctrl-C stops it), gives the demo client a
+# (its PID goes to $extra_pids, so Ctrl-C stops it) with its metrics
+# listener on loopback (ORDERS_GATEWAY_METRICS_PORT, default 9464; docs/metrics.md),
+# gives the demo client a
 # fresh API key, places one demo order through the gateway, and prints the
 # reference's curl examples with host, key and ids filled in.
 # shellcheck shell=bash
 
 gateway_log=$run/gateway.log
+metrics_port=${ORDERS_GATEWAY_METRICS_PORT:-9464}
 demo_client=${ORDERS_DEMO_CLIENT:-Demo Client}
 
 # HTTPS (docs/gateway.md, "HTTPS"): ORDERS_GATEWAY_TLS=1 make run serves
@@ -33,6 +36,7 @@ fi
 
 "$top/gateway/orders-gateway" --listen 127.0.0.1 --port "$GATEWAY_PORT" \
 	--conninfo "host=$run port=$PGPORT dbname=$PGDATABASE user=$PGUSER" \
+	--metrics-listen 127.0.0.1 --metrics-port "$metrics_port" \
 	"${tls_args[@]}" 2>>"$gateway_log" &
 extra_pids="$extra_pids $!"
 gateway_pid=$!
@@ -42,7 +46,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 if ! $curl_cmd -sf "$gateway_host/api/v1/health" >/dev/null 2>&1; then
-	echo "the gateway did not start (port $GATEWAY_PORT taken? set ORDERS_GATEWAY_PORT); see $gateway_log:" >&2
+	echo "the gateway did not start (port $GATEWAY_PORT or $metrics_port taken? set ORDERS_GATEWAY_PORT or ORDERS_GATEWAY_METRICS_PORT); see $gateway_log:" >&2
 	tail -5 "$gateway_log" >&2
 	return 1
 fi
@@ -92,6 +96,7 @@ cat <<EXAMPLES
 
 REST API: $gateway_host (orders-gateway, log: $gateway_log)
   API description: $gateway_host/api/v1/openapi.json    health: $gateway_host/api/v1/health
+  Prometheus metrics: http://127.0.0.1:$metrics_port/metrics   (loopback only; docs/metrics.md)
   client "$demo_client": X-API-Key $api_key
                       X-API-Secret $api_secret   (a new key each make run)
 

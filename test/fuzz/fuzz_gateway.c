@@ -1,7 +1,7 @@
 /*
  * fuzz_gateway.c
  *		libFuzzer target for the gateway's request handling (gateway/json.c,
- *		gateway/utf8.c, gateway/request.c).
+ *		gateway/utf8.c, gateway/request.c, the route of gateway/metrics.c).
  *
  * Properties checked on every input:
  * - nothing reads out of bounds (ASan);
@@ -10,7 +10,9 @@
  * - the headers object built from the input, split into "name: value"
  *   lines, is one {...} without a control character whenever it is built;
  * - the request target split stays inside the target;
- * - escaped log text holds only printable ASCII.
+ * - escaped log text holds only printable ASCII;
+ * - a path's metrics route is one of the API document's templates or
+ *   "unmatched" (a bounded label, whatever the path).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,6 +20,8 @@
 #include <string.h>
 
 #include "../../gateway/json.h"
+#include "../../gateway/metrics.h"
+#include "../../gateway/openapi.h"
 #include "../../gateway/request.h"
 #include "../../gateway/strbuf.h"
 #include "../../gateway/utf8.h"
@@ -180,6 +184,20 @@ check_cstring(const char *s, size_t len)
 	free(z);
 }
 
+static void
+check_route(const char *s, size_t size)
+{
+	const char *route = metrics_route_of(s, size);
+	int			i;
+
+	if (strcmp(route, "unmatched") == 0)
+		return;
+	for (i = 0; i < gateway_route_count; i++)
+		if (route == gateway_route_templates[i])
+			return;
+	abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -190,5 +208,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_target(s, size);
 	check_log(s, size);
 	check_cstring(s, size);
+	check_route(s, size);
 	return 0;
 }

@@ -4,7 +4,8 @@
 #   fuzz_labels    the enum label parser (src/labels.c)
 #   fuzz_jwt       the token parser (src/jwt.c)
 #   fuzz_vault_format  the vault's key file and ciphertext parsers (src/vault_format.c)
-#   fuzz_gateway   the gateway's request handling (gateway/json.c, utf8.c, request.c)
+#   fuzz_gateway   the gateway's request handling (gateway/json.c, utf8.c, request.c,
+#                  the metrics' route of a path in metrics.c)
 # Each target starts from its corpus (the seeds below plus whatever earlier
 # runs kept).  A crash, a sanitizer report or a leak makes the target exit
 # non-zero, and so this script and make fuzz: .ci/run runs it for 20 s per
@@ -46,5 +47,9 @@ printf '%s' '{"data":{"productId":1001,"quantity":1,"denomination":25.5,"poNumbe
 printf '%s' '[1,-0.5e+3,true,false,null,"\u00e9\ud83d\ude00"]' > corpus-fuzz_gateway/seed-array
 printf '%s' '/api/v1/orders?status=delivered&limit=20&page=1' > corpus-fuzz_gateway/seed-target
 printf 'X-API-Key: k\nx-api-key: k2\nAccept: */*\n' > corpus-fuzz_gateway/seed-headers
+printf '%s' '/api/v1/orders/12345' > corpus-fuzz_gateway/seed-route
+# the route templates the metrics match paths against are generated
+make -s -C ../.. gateway/openapi_json.c
 fuzz fuzz_gateway 4096 ../../gateway/json.c ../../gateway/utf8.c \
-	../../gateway/request.c ../../gateway/strbuf.c
+	../../gateway/request.c ../../gateway/strbuf.c \
+	../../gateway/metrics.c ../../gateway/openapi_json.c -lm

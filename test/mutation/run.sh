@@ -230,6 +230,24 @@ mut_claim_quiet_duration_logging() {
 	edit schema/44_vault_log_hygiene.sql "\\('log_min_messages', '\\Kfatal(?='\\))" 'log'
 }
 
+mut_metrics_deltas_ignored() {
+	what="orders by status (metrics) leave out the order count deltas not rolled up yet"
+	regress="metrics"
+	edit schema/77_metrics.sql '\n\s*UNION ALL\n\s*SELECT status::text, n FROM orders\.order_count_deltas' ''
+}
+
+mut_metrics_route_parameter() {
+	what="the gateway's metrics route: a {parameter} template segment matches only an empty segment"
+	tap="test/t/084_gateway_metrics.pl"
+	edit gateway/metrics.c "while \\(i < len && path\\[i\\] != '/'\\)\\s*i\\+\\+;" ''
+}
+
+mut_pool_waits_uncounted() {
+	what="the gateway's pool does not count an acquisition that waited"
+	tap="test/t/084_gateway_metrics.pl"
+	edit gateway/pool.c 'pool->waits\+\+;' ''
+}
+
 claim_mutations="claim_write_isolation claim_backoff_doubling claim_undocumented_path
 	claim_illegal_transition_after_crash claim_last_unit_paid claim_quiet_duration_logging"
 
@@ -239,7 +257,8 @@ all_mutations="illegal_transition sub_final_across_status
 	unit_double_allocation expired_unit_allocated
 	debit_without_ledger_row refund_twice wallet_negative
 	wrong_secret_accepted expired_key_accepted tampered_token_accepted orders_rls_policy_dropped
-	burst_limit_not_enforced ciphertext_copied_decrypts"
+	burst_limit_not_enforced ciphertext_copied_decrypts
+	metrics_deltas_ignored metrics_route_parameter pool_waits_uncounted"
 
 # ---- the machinery -------------------------------------------------------
 

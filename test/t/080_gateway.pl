@@ -11,6 +11,9 @@ use warnings FATAL => 'all';
 use B;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
+use lib dirname(__FILE__);
+
+use GatewayHarness ();
 use HTTP::Tiny;
 use IO::Socket::INET;
 use IPC::Run;
@@ -59,14 +62,7 @@ CREATE ROLE gateway LOGIN IN ROLE orders_authenticator;
 sub new_client
 {
 	my ($name, $funds) = @_;
-	my $row = $node->safe_psql(
-		'postgres', qq{
-SELECT orders.admin_create_client('$name') AS id \\gset
-SELECT orders.fund_wallet(:id, 'USD', $funds, 'test funding') WHERE $funds > 0;
-SELECT :id, key_id, secret FROM orders.admin_issue_api_key(:id, 'gateway test');
-});
-	my ($id, $key, $secret) = split /\|/, (split /\n/, $row)[-1];
-	return { id => $id, key => $key, secret => $secret };
+	return GatewayHarness::new_client($node, $name, $funds);
 }
 
 # Two gift card products: 5101 in stock (INSTANT), 5102 without stock.

@@ -1,8 +1,10 @@
 # No leak on any path: the gateway under valgrind memcheck through API
-# traffic, every rejection (400, 404, 405, 413, 414, 431, 503) and
-# connections dropped mid-head and mid-body, then a clean stop: 0 bytes
+# traffic, every rejection (400, 404, 405, 413, 414, 431, 503),
+# connections dropped mid-head and mid-body, and metrics scrapes (GET
+# /metrics, 404, 405), then a clean stop: 0 bytes
 # definitely lost, no invalid read or write.  Then, without valgrind, a
-# soak with a tenth of the requests aborted: the resident set stays flat.
+# soak with a tenth of the requests aborted and a scrape of the metrics
+# every 1,000 requests: the resident set stays flat.
 #
 # The soak is scaled to run in about a minute in make test
 # (GATEWAY_SOAK_REQUESTS, 60,000 by default, about 40 s here; issue 15
@@ -15,6 +17,7 @@ use File::Basename qw(dirname);
 use lib dirname(__FILE__);
 
 use GatewayHarness qw(gateway_bin gateway_pid start_cluster start_gateway stop_gateway wait_for);
+use PostgreSQL::Test::Cluster;
 use HTTP::Tiny;
 use IO::Socket::INET;
 use PostgreSQL::Test::Utils;
@@ -92,17 +95,24 @@ sub traffic
 
 SKIP:
 {
-	skip 'valgrind is not installed', 20 unless $have_valgrind;
+	skip 'valgrind is not installed', 23 unless $have_valgrind;
 	my $vlog = "$PostgreSQL::Test::Utils::tmp_check/gateway-valgrind.log";
+	my $mport = PostgreSQL::Test::Cluster::get_free_port();
 	my $gw = start_gateway($node,
 		prefix => [ 'valgrind', '--tool=memcheck', '--leak-check=full',
 			'--show-leak-kinds=definite', '--errors-for-leak-kinds=definite',
 			'--track-origins=no', "--log-file=$vlog" ],
-		args => [ '--max-connections-per-address', '8', '--request-timeout', '5' ]);
+		args => [ '--max-connections-per-address', '8', '--request-timeout', '5',
+			'--metrics-port', $mport ]);
 	my $http = HTTP::Tiny->new(timeout => 60);
 	ok(wait_for(sub { $http->get("http://127.0.0.1:$gw->{port}/api/v1/health")->{status} == 200 }, 60),
 		'the gateway runs under valgrind');
 	is($_->[1], $_->[2], "under valgrind: $_->[0]: $_->[2]") for traffic($gw->{port}, $http);
+	like($http->get("http://127.0.0.1:$mport/metrics")->{content},
+		qr/^orders_gateway_database_metrics_up 1$/m, 'under valgrind: a scrape with the database\'s metrics');
+	is($http->get("http://127.0.0.1:$mport/elsewhere")->{status}, 404, 'under valgrind: metrics listener: 404');
+	is($http->request('DELETE', "http://127.0.0.1:$mport/metrics")->{status}, 405,
+		'under valgrind: metrics listener: 405');
 	# a connection held to its deadline, and one over the per-address limit: 503
 	my @held = map {
 		IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $gw->{port}, LocalAddr => '127.0.0.7')
@@ -126,7 +136,8 @@ SKIP:
 
 # ---- soak: the resident set stays flat -------------------------------------------
 
-my $gw = start_gateway($node, args => [ '--request-timeout', '5' ]);
+my $soak_mport = PostgreSQL::Test::Cluster::get_free_port();
+my $gw = start_gateway($node, args => [ '--request-timeout', '5', '--metrics-port', $soak_mport ]);
 my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 1);
 my $base = "http://127.0.0.1:$gw->{port}";
 ok(wait_for(sub { $http->get("$base/api/v1/health")->{status} == 200 }, 10), 'the soak gateway is up');
@@ -153,6 +164,7 @@ for my $i (1 .. $total)
 	}
 	my $path = $i % 3 == 0 ? '/api/v1/health' : '/api/v1/openapi.json';
 	$errors++ if $http->get("$base$path")->{status} != 200;
+	$errors++ if $i % 1000 == 1 && $http->get("http://127.0.0.1:$soak_mport/metrics")->{status} != 200;
 	$rss_warm = rss_kb() if $i == $warmup + 1;
 }
 sleep(1);	# let the aborted connections' threads finish

@@ -1,4 +1,4 @@
-# GatewayHarness: what the gateway's TAP tests 081-083 share: a cluster with
+# GatewayHarness: what the gateway's TAP tests share (080 its clients, 081-084 all): a cluster with
 # orders preloaded and the login role the docs tell an operator to create,
 # the gateway started on a free port, and its log.
 package GatewayHarness;
@@ -13,7 +13,8 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT_OK = qw(gateway_bin gateway_pid start_cluster start_gateway stop_gateway wait_for);
+our @EXPORT_OK =
+  qw(gateway_bin gateway_pid new_client start_cluster start_gateway stop_gateway wait_for);
 
 # Every gateway started here.  If a test dies half way, END kills those
 # still running: an orphaned gateway would also keep open the descriptors it
@@ -53,6 +54,20 @@ max_connections = 40
 	$node->safe_psql('postgres',
 		'CREATE EXTENSION orders CASCADE; CREATE ROLE gateway LOGIN IN ROLE orders_authenticator;');
 	return $node;
+}
+
+# A client with $funds USD and an API key: { id, key, secret }.
+sub new_client
+{
+	my ($node, $name, $funds) = @_;
+	my $row = $node->safe_psql(
+		'postgres', qq{
+SELECT orders.admin_create_client('$name') AS id \\gset
+SELECT orders.fund_wallet(:id, 'USD', $funds, 'test funding') WHERE $funds > 0;
+SELECT :id, key_id, secret FROM orders.admin_issue_api_key(:id, 'gateway test');
+});
+	my ($id, $key, $secret) = split /\|/, (split /\n/, $row)[-1];
+	return { id => $id, key => $key, secret => $secret };
 }
 
 # Start the gateway: { port, log, handle }.  prefix => [...] runs it under
