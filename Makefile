@@ -22,6 +22,9 @@ BUILT_SCRIPT = build/orders--$(EXTVERSION).sql
 UPGRADE_SCRIPTS = $(wildcard orders--*--*.sql)
 FROZEN_SCRIPTS = $(filter-out $(UPGRADE_SCRIPTS),$(wildcard orders--*.sql))
 DATA = $(FROZEN_SCRIPTS) $(UPGRADE_SCRIPTS)
+# The router of the sharded layout (router/, docs/scale-out.md): a second,
+# SQL-only extension installed beside orders.
+DATA += router/orders_router.control $(wildcard router/orders_router--*.sql)
 ifeq ($(filter orders--$(EXTVERSION).sql,$(FROZEN_SCRIPTS)),)
 DATA_built = $(BUILT_SCRIPT)
 endif
@@ -118,6 +121,29 @@ install: install-gateway
 install-gateway: $(GATEWAY)
 	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(GATEWAY) '$(DESTDIR)$(bindir)/orders-gateway'
+
+# The webhook delivery daemon (webhookd/, docs/webhookd.md): a program of
+# its own like the gateway (libcurl and libpq), outside the database backend
+# so that nothing in its HTTP code can take the server down.
+WEBHOOKD = webhookd/orders-webhookd
+WEBHOOKD_CFLAGS = -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) \
+	-D_GNU_SOURCE -DWEBHOOKD_VERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags libcurl libpq)
+WEBHOOKD_LIBS = $(shell pkg-config --libs libcurl libpq)
+EXTRA_CLEAN += $(WEBHOOKD) webhookd/*.o
+
+all: $(WEBHOOKD)
+
+$(WEBHOOKD): $(patsubst %.c,%.o,$(sort $(wildcard webhookd/*.c)))
+	$(CC) -o $@ $^ $(WEBHOOKD_LIBS)
+
+webhookd/%.o: webhookd/%.c $(wildcard webhookd/*.h) orders.control
+	$(CC) $(WEBHOOKD_CFLAGS) -c -o $@ $<
+
+install: install-webhookd
+.PHONY: install-webhookd
+install-webhookd: $(WEBHOOKD)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(WEBHOOKD) '$(DESTDIR)$(bindir)/orders-webhookd'
 
 # Benchmarks (bench/, docs/benchmarks.md): the engine against two PL/pgSQL
 # references (feature-complete, lean) and the machine's limits, in a durable

@@ -165,6 +165,8 @@ my @targets = map {
 60_http_details      | tps     | limit             | 0.7 | 2 8   | 7, 11 | gateway: details >= 0.7x the same SQL through pgbench
 61_http_list         | tps     | limit             | 0.7 | 2 8   | 7, 11 | gateway: list >= 0.7x the same SQL through pgbench
 62_http_create       | tps     | limit             | 0.7 | 2 8   | 7, 11 | gateway: create >= 0.7x the same SQL through pgbench
+70_router_create     | tps     | limit             | 0.8 | 1 2 8 | 14 | router: create through the router >= 0.8x on the shard directly
+71_router_details    | tps     | limit             | 0.8 | 1 2 8 | 14 | router: details through the router >= 0.8x on the shard directly
 TARGETS
 
 # holds, misses, or why it cannot be said, from the cells' outcomes

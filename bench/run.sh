@@ -287,6 +287,9 @@ run_pgbench() {	# script clients outdir [extra args]
 	# "-- role: R": as the gateway's login role, switched to R (the same
 	# statement as the gateway, with the same privileges)
 	role=$(sed -n 's/^-- role: *//p' "$script")
+	# a workload.conf's "database: impl=name": that implementation's
+	# database (the router's, bench/data/51_router.sql)
+	PGDATABASE=${database_of[$impl]:-$PGDATABASE} \
 	PGOPTIONS=${role:+-c role=$role} pgbench -n -M prepared -c "$clients" -j "$threads" "$@" \
 		${role:+-U bench_gateway} \
 		-D run="$w-$impl-$clients-$stamp-$runno" -D runno="$runno" \
@@ -297,7 +300,8 @@ run_pgbench() {	# script clients outdir [extra args]
 # A workload directory holds its scripts, <impl>.sql or .lua, or a
 # workload.conf naming another workload's scripts ("scripts:"), pgbench
 # variables that replace the implementations' own ("define: name=value"),
-# and the client counts it runs at ("clients:").
+# the client counts it runs at ("clients:"), and the database an
+# implementation runs in when not bench ("database: impl=name ...").
 conf_value() {	# workload-dir key
 	[ -e "$1/workload.conf" ] && sed -n "s/^$2: *//p" "$1/workload.conf"
 	return 0
@@ -318,7 +322,10 @@ workload_setup() {	# workload-dir
 	[ -n "$(conf_value "$1" scripts)" ] && sdir=$bench/workloads/$(conf_value "$1" scripts)
 	defines=()
 	for d in $(conf_value "$1" define); do defines+=("-D$d"); done
+	database_of=()
+	for d in $(conf_value "$1" database); do database_of[${d%%=*}]=${d#*=}; done
 }
+declare -A database_of=()
 
 # The implementations, in the order they alternate: each beside its closest
 # comparison.

@@ -92,21 +92,24 @@ BEGIN
 		WHERE t.type IS NOT NULL
 		  AND EXISTS (SELECT 1 FROM orders.webhook_endpoints w
 					  WHERE w.client_id = ev.client_id AND w.deleted_at IS NULL
-						AND w.disabled_at IS NULL AND t.type = ANY (w.event_types))
+						AND w.disabled_at IS NULL AND t.type = ANY (w.event_types)
+						AND w.created_at <= ev.created_at)
 	), made AS (
 		INSERT INTO orders.webhook_events (client_id, msg_id, type, order_id, order_event_id, body, created_at)
 		SELECT typed.client_id, typed.msg_id, typed.type, typed.order_id, typed.order_event_id,
 			   orders.webhook_body(typed.msg_id, typed.type, typed.created_at, typed.data), typed.created_at
 		FROM typed
 		ORDER BY typed.order_event_id, typed.n
-		RETURNING id, client_id, type, order_id
+		RETURNING id, client_id, type, order_id, created_at
 	)
+	-- An endpoint gets the events that happen once it exists, not those
+	-- still waiting in the outbox from before it was registered.
 	INSERT INTO orders.webhook_deliveries (client_id, endpoint_id, event_id, order_id)
 	SELECT made.client_id, w.id, made.id, made.order_id
 	FROM made
 	JOIN orders.webhook_endpoints w
 		ON w.client_id = made.client_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL
-		AND made.type = ANY (w.event_types)
+		AND made.type = ANY (w.event_types) AND w.created_at <= made.created_at
 	ORDER BY made.id, w.id;
 	GET DIAGNOSTICS created = ROW_COUNT;
 	RETURN created;

@@ -6,8 +6,9 @@ set -eu
 PACKAGES="
 	make gcc clang libclang-rt-14-dev
 	postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-contrib
-	libpq-dev libssl-dev libmicrohttpd-dev libgnutls28-dev pkg-config
+	libpq-dev libssl-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev pkg-config
 	libipc-run-perl
+	postgresql-15-plproxy
 	graphviz curl jq ca-certificates procps util-linux openssl valgrind
 	python3 python3-yaml
 	prometheus
@@ -15,11 +16,12 @@ PACKAGES="
 # prometheus: promtool checks the gateway's GET /metrics, and its server
 # scrapes it in test/t/084_gateway_metrics.pl (the package's systemd service
 # is not needed: the test runs its own on a free port).
-# node and npm run the OpenAPI linter (scripts/lint-openapi.sh) and the
-# OAuth 2.0 client of the gateway test (scripts/oauth-client.sh:
-# simple-oauth2): Debian's, unless a node with npm is already installed
-# (from whatever source).  The npm tools themselves are pinned in tools/*/
-# package-lock.json and installed there on first use.
+# node and npm run the OpenAPI linter (scripts/lint-openapi.sh), the OAuth
+# 2.0 client of the gateway test (scripts/oauth-client.sh: simple-oauth2)
+# and the webhook receiver of the TAP tests (test/webhook-receiver/):
+# Debian's, unless a node with npm is already installed (from whatever
+# source).  The npm tools themselves are pinned in their package-lock.json
+# and installed there on first use.
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 
 missing=""

@@ -35,7 +35,7 @@ if [ "${ORDERS_GATEWAY_TLS:-0}" = 1 ] || [ -n "${ORDERS_GATEWAY_TLS_CERT:-}" ]; 
 fi
 
 "$top/gateway/orders-gateway" --listen 127.0.0.1 --port "$GATEWAY_PORT" \
-	--conninfo "host=$run port=$PGPORT dbname=$PGDATABASE user=$PGUSER" \
+	--conninfo "host=$run port=$PGPORT dbname=${ORDERS_GATEWAY_DATABASE:-$PGDATABASE} user=$PGUSER" \
 	--metrics-listen 127.0.0.1 --metrics-port "$metrics_port" \
 	"${tls_args[@]}" 2>>"$gateway_log" &
 extra_pids="$extra_pids $!"
@@ -66,6 +66,9 @@ SQL
 )
 api_key=${demo_key% *}
 api_secret=${demo_key#* }
+# The sharded layout (scripts/run-shards.sh): the new key into the router's
+# credential directory.
+if declare -F sync_router_keys >/dev/null; then sync_router_keys; fi
 
 # A product of the demo catalog that is in stock, so the demo order is
 # delivered at once and has vouchers to show.
@@ -176,3 +179,6 @@ $curl_cmd -s -X POST "$gateway_host/api/v1/auth/token" \\
 -u "$api_key:$api_secret" \\
 -d grant_type=client_credentials | jq .
 EXAMPLES
+
+# Webhooks: the delivery daemon and a demo receiver (scripts/run-webhookd.sh).
+. "$top/scripts/run-webhookd.sh"

@@ -6,6 +6,8 @@
 # ORDERS_GATEWAY_TLS=1 make run: the gateway serves HTTPS only, with a
 # self-signed certificate made in .run/tls/ (or ORDERS_GATEWAY_TLS_CERT and
 # ORDERS_GATEWAY_TLS_KEY: your own); see scripts/run-services.sh.
+# ORDERS_SHARDS=3 make run: the sharded layout, a router database in front
+# of three shard databases (scripts/run-shards.sh, docs/scale-out.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -66,6 +68,9 @@ for f in demo/*.sql; do
 done
 flock -u 9
 exec 9>&-
+# ORDERS_SHARDS=N: the router and N shards (docs/scale-out.md); the gateway
+# connects to the router.
+[ -n "${ORDERS_SHARDS:-}" ] && [ "$ORDERS_SHARDS" != 1 ] && . scripts/run-shards.sh
 
 extra_pids=""
 [ -x scripts/run-services.sh ] && . scripts/run-services.sh

@@ -268,8 +268,13 @@ done
 # them as postgres on a copy of the tree that postgres can write, one
 # invocation per file so that a bail-out stops only its own file.
 if [ -n "$tap" ]; then
+	# The webhook tests' receiver needs its node packages (copied along).
+	case " $tap " in
+	*/09[0-9]_webhooks*) step webhook-receiver test/webhook-receiver/setup.sh ;;
+	esac
 	tapdir=$(mktemp -d /tmp/orders-tap.XXXXXX)
-	if tar --exclude=.git --exclude=.run --exclude=node_modules -cf - . | tar -C "$tapdir" -xf - &&
+	if tar --exclude=.git --exclude=.run --exclude=tools/openapi-lint/node_modules -cf - . |
+		tar -C "$tapdir" -xf - &&
 		{ [ "$(id -u)" -ne 0 ] || chown -R postgres "$tapdir"; }; then
 		for t in $tap; do
 			step "$t" tap_file "$t"

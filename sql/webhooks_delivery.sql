@@ -330,3 +330,18 @@ SELECT cardinality(d) AS retries,
 	   (SELECT sum(x) FROM unnest(d) x) BETWEEN interval '2.5 days' AND interval '3.5 days' AS about_three_days,
 	   (SELECT bool_and(d[i] <= d[i + 1]) FROM generate_series(1, cardinality(d) - 1) i) AS never_shorter
 FROM orders.webhook_retry_delays() d;
+
+-- An endpoint receives the events that happen once it is registered, not
+-- those still waiting in the outbox from before (an order cancelled before
+-- the new endpoint exists, another one after).
+SELECT pg_temp.place(:client, 6801, 1, 10, 'd-before') AS ob \gset
+SELECT pg_temp.answer(cancel_order(:client, :ob, 'before the endpoint'));
+SELECT d.body::jsonb->>'id' AS wn
+FROM api.dispatch('POST', '/api/v1/webhooks', NULL, :'ha',
+	json_build_object('url', 'http://127.0.0.1:9/late', 'eventTypes', '["order.cancelled"]'::json)::text) d \gset
+SELECT pg_temp.place(:client, 6801, 1, 10, 'd-after') AS oa \gset
+SELECT pg_temp.answer(cancel_order(:client, :oa, 'after the endpoint'));
+SELECT orders.webhook_enqueue(1000000) > 0 AS queued;
+SELECT o.po_number, count(d.id) AS deliveries_to_the_new_endpoint
+FROM orders.orders o LEFT JOIN orders.webhook_deliveries d ON d.order_id = o.id AND d.endpoint_id = :wn
+WHERE o.id IN (:ob, :oa) GROUP BY o.po_number ORDER BY 1;

@@ -29,7 +29,8 @@ flock 9
 # What make install left (unowned by any package), put back at the end.
 tar -C / -cf "$work/make-install.tar" --ignore-failed-read \
 	$(cd / && ls -d "${pkglibdir#/}/orders.so" "${pkglibdir#/}/bitcode/orders" "${pkglibdir#/}/bitcode/orders.index.bc" \
-		"${extdir#/}"/orders.control "${extdir#/}"/orders--*.sql "${pgbindir#/}/orders-gateway" 2>/dev/null) 2>/dev/null || true
+		"${extdir#/}"/orders.control "${extdir#/}"/orders--*.sql "${pgbindir#/}/orders-gateway" \
+		"${pgbindir#/}/orders-webhookd" 2>/dev/null) 2>/dev/null || true
 cleanup() {
 	[ -n "${gateway_pid:-}" ] && kill "$gateway_pid" 2>/dev/null || true
 	dpkg --purge orders-gateway postgresql-15-orders >/dev/null 2>&1 || true
@@ -40,7 +41,7 @@ cleanup() {
 trap cleanup EXIT
 # Nothing of make install may stand in for a missing packaged file.
 rm -rf "$pkglibdir/orders.so" "$pkglibdir/bitcode/orders" "$pkglibdir/bitcode/orders.index.bc" \
-	"$extdir"/orders.control "$extdir"/orders--*.sql "$pgbindir/orders-gateway"
+	"$extdir"/orders.control "$extdir"/orders--*.sql "$pgbindir/orders-gateway" "$pgbindir/orders-webhookd"
 
 ok=0
 dpkg -i "$ext" "$gw" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; ok=1; }
@@ -50,16 +51,20 @@ result deb-install $ok
 ok=0
 for f in "$pkglibdir/orders.so" "$extdir/orders.control" "$extdir/orders--$newest.sql" \
 	/usr/bin/orders-gateway /lib/systemd/system/orders-gateway.service \
-	/etc/orders-gateway/orders-gateway.conf; do
+	/etc/orders-gateway/orders-gateway.conf /usr/bin/orders-webhookd \
+	/lib/systemd/system/orders-webhookd.service /etc/orders-gateway/orders-webhookd.conf; do
 	dpkg -S "$f" >/dev/null 2>&1 || { echo "not installed by a package: $f" >&2; ok=1; }
 done
 for f in orders--*.sql; do
 	cmp -s "$f" "$extdir/$f" || { echo "the package's $f differs from the tree's" >&2; ok=1; }
 done
 getent passwd orders-gateway >/dev/null || { echo "no user orders-gateway" >&2; ok=1; }
-[ "$(stat -c '%U:%G %a' /etc/orders-gateway/orders-gateway.conf)" = "root:orders-gateway 640" ] ||
-	{ echo "orders-gateway.conf: $(stat -c '%U:%G %a' /etc/orders-gateway/orders-gateway.conf)" >&2; ok=1; }
+for conf in orders-gateway.conf orders-webhookd.conf; do
+	[ "$(stat -c '%U:%G %a' /etc/orders-gateway/$conf)" = "root:orders-gateway 640" ] ||
+		{ echo "$conf: $(stat -c '%U:%G %a' /etc/orders-gateway/$conf)" >&2; ok=1; }
+done
 grep -qx 'User=orders-gateway' /lib/systemd/system/orders-gateway.service || ok=1
+grep -qx 'User=orders-gateway' /lib/systemd/system/orders-webhookd.service || ok=1
 dpkg --verify postgresql-15-orders orders-gateway || ok=1
 result deb-files $ok
 
@@ -92,13 +97,22 @@ pg_virtualenv -v 15 -o shared_preload_libraries=orders -o orders.vault_key_file=
 	done
 	curl -fsS "http://127.0.0.1:$port/api/v1/health"
 	echo
-	' _ "$newest" "$port" > "$work/cluster.log" 2>&1 || { cat "$work/cluster.log" >&2; ok=1; }
+	# the packaged webhook daemon connects, claims (nothing) and stops on SIGTERM
+	/usr/bin/orders-webhookd --poll-interval 0.2 \
+		--conninfo "host=$PGHOST port=$PGPORT user=$PGUSER password=$PGPASSWORD dbname=orders" 2>"$3" &
+	webhookd=$!
+	sleep 2
+	kill -TERM "$webhookd"
+	wait "$webhookd"
+	grep -q "listening on orders_webhooks" "$3" && ! grep -q "failed" "$3" || { cat "$3"; exit 1; }
+	' _ "$newest" "$port" "$work/webhookd.log" > "$work/cluster.log" 2>&1 || { cat "$work/cluster.log" >&2; ok=1; }
 grep -q '"status": *"ok"' "$work/cluster.log" || { cat "$work/cluster.log" >&2; ok=1; }
 result deb-extension $ok
 
 ok=0
 dpkg --purge orders-gateway postgresql-15-orders >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; ok=1; }
-[ ! -e "$pkglibdir/orders.so" ] && [ ! -e /usr/bin/orders-gateway ] && [ ! -e /etc/orders-gateway ] &&
+[ ! -e "$pkglibdir/orders.so" ] && [ ! -e /usr/bin/orders-gateway ] && [ ! -e /usr/bin/orders-webhookd ] &&
+	[ ! -e /etc/orders-gateway ] &&
 	! getent passwd orders-gateway >/dev/null || { echo "purge left files or the user behind" >&2; ok=1; }
 result deb-purge $ok
 exit $status

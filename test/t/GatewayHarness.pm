@@ -13,12 +13,13 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT_OK =
-  qw(gateway_bin gateway_pid new_client start_cluster start_gateway stop_gateway wait_for);
+our @EXPORT_OK = qw(gateway_bin gateway_pid new_client start_cluster start_gateway stop_gateway wait_for
+  start_process stop_process process_pid);
 
-# Every gateway started here.  If a test dies half way, END kills those
-# still running: an orphaned gateway would also keep open the descriptors it
-# inherited (such as make test's lock on /tmp/orders-install.lock).
+# Every program started here (gateways, and what other harnesses start
+# with start_process).  If a test dies half way, END kills those still
+# running: an orphan would also keep open the descriptors it inherited
+# (such as make test's lock on /tmp/orders-install.lock).
 my @started;
 
 END
@@ -31,10 +32,11 @@ sub gateway_bin
 	return abs_path(dirname(__FILE__) . '/../../gateway/orders-gateway');
 }
 
-# A started cluster with the extension and the role "gateway".
+# A started cluster with the extension and the role "gateway"; conf =>
+# "..." adds settings to postgresql.conf.
 sub start_cluster
 {
-	my ($name) = @_;
+	my ($name, %opt) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
 	my $key_file = $node->basedir . '/vault.keys';
@@ -49,7 +51,7 @@ orders.vault_key_file = '$key_file'
 orders.rate_limit_burst = 1000000
 orders.rate_limit_per_minute = 1000000
 max_connections = 40
-});
+} . ($opt{conf} // ''));
 	$node->start;
 	$node->safe_psql('postgres',
 		'CREATE EXTENSION orders CASCADE; CREATE ROLE gateway LOGIN IN ROLE orders_authenticator;');
@@ -81,25 +83,45 @@ sub start_gateway
 		@{ $opt{prefix} // [] }, gateway_bin(),
 		'--port', $port, '--conninfo', $node->connstr('postgres') . ' user=gateway',
 		'--pool-size', '3', @{ $opt{args} // [] });
-	my $h = IPC::Run::start(\@cmd, '<', \undef, '>>', $log, '2>>', $log);
-	push @started, $h;
-	return { port => $port, log => $log, handle => $h };
+	return { port => $port, log => $log, handle => start_process(\@cmd, $log) };
 }
 
-# The gateway's process id (IPC::Run's record of its child).
-sub gateway_pid
+# Start a program in the background, stdout and stderr appended to $log;
+# its IPC::Run handle, killed at the end if still running.
+sub start_process
 {
-	my ($gw) = @_;
-	return $gw->{handle}{KIDS}[0]{PID};
+	my ($cmd, $log) = @_;
+	my $h = IPC::Run::start($cmd, '<', \undef, '>>', $log, '2>>', $log);
+	push @started, $h;
+	return $h;
+}
+
+# The process id of what start_process started (IPC::Run's record).
+sub process_pid
+{
+	my ($h) = @_;
+	return $h->{KIDS}[0]{PID};
 }
 
 # SIGTERM, then wait for the exit; returns the exit code.
+sub stop_process
+{
+	my ($h) = @_;
+	$h->signal('TERM');
+	$h->finish;
+	return $h->result(0);
+}
+
+sub gateway_pid
+{
+	my ($gw) = @_;
+	return process_pid($gw->{handle});
+}
+
 sub stop_gateway
 {
 	my ($gw) = @_;
-	$gw->{handle}->signal('TERM');
-	$gw->{handle}->finish;
-	return $gw->{handle}->result(0);
+	return stop_process($gw->{handle});
 }
 
 # Call $check until it returns true, up to $seconds.

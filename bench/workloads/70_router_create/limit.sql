@@ -1,0 +1,1 @@
+../62_http_create/limit.sql

@@ -1,0 +1,1 @@
+../60_http_details/limit.sql

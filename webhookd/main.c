@@ -1,0 +1,401 @@
+/*
+ * main.c
+ *		orders-webhookd: delivers the orders extension's webhooks.
+ *
+ * Claims due deliveries from the database (orders.webhook_claim: leased
+ * with FOR UPDATE SKIP LOCKED, ordered per endpoint and order, signed by
+ * the database), POSTs them concurrently, and reports every outcome
+ * (orders.webhook_report).  It claims when orders_webhooks is notified and
+ * every --poll-interval (retries fall due by time alone).  Outside the
+ * database backend on purpose: a crash or a hang in HTTP code never takes
+ * PostgreSQL down.  Several daemons may run at once.
+ *
+ * SIGTERM or SIGINT: claim nothing more, let the attempts in flight finish
+ * and report them, exit 0 (a second signal exits at once; what was claimed
+ * and not reported is claimed again when its lease runs out, with the same
+ * webhook-id).  SIGHUP is ignored: there is nothing to reload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "db.h"
+#include "log.h"
+#include "sender.h"
+
+/* The longest sender name orders.webhook_claim accepts. */
+#define SENDER_MAX 100
+
+typedef struct Options
+{
+	const char *conninfo;
+	char		sender[SENDER_MAX + 1];
+	int			concurrency;
+	double		poll_interval_s;
+	double		lease_s;		/* 0: the default, from the timeout */
+	SenderConfig http;
+} Options;
+
+/* The self-pipe: the signal handler writes, the main loop polls. */
+static int	signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_requests = 0;
+
+static void
+on_stop_signal(int signo)
+{
+	int			saved = errno;
+	char		c = (char) signo;
+
+	stop_requests++;
+	if (write(signal_pipe[1], &c, 1) < 0)
+	{
+		/* the pipe is full: the loop wakes up anyway */
+	}
+	errno = saved;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+			"orders-webhookd: delivers the webhooks of the orders extension\n"
+			"\n"
+			"Claims due deliveries with orders.webhook_claim(), POSTs them (Standard\n"
+			"Webhooks headers, signed by the database) and reports each outcome with\n"
+			"orders.webhook_report().  Connect as a role granted orders_webhook_sender.\n"
+			"\n"
+			"Usage: orders-webhookd [OPTION]...\n"
+			"\n"
+			"  -d, --conninfo=CONNINFO      libpq connection string or URI; empty: the PG*\n"
+			"                               environment variables (\"\")\n"
+			"  -s, --sender=NAME            this daemon's name in the leases (hostname:pid)\n"
+			"  -c, --concurrency=N          attempts in flight at once (16)\n"
+			"      --poll-interval=SECONDS  claim at least this often (1)\n"
+			"      --connect-timeout=SECONDS  per attempt, to connect (5)\n"
+			"      --timeout=SECONDS        per attempt, in all (15)\n"
+			"      --lease=SECONDS          how long a claim is ours before another\n"
+			"                               daemon may take it (timeout + 30)\n"
+			"      --allow-private-addresses  deliver to loopback, private, link-local\n"
+			"                               ... addresses too (tests; never in production)\n"
+			"  -V, --version                show the version and exit\n"
+			"  -h, --help                   show this help and exit\n");
+}
+
+/* A positive number of seconds, or exit with a message naming the option. */
+static double
+seconds_arg(const char *name, const char *value)
+{
+	char	   *end;
+	double		v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (errno != 0 || end == value || *end != '\0' || !(v > 0) || v > 86400)
+	{
+		fprintf(stderr, "orders-webhookd: invalid --%s \"%s\": expected seconds, more than 0 and at most 86400\n",
+				name, value);
+		exit(2);
+	}
+	return v;
+}
+
+static void
+parse_options(int argc, char **argv, Options *opt)
+{
+	static const struct option longopts[] = {
+		{"conninfo", required_argument, NULL, 'd'},
+		{"sender", required_argument, NULL, 's'},
+		{"concurrency", required_argument, NULL, 'c'},
+		{"poll-interval", required_argument, NULL, 1},
+		{"connect-timeout", required_argument, NULL, 2},
+		{"timeout", required_argument, NULL, 3},
+		{"lease", required_argument, NULL, 4},
+		{"allow-private-addresses", no_argument, NULL, 5},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	char		host[256];
+	int			c;
+
+	memset(opt, 0, sizeof(Options));
+	opt->conninfo = "";
+	opt->concurrency = 16;
+	opt->poll_interval_s = 1;
+	opt->http.connect_timeout_ms = 5000;
+	opt->http.timeout_ms = 15000;
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	{
+		char		pid[16];
+		int			n = snprintf(pid, sizeof(pid), ":%d", (int) getpid());
+
+		/* the host name shortened if need be, never the pid */
+		snprintf(opt->sender, sizeof(opt->sender), "%.*s%s", SENDER_MAX - n, host, pid);
+	}
+
+	while ((c = getopt_long(argc, argv, "d:s:c:Vh", longopts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				opt->conninfo = optarg;
+				break;
+			case 's':
+				if (optarg[0] == '\0' || strlen(optarg) >= sizeof(opt->sender))
+				{
+					fprintf(stderr, "orders-webhookd: invalid --sender: expected 1 to %zu characters\n",
+							sizeof(opt->sender) - 1);
+					exit(2);
+				}
+				strcpy(opt->sender, optarg);
+				break;
+			case 'c':
+				{
+					char	   *end;
+					long		n;
+
+					errno = 0;
+					n = strtol(optarg, &end, 10);
+					if (errno != 0 || end == optarg || *end != '\0' || n < 1 || n > 1000)
+					{
+						fprintf(stderr, "orders-webhookd: invalid --concurrency \"%s\": expected 1 to 1000\n",
+								optarg);
+						exit(2);
+					}
+					opt->concurrency = (int) n;
+					break;
+				}
+			case 1:
+				opt->poll_interval_s = seconds_arg("poll-interval", optarg);
+				break;
+			case 2:
+				opt->http.connect_timeout_ms = (long) (seconds_arg("connect-timeout", optarg) * 1000);
+				break;
+			case 3:
+				opt->http.timeout_ms = (long) (seconds_arg("timeout", optarg) * 1000);
+				break;
+			case 4:
+				opt->lease_s = seconds_arg("lease", optarg);
+				break;
+			case 5:
+				opt->http.allow_private_addresses = true;
+				break;
+			case 'V':
+				printf("orders-webhookd %s\n", WEBHOOKD_VERSION);
+				exit(0);
+			case 'h':
+				usage(stdout);
+				exit(0);
+			default:
+				usage(stderr);
+				exit(2);
+		}
+	}
+	if (optind < argc)
+	{
+		fprintf(stderr, "orders-webhookd: unexpected argument \"%s\"\n", argv[optind]);
+		exit(2);
+	}
+	if (opt->lease_s == 0)
+		opt->lease_s = opt->http.timeout_ms / 1000.0 + 30;
+	/* the lease must outlast an attempt, or a slow attempt is sent twice */
+	if (opt->lease_s * 1000 <= opt->http.timeout_ms)
+	{
+		fprintf(stderr, "orders-webhookd: invalid --lease: it must be longer than --timeout\n");
+		exit(2);
+	}
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+	{
+		fprintf(stderr, "orders-webhookd: cannot create a pipe: %s\n", strerror(errno));
+		exit(1);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+log_outcome(const Outcome *o)
+{
+	if (o->http_status >= 200 && o->http_status < 300)
+		log_msg("delivery %lld attempt %d: delivered, HTTP %d in %d ms",
+				o->delivery_id, o->attempt, o->http_status, o->latency_ms);
+	else if (o->http_status > 0)
+		log_msg("delivery %lld attempt %d: failed, HTTP %d in %d ms%s%s",
+				o->delivery_id, o->attempt, o->http_status, o->latency_ms,
+				o->error[0] ? ": " : "", o->error);
+	else
+		log_msg("delivery %lld attempt %d: failed after %d ms: %s",
+				o->delivery_id, o->attempt, o->latency_ms, o->error);
+}
+
+int
+main(int argc, char **argv)
+{
+	Options		opt;
+	Sender	   *sender;
+	Db			db;
+	Outcome    *unreported;		/* outcomes not yet reported */
+	Delivery  **claimed;
+	int			n_unreported = 0;
+	bool		want_claim = true;
+	bool		draining = false;
+	double		next_poll_at = 0;
+	double		drain_deadline = 0;
+
+	parse_options(argc, argv, &opt);
+	install_signals();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	{
+		fprintf(stderr, "orders-webhookd: cannot initialize libcurl\n");
+		return 1;
+	}
+	sender = sender_create(&opt.http);
+	/* at most one outcome per attempt in flight: claims wait for reports */
+	unreported = calloc(opt.concurrency, sizeof(Outcome));
+	claimed = calloc(opt.concurrency, sizeof(Delivery *));
+	if (sender == NULL || unreported == NULL || claimed == NULL)
+	{
+		fprintf(stderr, "orders-webhookd: out of memory\n");
+		return 1;
+	}
+	db_init(&db, opt.conninfo);
+	log_msg("starting as sender \"%s\": concurrency %d, poll every %.3g s, timeouts %.3g s / %.3g s, lease %.3g s%s",
+			opt.sender, opt.concurrency, opt.poll_interval_s,
+			opt.http.connect_timeout_ms / 1000.0, opt.http.timeout_ms / 1000.0,
+			opt.lease_s, opt.http.allow_private_addresses ? ", private addresses allowed" : "");
+
+	for (;;)
+	{
+		double		now = monotonic_now();
+		double		wait_s;
+		int			fds[2];
+		int			nfds = 0;
+		int			i;
+		Outcome		o;
+
+		if (stop_requests > 1)
+		{
+			log_msg("stopping now: %d attempts in flight and %d outcomes unreported are left to their leases",
+					sender_in_flight(sender), n_unreported);
+			break;
+		}
+		if (stop_requests > 0 && !draining)
+		{
+			draining = true;
+			drain_deadline = now + opt.http.timeout_ms / 1000.0 + 5;
+			log_msg("stopping: finishing %d attempts in flight", sender_in_flight(sender));
+		}
+		if (draining && sender_in_flight(sender) == 0 &&
+			(n_unreported == 0 || now >= drain_deadline))
+		{
+			if (n_unreported > 0)
+				log_msg("%d outcomes unreported (no database): left to their leases", n_unreported);
+			break;
+		}
+
+		if (db_connect(&db))
+			want_claim = true;
+		if (db_notified(&db))
+			want_claim = true;
+
+		/* report first: a claim waits until every outcome is in */
+		if (n_unreported > 0 && db_report(&db, unreported, n_unreported))
+			n_unreported = 0;
+
+		if (!draining && db.conn != NULL && n_unreported == 0 &&
+			(want_claim || now >= next_poll_at))
+		{
+			int			room = opt.concurrency - sender_in_flight(sender);
+
+			if (room > 0)
+			{
+				int			n = db_claim(&db, opt.sender, room, opt.lease_s, claimed);
+
+				next_poll_at = now + opt.poll_interval_s;
+				/* a full batch: more may be due at once */
+				want_claim = n == room;
+				for (i = 0; i < n; i++)
+				{
+					Delivery   *c = claimed[i];
+
+					claimed[i] = NULL;
+					if (c == NULL)
+						continue;	/* out of memory: left to its lease */
+					memset(&o, 0, sizeof(o));
+					o.delivery_id = c->delivery_id;
+					o.attempt = c->attempt;
+					if (!sender_start(sender, c))
+					{
+						/* a failed attempt like any other: retried on schedule */
+						snprintf(o.error, sizeof(o.error), "could not start the request");
+						log_outcome(&o);
+						unreported[n_unreported++] = o;
+					}
+				}
+			}
+		}
+
+		/* sleep until the network, the database or a signal needs us */
+		if (want_claim && db.conn != NULL && sender_in_flight(sender) < opt.concurrency &&
+			!draining)
+			wait_s = 0;
+		else if (db.conn == NULL)
+			wait_s = db.next_connect_at - now;
+		else
+			wait_s = next_poll_at - now;
+		if (draining && n_unreported > 0 && wait_s > 0.25)
+			wait_s = 0.25;
+		if (wait_s > 1)
+			wait_s = 1;
+		if (wait_s < 0)
+			wait_s = 0;
+		fds[nfds++] = signal_pipe[0];
+		if (db_socket(&db) >= 0)
+			fds[nfds++] = db_socket(&db);
+		sender_wait(sender, fds, nfds, (int) (wait_s * 1000));
+		{
+			char		buf[16];
+
+			while (read(signal_pipe[0], buf, sizeof(buf)) > 0)
+				;
+		}
+
+		/* reported together at the top of the loop */
+		while (sender_next_outcome(sender, &o))
+		{
+			log_outcome(&o);
+			unreported[n_unreported++] = o;
+		}
+	}
+
+	sender_destroy(sender);
+	db_close(&db);
+	free(unreported);
+	free(claimed);
+	curl_global_cleanup();
+	log_msg("stopped");
+	return 0;
+}
