@@ -2851,3 +2851,343 @@ REVOKE EXECUTE ON FUNCTION orders.shard_next_id(bigint, integer, integer), order
 	orders.client_export(bigint), orders.client_import(jsonb), orders.client_purge(bigint)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION orders.shard_identity() TO orders_admin;
+
+-- Issue 11: vendor vouchers marked in their unit rows; the replay's response, the ledger's triggers and the vendor job's trigger in C.
+--
+-- No setting as a channel between our own functions.  A vendor
+-- job's vouchers are marked in their unit rows (inventory_units.vendor_job_id,
+-- NULL for stock) by the loader the vendor report calls (orders.load_units,
+-- with the JSON conversion in orders.voucher_inputs_of_json), and the
+-- restock trigger serves stock only; orders.store_vendor_vouchers no longer
+-- turns orders.restock_on_load off and on around its load.  Units a vendor
+-- delivered under 1.0 are found by their delivery (the unit's history
+-- reason, the item's order's job) and marked with their job.
+ALTER TABLE orders.inventory_units ADD COLUMN vendor_job_id bigint REFERENCES orders.vendor_jobs;
+UPDATE orders.inventory_units u SET vendor_job_id = j.id
+FROM orders.order_items i JOIN orders.vendor_jobs j ON j.order_id = i.order_id
+WHERE i.unit_id = u.id
+  AND EXISTS (SELECT 1 FROM orders.status_history h
+			  WHERE h.entity = 'inventory_unit' AND h.entity_id = u.id
+				AND h.reason = 'vouchers fetched from the vendor');
+CREATE FUNCTION orders.load_units(p_units orders.voucher_input[], p_vendor_job_id bigint)
+RETURNS TABLE (entry integer, unit_id bigint, status orders.inventory_status)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+-- the duplicate checks hash a batch's fingerprints: keep them in memory
+SET work_mem = '64MB'
+AS $$
+#variable_conflict use_column
+DECLARE
+	max_batch CONSTANT integer := 1000000;
+	v_key_id integer;
+	v_entry bigint;
+	v_problem text;
+BEGIN
+	IF coalesce(cardinality(p_units), 0) = 0 THEN
+		RAISE EXCEPTION 'inventory batch is empty' USING ERRCODE = '22023';
+	END IF;
+	IF cardinality(p_units) > max_batch THEN
+		RAISE EXCEPTION 'inventory batch has % entries; at most % are loaded at once',
+			cardinality(p_units), max_batch USING ERRCODE = '54000';
+	END IF;
+
+	-- The key first: without one, nothing is checked and nothing written.
+	SELECT k.key_id INTO v_key_id FROM orders.vault_keys() k WHERE k.newest;
+
+	SELECT q.ord, q.problem INTO v_entry, v_problem
+	FROM (SELECT u.ordinality AS ord,
+				 orders.voucher_input_problem(
+					ROW(u.product_id, u.denomination, u.expires_at, u.card_number,
+						u.pin_code, u.claim_url, u.voucher_reference_number)::orders.voucher_input,
+					p) AS problem
+		  FROM unnest(p_units) WITH ORDINALITY AS u
+		  LEFT JOIN orders.products p ON p.id = u.product_id) q
+	WHERE q.problem IS NOT NULL
+	ORDER BY q.ord LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'inventory batch entry %: %', v_entry, v_problem
+			USING ERRCODE = '22023', HINT = 'Nothing was loaded.';
+	END IF;
+
+	-- A code already loaded for the product, in this batch or before (under
+	-- any key of the ring: rows not rotated yet carry an older fingerprint).
+	WITH prints AS MATERIALIZED (
+		SELECT u.ordinality AS ord, u.product_id,
+			   orders.vault_fingerprints(coalesce(u.card_number, u.claim_url),
+										 CASE WHEN u.card_number IS NULL
+										 THEN 'claim_url' ELSE 'card_number' END) AS fps
+		FROM unnest(p_units) WITH ORDINALITY AS u
+	)
+	SELECT d.ord, d.problem INTO v_entry, v_problem
+	FROM (
+		SELECT b.ord, format('its code is the code of entry %s', min(a.ord)) AS problem
+		FROM prints a JOIN prints b
+			ON a.product_id = b.product_id AND a.fps[1] = b.fps[1] AND a.ord < b.ord
+		GROUP BY b.ord
+		UNION ALL
+		-- one row per (entry, fingerprint), joined on both columns of the
+		-- unique index: linear whatever the plan (a fingerprint computed
+		-- inside the join would leave product_id alone as the index key)
+		SELECT n.ord, 'its code is already loaded for this product'
+		FROM (SELECT p.ord, p.product_id, unnest(p.fps) AS fp FROM prints p) n
+		JOIN orders.inventory_units i
+			ON i.product_id = n.product_id AND i.fingerprint = n.fp
+	) d
+	ORDER BY d.ord LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'inventory batch entry %: %', v_entry, v_problem
+			USING ERRCODE = '23505', HINT = 'Nothing was loaded.';
+	END IF;
+
+	-- Ids first: each value is bound to its row id when it is encrypted.
+	-- nextval runs after the ORDER BY (volatile output expressions are
+	-- evaluated in sorted order), so ids ascend with the entries and an
+	-- entry's number is its id's rank.
+	BEGIN
+		RETURN QUERY
+		WITH staged AS MATERIALIZED (
+			SELECT nextval('orders.inventory_units_id_seq'::regclass) AS id, u.*
+			FROM unnest(p_units) WITH ORDINALITY AS u
+			ORDER BY u.ordinality
+		), loaded AS (
+			INSERT INTO orders.inventory_units AS t
+				(id, product_id, denomination, status, expires_at,
+				 card_number_enc, pin_code_enc, claim_url_enc, reference_enc,
+				 fingerprint, key_id, vendor_job_id)
+			OVERRIDING SYSTEM VALUE
+			SELECT s.id, s.product_id, s.denomination,
+				   -- a unit loaded already expired never joins the pool
+				   CASE WHEN s.expires_at <= now() THEN 'BLOCKED' ELSE 'AVAILABLE' END,
+				   s.expires_at,
+				   orders.vault_encrypt(s.card_number, s.id, 'card_number'),
+				   orders.vault_encrypt(s.pin_code, s.id, 'pin_code'),
+				   orders.vault_encrypt(s.claim_url, s.id, 'claim_url'),
+				   orders.vault_encrypt(s.voucher_reference_number, s.id, 'voucher_reference_number'),
+				   (orders.vault_fingerprints(coalesce(s.card_number, s.claim_url),
+											  CASE WHEN s.card_number IS NULL
+											  THEN 'claim_url' ELSE 'card_number' END))[1],
+				   v_key_id, p_vendor_job_id
+			FROM staged s
+			RETURNING t.id, t.status
+		)
+		SELECT (row_number() OVER (ORDER BY l.id))::integer, l.id, l.status
+		FROM loaded l
+		ORDER BY l.id;
+	EXCEPTION WHEN unique_violation THEN
+		-- a concurrent load of the same code won the race; the constraint's
+		-- message would show the fingerprint, so say it in our words
+		RAISE EXCEPTION 'inventory batch: a code of this batch was loaded concurrently for the same product'
+			USING ERRCODE = '23505', HINT = 'Nothing was loaded; load the batch again to see which entry.';
+	END;
+END
+$$;
+COMMENT ON FUNCTION orders.load_units(orders.voucher_input[], bigint) IS
+'loads voucher units, encrypting their codes, as stock (vendor job NULL) or as the vouchers of a vendor job; all or nothing; returns each entry''s unit id and status';
+CREATE OR REPLACE FUNCTION orders.load_inventory(p_units orders.voucher_input[])
+RETURNS TABLE (entry integer, unit_id bigint, status orders.inventory_status)
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
+	SELECT * FROM orders.load_units(p_units, NULL)
+$$;
+COMMENT ON FUNCTION orders.load_inventory(orders.voucher_input[]) IS
+'loads voucher units into stock, encrypting their codes; all or nothing; returns each entry''s unit id and status (BLOCKED if already expired)';
+CREATE FUNCTION orders.voucher_inputs_of_json(p_units jsonb)
+RETURNS orders.voucher_input[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
+DECLARE
+	v_entry bigint;
+	v_problem text;
+	v_unit jsonb;
+	v_field text;
+	v_units orders.voucher_input[];
+BEGIN
+	IF jsonb_typeof(p_units) IS DISTINCT FROM 'array' THEN
+		RAISE EXCEPTION 'inventory batch must be a JSON array of objects' USING ERRCODE = '22023';
+	END IF;
+	SELECT q.ord, q.problem INTO v_entry, v_problem
+	FROM (SELECT e.ord, orders.voucher_json_problem(e.u) AS problem
+		  FROM jsonb_array_elements(p_units) WITH ORDINALITY AS e(u, ord)) q
+	WHERE q.problem IS NOT NULL
+	ORDER BY q.ord LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'inventory batch entry %: %', v_entry, v_problem
+			USING ERRCODE = '22023', HINT = 'Nothing was loaded.';
+	END IF;
+
+	BEGIN
+		SELECT array_agg(orders.voucher_input_of_json(e.u) ORDER BY e.ord) INTO v_units
+		FROM jsonb_array_elements(p_units) WITH ORDINALITY AS e(u, ord);
+	EXCEPTION WHEN data_exception THEN
+		-- the cast's message quotes the value: find the entry and field instead
+		FOR v_entry, v_unit IN
+			SELECT e.ord, e.u FROM jsonb_array_elements(p_units) WITH ORDINALITY AS e(u, ord)
+			ORDER BY e.ord
+		LOOP
+			FOREACH v_field IN ARRAY ARRAY['product_id', 'denomination', 'expires_at'] LOOP
+				BEGIN
+					PERFORM orders.voucher_input_of_json(jsonb_build_object(v_field, v_unit->v_field));
+				EXCEPTION WHEN data_exception THEN
+					RAISE EXCEPTION 'inventory batch entry %: % is not a valid %', v_entry, v_field,
+						CASE v_field WHEN 'product_id' THEN 'bigint'
+									 WHEN 'denomination' THEN 'number'
+									 ELSE 'time' END
+						USING ERRCODE = '22023', HINT = 'Nothing was loaded.';
+				END;
+			END LOOP;
+		END LOOP;
+		RAISE EXCEPTION 'inventory batch: an entry could not be converted'
+			USING ERRCODE = '22023', HINT = 'Nothing was loaded.';
+	END;
+	RETURN v_units;
+END
+$$;
+COMMENT ON FUNCTION orders.voucher_inputs_of_json(jsonb) IS
+'a JSON inventory batch as orders.voucher_input rows, checked: errors name the entry and the field, never a value';
+CREATE OR REPLACE FUNCTION orders.load_inventory(p_units jsonb)
+RETURNS TABLE (entry integer, unit_id bigint, status orders.inventory_status)
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
+	SELECT * FROM orders.load_units(orders.voucher_inputs_of_json(p_units), NULL)
+$$;
+COMMENT ON FUNCTION orders.load_inventory(jsonb) IS
+'loads voucher units from a JSON array of {product_id, denomination, expires_at, card_number, pin_code, claim_url, voucher_reference_number}; all or nothing';
+REVOKE EXECUTE ON FUNCTION
+	orders.load_units(orders.voucher_input[], bigint),
+	orders.voucher_inputs_of_json(jsonb)
+FROM PUBLIC;
+CREATE OR REPLACE FUNCTION orders.restock_on_load() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
+DECLARE
+	pd record;
+BEGIN
+	IF NOT current_setting('orders.restock_on_load')::boolean THEN
+		RETURN NULL;
+	END IF;
+	-- Stock only: a vendor job's vouchers are its own order's.
+	FOR pd IN
+		SELECT DISTINCT product_id, denomination FROM loaded
+		WHERE status = 'AVAILABLE' AND vendor_job_id IS NULL
+		ORDER BY product_id, denomination
+	LOOP
+		PERFORM orders.serve_waiting_items(pd.product_id, pd.denomination);
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION orders.restock_on_load() IS
+'trigger: stock units just loaded (not a vendor job''s vouchers) first serve the items waiting for their product and denomination, unless the setting orders.restock_on_load is off';
+DROP FUNCTION orders.store_vendor_vouchers(bigint, numeric, jsonb);
+CREATE FUNCTION orders.store_vendor_vouchers(p_job_id bigint, p_product_id bigint,
+											 p_denomination numeric, p_vouchers jsonb)
+RETURNS bigint[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
+DECLARE
+	units bigint[];
+	expired integer;
+BEGIN
+	SELECT array_agg(l.unit_id ORDER BY l.entry), min(l.entry) FILTER (WHERE l.status <> 'AVAILABLE')
+	INTO units, expired
+	FROM orders.load_units(orders.voucher_inputs_of_json((
+		SELECT jsonb_agg(CASE WHEN jsonb_typeof(e.v) = 'object'
+						 THEN e.v || jsonb_build_object('product_id', p_product_id,
+														'denomination', p_denomination)
+						 ELSE e.v END ORDER BY e.ord)
+		FROM jsonb_array_elements(p_vouchers) WITH ORDINALITY AS e(v, ord))), p_job_id) AS l;
+	IF expired IS NOT NULL THEN
+		RAISE EXCEPTION 'vendor voucher % is already expired', expired
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Nothing was stored.';
+	END IF;
+	RETURN units;
+END
+$$;
+COMMENT ON FUNCTION orders.store_vendor_vouchers(bigint, bigint, numeric, jsonb) IS
+'stores a vendor job''s vouchers in the vault (orders.load_units) as units of the order''s product and denomination marked with the job, which no restock serves to others; returns their ids in array order';
+REVOKE EXECUTE ON FUNCTION orders.store_vendor_vouchers(bigint, bigint, numeric, jsonb) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION orders.report_vouchers_fetched(p_job_id bigint, p_lease_token uuid,
+											   p_vouchers jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
+DECLARE
+	l record;
+	o orders.orders;
+	held bigint[];
+	units bigint[];
+	n integer;
+BEGIN
+	IF jsonb_typeof(p_vouchers) IS DISTINCT FROM 'array' OR jsonb_array_length(p_vouchers) = 0 THEN
+		RAISE EXCEPTION 'vouchers must be a non-empty JSON array'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Report a failure with orders.report_vendor_failure() when the vendor delivered nothing.';
+	END IF;
+	n := jsonb_array_length(p_vouchers);
+	l := orders.lock_vendor_lease(p_job_id, p_lease_token, 'vouchers_fetched');
+	IF l.duplicate THEN
+		RETURN orders.vendor_report_answer(p_job_id, true);
+	END IF;
+	SELECT * INTO o FROM orders.orders WHERE id = (l.job).order_id;
+	SELECT array_agg(id ORDER BY id) INTO held FROM orders.order_items
+	WHERE order_id = o.id AND status = 'PROCESSING';
+	IF n > coalesce(cardinality(held), 0) THEN
+		RAISE EXCEPTION 'vendor job %: % vouchers for % held items', p_job_id, n,
+			coalesce(cardinality(held), 0) USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	units := orders.store_vendor_vouchers((l.job).id, o.product_id, o.denomination, p_vouchers);
+	PERFORM orders.deliver_items(held[1:n], units, 'vouchers fetched from the vendor');
+	-- Settle first, so that a partial delivery goes straight to
+	-- PARTIALLY_DELIVERED; then give the lease up.
+	PERFORM orders.settle_order(o.id, 'VENDOR_VOUCHER_FETCHED', 'FAILED', 'VENDOR_ORDER_FAILED',
+								'vouchers fetched from the vendor');
+	IF n = cardinality(held) THEN
+		PERFORM orders.close_vendor_job(l.job, 'DONE', 'delivered', NULL, n);
+	ELSE
+		PERFORM orders.requeue_vendor_job(l.job, 'partial',
+			format('the vendor delivered %s of %s vouchers', n, cardinality(held)), n);
+	END IF;
+	RETURN orders.vendor_report_answer(p_job_id, false);
+END
+$$;
+COMMENT ON FUNCTION orders.report_vouchers_fetched(bigint, uuid, jsonb) IS
+'vendor side: vouchers for the held items (JSON array, as orders.load_inventory takes them) go into the vault and are delivered; fewer than held is a partial delivery, the rest is retried';
+
+-- A replay's response (the stored order's placeOrder body) is built by one
+-- saved statement in C (src/order_response.c), which create_order calls
+-- directly; orders.place_order_response is that C function.
+CREATE OR REPLACE FUNCTION orders.place_order_response(p_order_id bigint) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'order_place_response'
+	LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, orders;
+COMMENT ON FUNCTION orders.place_order_response(bigint) IS
+'the reference 003 response body {"data":{"placeOrder":{"status":1,"data":{...}}}} of an order, as it is now; NULL when there is no such order';
+
+-- The ledger's triggers, orders.ledger_apply and orders.wallet_guard, in C
+-- (src/wallet_ledger.c): the same statements, checks and messages; they
+-- fire on every order's debit.
+CREATE OR REPLACE FUNCTION orders.ledger_apply() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ledger_apply' LANGUAGE C;
+CREATE OR REPLACE FUNCTION orders.wallet_guard() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'wallet_guard' LANGUAGE C;
+
+-- The vendor job's trigger, orders.queue_vendor_job, in C
+-- (src/vendor_queue_trigger.c): the same INSERT; every DELAYED order fires it.
+CREATE OR REPLACE FUNCTION orders.queue_vendor_job() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'queue_vendor_job' LANGUAGE C;

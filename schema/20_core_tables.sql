@@ -93,7 +93,11 @@ CREATE TABLE orders.inventory_units (
 	-- the row's values are under (NULL: no values), for rotation.
 	fingerprint	bytea,
 	key_id		integer,
-	loaded_at	timestamptz NOT NULL DEFAULT now()
+	loaded_at	timestamptz NOT NULL DEFAULT now(),
+	-- where the unit comes from: NULL for stock, else the vendor job whose
+	-- vouchers it is (schema/64_inventory.sql); only stock serves a restock.
+	-- Its foreign key is added with orders.vendor_jobs (schema/61).
+	vendor_job_id bigint
 );
 COMMENT ON TABLE orders.inventory_units IS 'voucher units, one row a voucher, codes encrypted';
 

@@ -3,7 +3,9 @@
 --   orders.load_inventory(orders.voucher_input[])   a set of typed rows
 --   orders.load_inventory(jsonb)                    a JSON array of objects
 --   orders.load_inventory(product, denomination, expires_at, codes...)  one unit
--- for orders_admin and orders_vendor.  A batch is loaded whole or not at all;
+-- for orders_admin and orders_vendor, all loading stock through
+-- orders.load_units (which the vendor report also uses for a job's vouchers,
+-- schema/64_inventory.sql).  A batch is loaded whole or not at all;
 -- errors name the entry and the field, never a value.  The functions set
 -- log_min_error_statement = panic so a failing call's statement (which may
 -- hold codes as literals) is not written to the server log.
@@ -67,9 +69,13 @@ $$;
 COMMENT ON FUNCTION orders.voucher_input_problem(orders.voucher_input, orders.products) IS
 'what is wrong with a unit to load (its product row joined), or NULL; names fields, never values';
 
-CREATE FUNCTION orders.load_inventory(p_units orders.voucher_input[])
+-- The loader behind every entry point.  p_vendor_job_id names the vendor
+-- job whose vouchers these are (orders.store_vendor_vouchers), NULL for
+-- stock: it is stored in each unit, and only stock serves the items waiting
+-- for a restock (schema/64_inventory.sql).  Owner only.
+CREATE FUNCTION orders.load_units(p_units orders.voucher_input[], p_vendor_job_id bigint)
 RETURNS TABLE (entry integer, unit_id bigint, status orders.inventory_status)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql
 SET search_path = pg_catalog, orders
 SET log_min_error_statement = panic
 SET log_parameter_max_length_on_error = 0
@@ -153,7 +159,7 @@ BEGIN
 			INSERT INTO orders.inventory_units AS t
 				(id, product_id, denomination, status, expires_at,
 				 card_number_enc, pin_code_enc, claim_url_enc, reference_enc,
-				 fingerprint, key_id)
+				 fingerprint, key_id, vendor_job_id)
 			OVERRIDING SYSTEM VALUE
 			SELECT s.id, s.product_id, s.denomination,
 				   -- a unit loaded already expired never joins the pool
@@ -166,7 +172,7 @@ BEGIN
 				   (orders.vault_fingerprints(coalesce(s.card_number, s.claim_url),
 											  CASE WHEN s.card_number IS NULL
 											  THEN 'claim_url' ELSE 'card_number' END))[1],
-				   v_key_id
+				   v_key_id, p_vendor_job_id
 			FROM staged s
 			RETURNING t.id, t.status
 		)
@@ -181,8 +187,20 @@ BEGIN
 	END;
 END
 $$;
+COMMENT ON FUNCTION orders.load_units(orders.voucher_input[], bigint) IS
+'loads voucher units, encrypting their codes, as stock (vendor job NULL) or as the vouchers of a vendor job; all or nothing; returns each entry''s unit id and status';
+
+CREATE FUNCTION orders.load_inventory(p_units orders.voucher_input[])
+RETURNS TABLE (entry integer, unit_id bigint, status orders.inventory_status)
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
+	SELECT * FROM orders.load_units(p_units, NULL)
+$$;
 COMMENT ON FUNCTION orders.load_inventory(orders.voucher_input[]) IS
-'loads voucher units, encrypting their codes; all or nothing; returns each entry''s unit id and status (BLOCKED if already expired)';
+'loads voucher units into stock, encrypting their codes; all or nothing; returns each entry''s unit id and status (BLOCKED if already expired)';
 
 -- The typed value of one JSON entry (casts may fail: the caller catches).
 CREATE FUNCTION orders.voucher_input_of_json(u jsonb) RETURNS orders.voucher_input
@@ -226,9 +244,11 @@ $$;
 COMMENT ON FUNCTION orders.voucher_json_problem(jsonb) IS
 'what is wrong with the shape of one JSON entry of an inventory batch, or NULL; names fields, never values';
 
-CREATE FUNCTION orders.load_inventory(p_units jsonb)
-RETURNS TABLE (entry integer, unit_id bigint, status orders.inventory_status)
-LANGUAGE plpgsql SECURITY DEFINER
+-- A JSON batch as typed rows, checked (errors name the entry and the
+-- field, never a value).  Owner only.
+CREATE FUNCTION orders.voucher_inputs_of_json(p_units jsonb)
+RETURNS orders.voucher_input[]
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, orders
 SET log_min_error_statement = panic
 SET log_parameter_max_length_on_error = 0
@@ -277,8 +297,20 @@ BEGIN
 		RAISE EXCEPTION 'inventory batch: an entry could not be converted'
 			USING ERRCODE = '22023', HINT = 'Nothing was loaded.';
 	END;
-	RETURN QUERY SELECT * FROM orders.load_inventory(v_units);
+	RETURN v_units;
 END
+$$;
+COMMENT ON FUNCTION orders.voucher_inputs_of_json(jsonb) IS
+'a JSON inventory batch as orders.voucher_input rows, checked: errors name the entry and the field, never a value';
+
+CREATE FUNCTION orders.load_inventory(p_units jsonb)
+RETURNS TABLE (entry integer, unit_id bigint, status orders.inventory_status)
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, orders
+SET log_min_error_statement = panic
+SET log_parameter_max_length_on_error = 0
+AS $$
+	SELECT * FROM orders.load_units(orders.voucher_inputs_of_json(p_units), NULL)
 $$;
 COMMENT ON FUNCTION orders.load_inventory(jsonb) IS
 'loads voucher units from a JSON array of {product_id, denomination, expires_at, card_number, pin_code, claim_url, voucher_reference_number}; all or nothing';
@@ -304,8 +336,10 @@ COMMENT ON FUNCTION orders.load_inventory(bigint, numeric, timestamptz, text, te
 REVOKE EXECUTE ON FUNCTION
 	orders.voucher_text_problem(text, text, integer),
 	orders.voucher_input_problem(orders.voucher_input, orders.products),
+	orders.load_units(orders.voucher_input[], bigint),
 	orders.load_inventory(orders.voucher_input[]),
 	orders.voucher_input_of_json(jsonb),
+	orders.voucher_inputs_of_json(jsonb),
 	orders.voucher_json_problem(jsonb),
 	orders.load_inventory(jsonb),
 	orders.load_inventory(bigint, numeric, timestamptz, text, text, text, text)

@@ -49,34 +49,13 @@ COMMENT ON TABLE orders.ledger_entries IS
 -- Append-only, like the status history.
 SELECT orders.make_append_only('orders.ledger_entries');
 
+-- In C (src/wallet_ledger.c): moves the wallet's balance by the entry's
+-- amount with one UPDATE, whose row lock serialises the movements of one
+-- wallet (a concurrent movement re-checks the balance after ours commits);
+-- refuses to go below zero (OR103) and a wallet of another client (OR100);
+-- records the balance after it in the entry.
 CREATE FUNCTION orders.ledger_apply() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-DECLARE
-	w orders.wallets;
-BEGIN
-	-- The row lock of this UPDATE serializes the movements of one wallet; a
-	-- concurrent movement re-checks the balance after ours commits.
-	UPDATE orders.wallets SET balance = balance + NEW.amount
-	WHERE id = NEW.wallet_id AND balance + NEW.amount >= 0
-	RETURNING * INTO w;
-	IF NOT FOUND THEN
-		SELECT * INTO w FROM orders.wallets WHERE id = NEW.wallet_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'wallet % does not exist', NEW.wallet_id
-				USING ERRCODE = 'OR101';
-		END IF;
-		RAISE EXCEPTION 'insufficient balance: % % needed, % % available',
-			-NEW.amount, w.currency, w.balance, w.currency
-			USING ERRCODE = 'OR103';
-	END IF;
-	IF w.client_id <> NEW.client_id THEN
-		RAISE EXCEPTION 'ledger entry of client % names wallet % of client %',
-			NEW.client_id, w.id, w.client_id USING ERRCODE = 'OR100';
-	END IF;
-	NEW.balance_after := w.balance;
-	RETURN NEW;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'ledger_apply' LANGUAGE C;
 COMMENT ON FUNCTION orders.ledger_apply() IS
 'trigger: moves the wallet balance by the ledger entry''s amount in the same statement; refuses to go below zero';
 
@@ -85,24 +64,11 @@ CREATE TRIGGER ledger_apply
 	FOR EACH ROW EXECUTE FUNCTION orders.ledger_apply();
 ALTER TABLE orders.ledger_entries ENABLE ALWAYS TRIGGER ledger_apply;
 
+-- In C (src/wallet_ledger.c): a new wallet starts with balance 0; balance,
+-- currency and client change only from orders.ledger_apply (a trigger of
+-- the ledger: depth 2 here), OR003 otherwise.
 CREATE FUNCTION orders.wallet_guard() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-BEGIN
-	-- A balance moves only from orders.ledger_apply (a trigger of the
-	-- ledger: depth 2 here); a new wallet starts empty.
-	IF TG_OP = 'INSERT' AND NEW.balance <> 0 THEN
-		RAISE EXCEPTION 'a wallet starts with balance 0: fund it through the ledger'
-			USING ERRCODE = 'OR003', HINT = 'Use orders.fund_wallet().';
-	ELSIF TG_OP = 'UPDATE' AND (NEW.balance IS DISTINCT FROM OLD.balance
-								OR NEW.currency <> OLD.currency
-								OR NEW.client_id <> OLD.client_id)
-		  AND pg_trigger_depth() < 2 THEN
-		RAISE EXCEPTION 'wallet %: balance, currency and client change only through the ledger', OLD.id
-			USING ERRCODE = 'OR003', HINT = 'Use orders.fund_wallet() or orders.refund_order().';
-	END IF;
-	RETURN NEW;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'wallet_guard' LANGUAGE C;
 COMMENT ON FUNCTION orders.wallet_guard() IS
 'trigger: a wallet''s balance changes only through a ledger entry';
 

@@ -15,59 +15,16 @@ RETURNS void
 COMMENT ON FUNCTION orders.check_order_request(text, text, text, text, text) IS
 'checks the free-form fields of an order request (poNumber, email, tag, topupData); raises OR100 naming the field';
 
--- The reference's placeOrder body for an order, as it is now.  VOLATILE:
--- revealing vouchers writes audit rows.  The vault's orders.reveal_vouchers
--- is called (and planned) only for a delivered gift-card order.
+-- The reference's placeOrder body for an order, as it is now: what a replay
+-- of its poNumber answers.  In C (src/order_response.c): one saved
+-- statement, which the create path's replay calls directly.  VOLATILE:
+-- revealing the vouchers of a delivered gift-card order writes their audit
+-- rows.  NULL when there is no such order.
 CREATE FUNCTION orders.place_order_response(p_order_id bigint) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	o orders.orders;
-	p orders.products;
-	vouchers jsonb := '[]';
-	total bigint;
-	delivered bigint;
-	details jsonb;
-BEGIN
-	SELECT * INTO o FROM orders.orders WHERE id = p_order_id;
-	SELECT * INTO p FROM orders.products WHERE id = o.product_id;
-	IF p.kind = 'GIFT_CARD' AND o.status IN ('DELIVERED', 'PARTIALLY_DELIVERED') THEN
-		vouchers := orders.reveal_vouchers(o.client_id, o.id);
-	END IF;
-	SELECT count(*), count(*) FILTER (WHERE it.status = 'DELIVERED'),
-		   coalesce(jsonb_agg(jsonb_build_object(
-				'orderId', o.id,
-				'productId', p.id,
-				'productName', p.name,
-				'currencyCode', p.currency,
-				'productStatus', coalesce(r.status::text, it.status::text),
-				'denomination', o.denomination,
-				'vendorLogo', p.vendor_logo) ORDER BY it.id), '[]')
-	INTO total, delivered, details
-	FROM orders.order_items it
-	LEFT JOIN orders.recharges r ON r.order_item_id = it.id
-	WHERE it.order_id = o.id;
-	RETURN jsonb_build_object('data', jsonb_build_object('placeOrder', jsonb_build_object(
-		'status', 1,
-		'data', jsonb_build_object('orderId', o.id)
-			|| orders.charge_json(ROW(NULL, o.charge_currency, o.currency_value, o.discount_percent,
-									  o.raw_order_total, o.order_total, o.raw_order_discount,
-									  o.order_discount, o.amount_charged)::orders.charge)
-			|| jsonb_build_object(
-				'orderStatus', o.status,
-				'deliveryStatus', CASE
-					WHEN total > 0 AND delivered = total THEN 'DELIVERED'
-					WHEN delivered > 0 THEN 'PARTIALLY_DELIVERED'
-					WHEN o.status IN ('FAILED', 'CANCELLED') THEN o.status::text
-					ELSE 'PENDING' END,
-				'tag', o.tag,
-				'quantity', o.quantity,
-				'vouchers', vouchers,
-				'voucherDetails', details,
-				'orderMeta', jsonb_build_object('email', o.email)))));
-END
-$$;
+	AS 'MODULE_PATHNAME', 'order_place_response'
+	LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, orders;
 COMMENT ON FUNCTION orders.place_order_response(bigint) IS
-'the reference 003 response body {"data":{"placeOrder":{"status":1,"data":{...}}}} of an order, as it is now';
+'the reference 003 response body {"data":{"placeOrder":{"status":1,"data":{...}}}} of an order, as it is now; NULL when there is no such order';
 
 -- Delivers a PENDING order from inventory, all units or none: takes
 -- p_quantity AVAILABLE unexpired units, earliest expiry first, skipping

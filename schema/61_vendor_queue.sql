@@ -27,6 +27,8 @@ CREATE TABLE orders.vendor_jobs (
 	CHECK ((status = 'LEASED') = (lease_token IS NOT NULL)),
 	CHECK ((status = 'LEASED') = (lease_until IS NOT NULL AND leased_by IS NOT NULL))
 );
+-- A unit loaded from a job's vouchers names its job (schema/20).
+ALTER TABLE orders.inventory_units ADD FOREIGN KEY (vendor_job_id) REFERENCES orders.vendor_jobs;
 CREATE INDEX vendor_jobs_ready ON orders.vendor_jobs (next_attempt_at, id)
 	WHERE status = 'QUEUED';
 CREATE INDEX vendor_jobs_leased ON orders.vendor_jobs (lease_until)
@@ -54,16 +56,11 @@ CREATE TABLE orders.vendor_job_attempts (
 COMMENT ON TABLE orders.vendor_job_attempts IS
 'one row per claim of a vendor job: who held it, the lease token, the vendor reference, how it ended';
 
--- A job for every order that starts waiting for a vendor.
+-- A job for every order that starts waiting for a vendor, its retry window
+-- fixed now.  In C (src/vendor_queue_trigger.c): one saved INSERT ... ON
+-- CONFLICT (order_id) DO NOTHING.
 CREATE FUNCTION orders.queue_vendor_job() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
-BEGIN
-	INSERT INTO orders.vendor_jobs (client_id, order_id, deadline)
-	VALUES (NEW.client_id, NEW.id, now() + (orders.vendor_policy()).retry_window)
-	ON CONFLICT (order_id) DO NOTHING;
-	RETURN NULL;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'queue_vendor_job' LANGUAGE C;
 COMMENT ON FUNCTION orders.queue_vendor_job() IS
 'trigger: queues a vendor job for an order entering PENDING / VENDOR_ORDER_PENDING';
 

@@ -101,7 +101,7 @@ BEGIN
 			coalesce(cardinality(held), 0) USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	units := orders.store_vendor_vouchers(o.product_id, o.denomination, p_vouchers);
+	units := orders.store_vendor_vouchers((l.job).id, o.product_id, o.denomination, p_vouchers);
 	PERFORM orders.deliver_items(held[1:n], units, 'vouchers fetched from the vendor');
 	-- Settle first, so that a partial delivery goes straight to
 	-- PARTIALLY_DELIVERED; then give the lease up.

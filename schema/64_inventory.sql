@@ -81,9 +81,11 @@ BEGIN
 	IF NOT current_setting('orders.restock_on_load')::boolean THEN
 		RETURN NULL;
 	END IF;
+	-- Stock only: a vendor job's vouchers are its own order's.
 	FOR pd IN
 		SELECT DISTINCT product_id, denomination FROM loaded
-		WHERE status = 'AVAILABLE' ORDER BY product_id, denomination
+		WHERE status = 'AVAILABLE' AND vendor_job_id IS NULL
+		ORDER BY product_id, denomination
 	LOOP
 		PERFORM orders.serve_waiting_items(pd.product_id, pd.denomination);
 	END LOOP;
@@ -91,7 +93,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION orders.restock_on_load() IS
-'trigger: units just loaded first serve the items waiting for their product and denomination (unless orders.restock_on_load is off)';
+'trigger: stock units just loaded (not a vendor job''s vouchers) first serve the items waiting for their product and denomination, unless the setting orders.restock_on_load is off';
 
 CREATE TRIGGER restock_on_load
 	AFTER INSERT ON orders.inventory_units
@@ -100,13 +102,14 @@ CREATE TRIGGER restock_on_load
 ALTER TABLE orders.inventory_units ENABLE ALWAYS TRIGGER restock_on_load;
 
 -- Vouchers a vendor delivered for a job's items: into the vault through
--- its loader (encrypted on the way in, a code loaded twice refused), with
--- restock suspended so that they do not serve anyone else's waiting items.
--- Product and denomination are the order's.  Returns the new units' ids in
--- the order of the array.  A voucher already expired is refused: the
--- caller's whole report fails and changes nothing.
-CREATE FUNCTION orders.store_vendor_vouchers(p_product_id bigint, p_denomination numeric,
-											 p_vouchers jsonb)
+-- its loader (encrypted on the way in, a code loaded twice refused), as the
+-- job's units (vendor_job_id), which the restock trigger leaves alone: they
+-- serve no one else's waiting items.  Product and denomination are the
+-- order's.  Returns the new units' ids in the order of the array.  A
+-- voucher already expired is refused: the caller's whole report fails and
+-- changes nothing.
+CREATE FUNCTION orders.store_vendor_vouchers(p_job_id bigint, p_product_id bigint,
+											 p_denomination numeric, p_vouchers jsonb)
 RETURNS bigint[]
 LANGUAGE plpgsql
 SET search_path = pg_catalog, orders
@@ -114,20 +117,17 @@ SET log_min_error_statement = panic
 SET log_parameter_max_length_on_error = 0
 AS $$
 DECLARE
-	restock text := current_setting('orders.restock_on_load');
 	units bigint[];
 	expired integer;
 BEGIN
-	PERFORM set_config('orders.restock_on_load', 'off', true);
 	SELECT array_agg(l.unit_id ORDER BY l.entry), min(l.entry) FILTER (WHERE l.status <> 'AVAILABLE')
 	INTO units, expired
-	FROM orders.load_inventory((
+	FROM orders.load_units(orders.voucher_inputs_of_json((
 		SELECT jsonb_agg(CASE WHEN jsonb_typeof(e.v) = 'object'
 						 THEN e.v || jsonb_build_object('product_id', p_product_id,
 														'denomination', p_denomination)
 						 ELSE e.v END ORDER BY e.ord)
-		FROM jsonb_array_elements(p_vouchers) WITH ORDINALITY AS e(v, ord))) AS l;
-	PERFORM set_config('orders.restock_on_load', restock, true);
+		FROM jsonb_array_elements(p_vouchers) WITH ORDINALITY AS e(v, ord))), p_job_id) AS l;
 	IF expired IS NOT NULL THEN
 		RAISE EXCEPTION 'vendor voucher % is already expired', expired
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Nothing was stored.';
@@ -135,8 +135,8 @@ BEGIN
 	RETURN units;
 END
 $$;
-COMMENT ON FUNCTION orders.store_vendor_vouchers(bigint, numeric, jsonb) IS
-'stores vendor vouchers in the vault (orders.load_inventory) as units of the order''s product and denomination, restock suspended; returns their ids in array order';
+COMMENT ON FUNCTION orders.store_vendor_vouchers(bigint, bigint, numeric, jsonb) IS
+'stores a vendor job''s vouchers in the vault (orders.load_units) as units of the order''s product and denomination marked with the job, which no restock serves to others; returns their ids in array order';
 
 -- A unit another transaction holds (being allocated) is left to the next
 -- round: once locked here, a unit cannot change under the transition.

@@ -64,6 +64,11 @@ SELECT pg_temp.place(:client, 6201, 1, 10, 'v-3') AS o3 \gset
 SELECT pg_temp.answer(report_vouchers_fetched(:j2, :'t2', sandbox_vouchers(:j2, 1, 2)));
 SELECT pg_temp.state(:o2) AS fetched_for, pg_temp.state(:o3) AS still_waiting;
 SELECT status FROM vendor_jobs WHERE order_id = :o3;
+-- What tells them apart from stock is in their rows: the job they came for
+-- (with orders.restock_on_load on, as here, the restock trigger skips them).
+SELECT current_setting('orders.restock_on_load') AS restock_on_load,
+	count(*) FILTER (WHERE u.vendor_job_id = :j2) AS marked_with_the_job, count(*) AS units
+FROM order_items i JOIN inventory_units u ON u.id = i.unit_id WHERE i.order_id = :o2;
 SELECT pg_temp.try(format($$SELECT orders.admin_cancel_order(%s, 'test cleanup')$$, :o3));
 
 -- Partial, then the rest: PARTIALLY_DELIVERED / PARTIAL with the delivered

@@ -148,6 +148,12 @@ SELECT replayed, (response #>> '{data,placeOrder,data,orderId}')::bigint = :inst
 	   response #>> '{data,placeOrder,data,orderStatus}' AS status
 FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25.00, "poNumber": "PO-INSTANT",
 	"email": "buyer@example.com", "tag": "campaign-7", "notifyReceiverEmail": true, "notifyAdminEmail": 0}');
+-- The replay's body is the order's first response, byte for byte, its
+-- vouchers revealed (and audited) again.
+SELECT replayed, response::text = :'response' AS same_response
+FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT",
+	"email": "Buyer@Example.com", "tag": "campaign-7", "notifyReceiverEmail": 1, "notifyAdminEmail": 0}');
+SELECT count(*) AS reveals FROM voucher_reveals WHERE order_id = :instant;
 SELECT pg_temp.place(r) FROM (VALUES
 	('{"productId": 4301, "quantity": 1, "denomination": 25, "poNumber": "PO-INSTANT", "email": "buyer@example.com", "tag": "campaign-7", "notifyReceiverEmail": 1}'),
 	('{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT", "email": "buyer@example.com", "tag": "campaign-8", "notifyReceiverEmail": 1}'),
@@ -237,3 +243,32 @@ WHERE a.schemaname = 'orders'
   AND (a.n_tup_ins, a.n_tup_upd, a.n_tup_del) IS DISTINCT FROM (b.n_tup_ins, b.n_tup_upd, b.n_tup_del)
 ORDER BY a.relname;
 COMMIT;
+
+-- The INSTANT response's reveal is audited before anything is decrypted: the
+-- create hands the audit to the worker before it writes the order (so that
+-- the worker's commit runs meanwhile) and the reveal waits for it.  When the
+-- worker cannot commit the audit, the create fails closed (OR303): no code
+-- revealed, no order, the unit still AVAILABLE, no audit row.
+INSERT INTO products (id, name, currency, denominations) VALUES (4305, 'Audit Refused', 'USD', '{10}');
+SELECT count(*) AS loaded FROM load_inventory(jsonb_build_array(
+	jsonb_build_object('product_id', 4305, 'denomination', 10, 'expires_at', '2033-01-01T00:00:00Z',
+					   'card_number', 'CARD-4305-AUDIT-REFUSED', 'pin_code', '5555')));
+CREATE FUNCTION public.refuse_reveal_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'order_create test: the audit worker cannot write';
+END $$;
+CREATE TRIGGER refuse_reveal_audit BEFORE INSERT ON orders.voucher_reveals
+	FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_reveal_audit();
+SELECT pg_temp.try($$SELECT orders.create_order(4301, '{"productId": 4305, "quantity": 1, "denomination": 10, "poNumber": "PO-AUDIT-REFUSED"}')$$);
+SELECT (SELECT count(*) FROM orders.orders WHERE client_id = 4301 AND po_number = 'PO-AUDIT-REFUSED') AS orders,
+	   (SELECT string_agg(status::text, ',') FROM inventory_units WHERE product_id = 4305) AS unit,
+	   (SELECT count(*) FROM voucher_reveals r JOIN inventory_units u ON u.id = r.unit_id
+		WHERE u.product_id = 4305) AS reveals;
+DROP TRIGGER refuse_reveal_audit ON orders.voucher_reveals;
+DROP FUNCTION public.refuse_reveal_audit();
+-- The worker writes again: the same request places the order and reveals.
+SELECT replayed, response #>> '{data,placeOrder,data,orderStatus}' AS status,
+	   jsonb_array_length(response #> '{data,placeOrder,data,vouchers}') AS vouchers
+FROM create_order(4301, '{"productId": 4305, "quantity": 1, "denomination": 10, "poNumber": "PO-AUDIT-REFUSED"}');
+SELECT count(*) AS reveals FROM voucher_reveals r JOIN inventory_units u ON u.id = r.unit_id
+WHERE u.product_id = 4305;

@@ -103,9 +103,9 @@ SELECT p.oid::regprocedure AS function,
 FROM pg_proc p
 CROSS JOIN (VALUES ('orders_admin'), ('orders_vendor'), ('orders_api')) AS r(rolname)
 WHERE p.pronamespace = 'orders'::regnamespace
-  AND p.proname ~ '^(vault_|voucher_|load_inventory|reveal_vouchers|calling_role|quiet_logging)'
+  AND p.proname ~ '^(vault_|voucher_|load_inventory|load_units|reveal_vouchers|calling_role|quiet_logging)'
 GROUP BY p.oid ORDER BY p.oid::regprocedure::text;
 SELECT count(*) AS granted_to_public
 FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 WHERE p.pronamespace = 'orders'::regnamespace AND a.grantee = 0
-  AND p.proname ~ '^(vault_|voucher_|load_inventory|reveal_vouchers|calling_role|quiet_logging)';
+  AND p.proname ~ '^(vault_|voucher_|load_inventory|load_units|reveal_vouchers|calling_role|quiet_logging)';

@@ -87,13 +87,17 @@ SELECT c.body::jsonb->>'type' AS type, c.body::jsonb->>'id' = c.webhook_id AS id
 	   (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(c.body::jsonb->'data') k) AS data_keys,
 	   c.body::jsonb #>> '{data,status}' AS status
 FROM claims c WHERE (c.body::jsonb #>> '{data,id}')::bigint = :o1 ORDER BY c.delivery_id;
--- No code, PIN or URL of the delivered vouchers in any body.
+-- No code, PIN or URL of the delivered vouchers in any body: the code
+-- nowhere in the text, the PIN (4 digits: as a substring it can occur by
+-- chance in an id or a time) as no string value anywhere in the JSON.
 SELECT count(*) AS bodies_with_a_voucher
 FROM claims c, orders.order_items i
 JOIN orders.inventory_units u ON u.id = i.unit_id
 WHERE i.order_id = :o1
   AND (strpos(c.body, orders.vault_decrypt(u.card_number_enc, u.id, 'card_number')) > 0
-	   OR strpos(c.body, orders.vault_decrypt(u.pin_code_enc, u.id, 'pin_code')) > 0);
+	   OR EXISTS (SELECT 1 FROM jsonb_path_query(c.body::jsonb, 'strict $.**') v
+				  WHERE jsonb_typeof(v) = 'string'
+					AND v #>> '{}' = orders.vault_decrypt(u.pin_code_enc, u.id, 'pin_code')));
 -- Signatures: one (no rotation yet), each verified separately; the
 -- timestamp is the claim's, in unix seconds; the URL is the endpoint's.
 SELECT count(*) AS claims, bool_and(c.webhook_signature = pg_temp.expected_signature(:'s1', c)) AS signatures_valid,

@@ -14,7 +14,6 @@
  * Codes raised only from SQL (no C code raises them): declared here so that
  * the catalog names every code of class OR by its macro.
  */
-#define ERRCODE_ORDERS_APPEND_ONLY			MAKE_SQLSTATE('O','R','0','0','3')
 #define ERRCODE_ORDERS_STALE_LEASE			MAKE_SQLSTATE('O','R','5','0','1')
 #define ERRCODE_ORDERS_NOT_CANCELLABLE		MAKE_SQLSTATE('O','R','5','0','2')
 #define ERRCODE_ORDERS_CONTRADICTING_REPORT MAKE_SQLSTATE('O','R','5','0','3')

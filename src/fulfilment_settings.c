@@ -68,8 +68,9 @@ orders_fulfilment_init(void)
 							 PGC_SUSET, 0, NULL, NULL, NULL);
 	/*
 	 * Read by the restock trigger (schema/64_inventory.sql).  Off, a load
-	 * leaves waiting items to the next maintenance round; the vendor report
-	 * turns it off while it stores the vouchers of its own items.
+	 * leaves waiting items to the next maintenance round.  An operator's
+	 * setting only: a vendor job's vouchers are marked in their rows
+	 * (vendor_job_id) and never restock, whatever it says.
 	 */
 	DefineCustomBoolVariable("orders.restock_on_load",
 							 "Loading inventory first serves the items waiting for that product and denomination.",

@@ -28,7 +28,8 @@
  * taken per order beyond the rows written (a bulk of orders in one
  * transaction takes no lock-table slot per order).
  *
- * Every query is a saved SPI plan; PL/pgSQL runs only on the replay path.
+ * Every query is a saved SPI plan.  A replay's response is the stored
+ * order's, built by one saved statement too (src/order_response.c).
  */
 #include "postgres.h"
 
@@ -50,6 +51,7 @@
 #include "order_create.h"
 #include "order_money.h"
 #include "orders.h"
+#include "reveal_audit.h"
 
 /* The product, as far as ordering needs it. */
 typedef struct OrderProduct
@@ -241,20 +243,6 @@ lookup_key(OrderRequest *r, Datum *fingerprint, bool *same)
 		return 0;
 	*same = DatumGetBool(column(0, 3, &isnull));
 	return DatumGetInt64(existing);
-}
-
-/* The response of an order placed earlier (PL/pgSQL: off the hot path). */
-static Datum
-replay_response(int64 order_id)
-{
-	static SPIPlanPtr plan = NULL;
-	static const Oid types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(order_id)};
-	bool		isnull;
-
-	run(&plan, "SELECT orders.place_order_response($1)", 1, types, args, NULL,
-		SPI_OK_SELECT, 1);
-	return column(0, 1, &isnull);
 }
 
 /* Up to quantity AVAILABLE unexpired units, earliest expiry first, locked;
@@ -493,6 +481,7 @@ static Datum
 answer_existing(OrderRequest *r, int64 existing, bool same, bool *replayed)
 {
 	Datum		response;
+	bool		isnull;
 
 	if (!same)
 		ereport(ERROR,
@@ -500,7 +489,11 @@ answer_existing(OrderRequest *r, int64 existing, bool same, bool *replayed)
 				 errmsg("poNumber: \"%s\" was already used for order " INT64_FORMAT
 						" with other parameters", text_to_cstring(r->po_number), existing),
 				 errhint("Use a new poNumber for a new order, or send the original parameters to get the original order.")));
-	response = SPI_datumTransfer(replay_response(existing), false, -1);
+	response = order_stored_response(existing, &isnull);
+	if (isnull)
+		elog(ERROR, "create_order: order " INT64_FORMAT " of poNumber \"%s\" cannot be read",
+			 existing, text_to_cstring(r->po_number));
+	response = SPI_datumTransfer(response, false, -1);
 	SPI_finish();
 	*replayed = true;
 	return response;
@@ -518,6 +511,7 @@ place_order(OrderRequest *rq, bool *replayed)
 	OrderCharge c;
 	OrderWrite	w;
 	Datum		fingerprint;
+	Datum		balance;
 	bool		same = false;
 	int64		existing;
 	Datum		response;
@@ -572,7 +566,7 @@ place_order(OrderRequest *rq, bool *replayed)
 				 errmsg("topupData: is required for top-up product " INT64_FORMAT, r.product_id)));
 
 	order_price(r.client_id, r.product_id, p.currency, p.discount_percent,
-				r.denomination, r.quantity, &c);
+				r.denomination, r.quantity, &c, &balance);
 
 	/* INSTANT or DELAYED, decided by the units claimed now. */
 	w.r = &r;
@@ -591,6 +585,20 @@ place_order(OrderRequest *rq, bool *replayed)
 	w.items = palloc(sizeof(Datum) * r.quantity);
 	for (i = 0; i < r.quantity; i++)
 		w.items[i] = Int64GetDatum(next_id(&item_seq));
+
+	/*
+	 * An INSTANT response reveals its vouchers, audited (committed by the
+	 * audit worker) before anything is decrypted.  Hand that audit to the
+	 * worker now, so that its commit runs while the order is written; the
+	 * response's reveal waits for it (src/reveal_audit.c).  Only when the
+	 * write is expected to succeed (the balance as this snapshot sees it
+	 * covers the charge): an audit row for an order that then fails names a
+	 * reveal that never happened, which only a race can cause.
+	 */
+	if (w.instant &&
+		DatumGetBool(DirectFunctionCall2(numeric_le, c.amount_charged, balance)))
+		reveal_audit_prepare(r.client_id, w.order_id, int64_ids(w.items, r.quantity),
+							 int64_ids(w.units, w.nunits), w.nunits);
 
 	PG_TRY();
 	{

@@ -34,6 +34,10 @@ typedef struct OrderRequest
  * is in the caller's memory context. */
 extern Datum place_order(OrderRequest *request, bool *replayed);
 
+/* The response of an order already stored (src/order_response.c), inside
+ * the caller's SPI connection; *isnull when there is no such order. */
+extern Datum order_stored_response(int64 order_id, bool *isnull);
+
 /* The (response jsonb, replayed boolean) row of either entry point. */
 extern Datum create_order_result(FunctionCallInfo fcinfo, Datum response, bool replayed);
 

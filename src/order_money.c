@@ -136,8 +136,8 @@ static const char *const price_sql =
 "SELECT w.id, w.currency, r.cv, d.dp, t.raw_total,"
 "       pg_catalog.round(t.raw_total, m.minor_unit)::numeric(14,2),"
 "       t.raw_total * d.dp / 100,"
-"       pg_catalog.round(t.raw_total * d.dp / 100, m.minor_unit)::numeric(14,2)"
-"  FROM (SELECT id, currency FROM orders.wallets"
+"       pg_catalog.round(t.raw_total * d.dp / 100, m.minor_unit)::numeric(14,2), w.balance"
+"  FROM (SELECT id, currency, balance FROM orders.wallets"
 "         WHERE client_id = $1 AND (currency = $2 OR is_default)"
 "         ORDER BY currency = $2 DESC LIMIT 1) w"
 "  CROSS JOIN LATERAL (SELECT CASE WHEN w.currency = $2 THEN 1::numeric"
@@ -152,7 +152,7 @@ static const char *const price_sql =
 void
 order_price(int64 client_id, int64 product_id, Datum product_currency,
 			Datum product_discount, Datum denomination, int32 quantity,
-			OrderCharge *charge)
+			OrderCharge *charge, Datum *balance)
 {
 	static SPIPlanPtr plan = NULL;
 	static const Oid types[6] = {INT8OID, BPCHAROID, INT8OID, NUMERICOID, NUMERICOID, INT4OID};
@@ -195,6 +195,8 @@ order_price(int64 client_id, int64 product_id, Datum product_currency,
 	/* both rounded to at most 2 decimals: the difference needs no rounding */
 	charge->amount_charged = DirectFunctionCall2(numeric_sub, charge->order_total,
 												 charge->order_discount);
+	if (balance != NULL)
+		*balance = SPI_getbinval(row, desc, 9, &isnull);
 }
 
 /* SQL entry points */
@@ -255,7 +257,7 @@ order_price_sql(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	order_price(PG_GETARG_INT64(0), DatumGetInt64(id), currency, discount,
-				PG_GETARG_DATUM(2), PG_GETARG_INT32(3), &c);
+				PG_GETARG_DATUM(2), PG_GETARG_INT32(3), &c, NULL);
 	values[0] = Int64GetDatum(c.wallet_id);
 	values[1] = c.currency;
 	values[2] = c.currency_value;

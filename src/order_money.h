@@ -37,10 +37,12 @@ extern void order_check_request(text *po_number, text *email, text *tag,
  * Prices p_quantity units of denomination of a product for a client, inside
  * the caller's SPI connection (the Datums live until SPI_finish).  Raises
  * OR103 when the client has no usable wallet or no exchange rate exists.
+ * balance, if not NULL, gets the wallet's balance as this snapshot sees it
+ * (numeric): a hint only, the ledger's trigger decides under the row lock.
  */
 extern void order_price(int64 client_id, int64 product_id, Datum product_currency,
 						Datum product_discount, Datum denomination, int32 quantity,
-						OrderCharge *charge);
+						OrderCharge *charge, Datum *balance);
 
 /* A saved SPI plan, prepared on first use (inside an SPI connection). */
 extern SPIPlanPtr order_saved_plan(SPIPlanPtr *slot, const char *sql,

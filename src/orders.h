@@ -12,7 +12,10 @@
  */
 #define ERRCODE_ORDERS_ILLEGAL_TRANSITION	MAKE_SQLSTATE('O','R','0','0','1')
 #define ERRCODE_ORDERS_ILLEGAL_SUB_STATUS	MAKE_SQLSTATE('O','R','0','0','2')
-/* OR003: append-only table changed (raised in SQL, orders.refuse_change). */
+/* A change only the owning path may make: an append-only table changed
+ * (SQL, orders.refuse_change), a wallet moved outside the ledger (C,
+ * src/wallet_ledger.c). */
+#define ERRCODE_ORDERS_APPEND_ONLY			MAKE_SQLSTATE('O','R','0','0','3')
 /* Orders and money (raised in SQL, schema/5x; docs/errors.md). */
 #define ERRCODE_ORDERS_INVALID_INPUT		MAKE_SQLSTATE('O','R','1','0','0')
 #define ERRCODE_ORDERS_NOT_FOUND			MAKE_SQLSTATE('O','R','1','0','1')

@@ -326,16 +326,15 @@ withdraw_at_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused()
 }
 
 /*
- * Queue the audit records of up to AUDIT_REQUEST_ITEMS revealed items and
- * wait until the worker has committed them.  Returns normally only then.
+ * Put the audit records of up to AUDIT_REQUEST_ITEMS items in this backend's
+ * slot (replacing whatever request it held) and make sure a worker serves
+ * the database.  Returns the request's number.
  */
-static void
-audit_and_wait(int64 client_id, int64 order_id, const char *role,
-			   const int64 *item_ids, const int64 *unit_ids, int nitems)
+static uint64
+queue_request(int64 client_id, int64 order_id, const char *role,
+			  const int64 *item_ids, const int64 *unit_ids, int nitems)
 {
 	AuditRequest *r = my_request();
-	TimestampTz deadline;
-	volatile AuditState final_state = AUDIT_QUEUED;
 	uint64		number;
 
 	Assert(nitems > 0 && nitems <= AUDIT_REQUEST_ITEMS);
@@ -354,10 +353,34 @@ audit_and_wait(int64 client_id, int64 order_id, const char *role,
 	r->state = AUDIT_QUEUED;
 	LWLockRelease(audit->lock);
 
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), reveal_audit_timeout_ms);
 	PG_TRY();
 	{
 		serve_database(MyDatabaseId);
+	}
+	PG_CATCH();
+	{
+		withdraw_request();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return number;
+}
+
+/*
+ * Wait until the worker has committed request number (durably: the worker
+ * commits synchronously), and free the slot.  Returns normally only then;
+ * raises OR303 otherwise.
+ */
+static void
+wait_request(uint64 number)
+{
+	AuditRequest *r = my_request();
+	TimestampTz deadline;
+	volatile AuditState final_state = AUDIT_QUEUED;
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), reveal_audit_timeout_ms);
+	PG_TRY();
+	{
 		ConditionVariablePrepareToSleep(&r->done);
 		for (;;)
 		{
@@ -397,6 +420,127 @@ audit_and_wait(int64 client_id, int64 order_id, const char *role,
 		audit_unavailable("The reveal audit worker could not write the audit rows (see the server log).");
 	if (final_state != AUDIT_COMMITTED)
 		audit_unavailable("The reveal audit worker did not commit the audit rows within orders.reveal_audit_timeout.");
+}
+
+/*
+ * A request queued ahead by reveal_audit_prepare() and not yet waited for:
+ * its number (0: none).  Forgotten, and withdrawn if still queued, at the
+ * end of the transaction.
+ */
+static uint64 prepared_number = 0;
+static bool xact_callback_registered = false;
+
+/* Withdraw the prepared request if the slot still holds it. */
+static void
+forget_prepared(void)
+{
+	if (prepared_number != 0 && audit != NULL)
+	{
+		AuditRequest *r = &audit->requests[MyBackendId - 1];
+
+		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+		if (r->number == prepared_number && r->state != AUDIT_TAKEN)
+			r->state = AUDIT_FREE;
+		LWLockRelease(audit->lock);
+	}
+	prepared_number = 0;
+}
+
+static void
+forget_prepared_at_xact_end(XactEvent event, void *arg pg_attribute_unused())
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		forget_prepared();
+}
+
+/*
+ * Is the prepared request the audit of exactly these items?  It is only if
+ * the slot still holds it (no other reveal of this backend replaced it).
+ */
+static bool
+prepared_matches(int64 client_id, int64 order_id, const int64 *item_ids,
+				 const int64 *unit_ids, int nitems)
+{
+	AuditRequest *r = &audit->requests[MyBackendId - 1];
+	bool		same;
+
+	if (prepared_number == 0)
+		return false;
+	LWLockAcquire(audit->lock, LW_SHARED);
+	same = r->number == prepared_number && r->state != AUDIT_FREE &&
+		r->database == MyDatabaseId &&
+		r->client_id == client_id && r->order_id == order_id &&
+		r->nitems == nitems &&
+		memcmp(r->item_ids, item_ids, nitems * sizeof(int64)) == 0 &&
+		memcmp(r->unit_ids, unit_ids, nitems * sizeof(int64)) == 0;
+	LWLockRelease(audit->lock);
+	return same;
+}
+
+/* The callbacks every revealing backend needs, registered once. */
+static void
+register_callbacks(void)
+{
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(withdraw_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(forget_prepared_at_xact_end, NULL);
+		xact_callback_registered = true;
+	}
+}
+
+/*
+ * reveal_audit_prepare: hand the audit of a reveal to come to the worker now,
+ * without waiting (src/reveal_audit.h).  The create path knows which items
+ * and units its response will reveal before it writes the order; the
+ * worker's commit then runs while the backend writes, and the reveal's
+ * vault_audit_reveal() waits for this request instead of queueing its own.
+ * Nothing is decrypted before that wait has returned.  Does nothing when the
+ * reveal could not use it (no shared memory, in recovery, more items than
+ * one request carries): the reveal then queues and waits as usual.
+ */
+void
+reveal_audit_prepare(int64 client_id, int64 order_id, const int64 *item_ids,
+					 const int64 *unit_ids, int nitems)
+{
+	char	   *role;
+
+	if (audit == NULL || RecoveryInProgress() ||
+		nitems <= 0 || nitems > AUDIT_REQUEST_ITEMS)
+		return;
+	register_callbacks();
+	forget_prepared();
+	role = GetUserNameFromId(GetOuterUserId(), false);
+	prepared_number = queue_request(client_id, order_id, role, item_ids, unit_ids, nitems);
+}
+
+/*
+ * Queue the audit records of up to AUDIT_REQUEST_ITEMS revealed items and
+ * wait until the worker has committed them (or wait for the request
+ * prepared ahead for exactly these).  Returns normally only then.
+ */
+static void
+audit_and_wait(int64 client_id, int64 order_id, const char *role,
+			   const int64 *item_ids, const int64 *unit_ids, int nitems)
+{
+	uint64		number;
+
+	if (prepared_matches(client_id, order_id, item_ids, unit_ids, nitems))
+	{
+		number = prepared_number;
+		prepared_number = 0;
+	}
+	else
+	{
+		forget_prepared();
+		number = queue_request(client_id, order_id, role, item_ids, unit_ids, nitems);
+	}
+	wait_request(number);
 }
 
 /* The elements of a bigint[] without NULLs. */
@@ -469,11 +613,7 @@ vault_audit_reveal(PG_FUNCTION_ARGS)
 		audit_unavailable("orders is not in shared_preload_libraries: there is no reveal audit worker.");
 	if (RecoveryInProgress())
 		audit_unavailable("The server is in recovery: no audit row can be written.");
-	if (!exit_callback_registered)
-	{
-		before_shmem_exit(withdraw_at_exit, (Datum) 0);
-		exit_callback_registered = true;
-	}
+	register_callbacks();
 	role = GetUserNameFromId(GetOuterUserId(), false);
 	for (done = 0; done < nitems; done += AUDIT_REQUEST_ITEMS)
 		audit_and_wait(client_id, order_id, role, item_ids + done, unit_ids + done,

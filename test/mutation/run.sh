@@ -74,6 +74,25 @@ mut_reveal_no_audit() {
 		'\n\s*PERFORM orders\.vault_audit_reveal\(p_client_id, p_order_id, v_items, v_units\);' ''
 }
 
+mut_reveal_audit_async_commit() {
+	what="the reveal audit worker commits asynchronously where the server's default is synchronous_commit = off"
+	regress='' tap="test/t/044_reveal_audit_durable.pl"
+	edit src/reveal_audit.c \
+		'Durable is the point: an asynchronous commit would not do\. \*/\s*if \(\K(?=synchronous_commit == SYNCHRONOUS_COMMIT_OFF\))' 'false && '
+}
+
+mut_create_reveal_skips_audit_wait() {
+	what="an INSTANT create's response decrypts without waiting for the audit it handed to the worker ahead"
+	regress="order_create"
+	edit src/reveal_audit.c 'number = prepared_number;\s*prepared_number = 0;' 'prepared_number = 0; return;'
+}
+
+mut_restock_serves_vendor_units() {
+	what="a vendor job's vouchers serve another order's waiting items (the restock ignores vendor_job_id)"
+	regress="fulfilment_vouchers"
+	edit schema/64_inventory.sql "WHERE status = 'AVAILABLE'\\K AND vendor_job_id IS NULL" ''
+}
+
 mut_replay_other_parameters() {
 	what="a replay of a poNumber with other parameters returns the original order instead of a conflict"
 	regress="order_create"
@@ -104,8 +123,8 @@ mut_expired_unit_allocated() {
 mut_debit_without_ledger_row() {
 	what="a debit moves the wallet but writes no ledger row"
 	regress="order_create"
-	edit schema/51_wallets.sql 'NEW\.balance_after := w\.balance;\n\K(?=\s*RETURN NEW;)' \
-		$'\tIF NEW.kind = \'DEBIT\' THEN RETURN NULL; END IF;\n'
+	edit src/wallet_ledger.c 'SPI_finish\(\);\n\K(?=\n\tbalance_after = )' \
+		$'\tif (strcmp(TextDatumGetCString(row_value(entry, rel, "kind", &isnull)), "DEBIT") == 0)\n\t\treturn PointerGetDatum(NULL);\n'
 }
 
 mut_refund_twice() {
@@ -118,7 +137,7 @@ mut_wallet_negative() {
 	what="a wallet may go negative"
 	regress="money order_create"
 	isolation="order_balance_race"
-	edit schema/51_wallets.sql 'WHERE id = NEW\.wallet_id\K AND balance \+ NEW\.amount >= 0' ''
+	edit src/wallet_ledger.c 'WHERE id = \$1\K AND balance \+ \$2 >= 0' ''
 	edit schema/51_wallets.sql 'balance\s+numeric\(14, 2\) NOT NULL DEFAULT 0\K CHECK \(balance >= 0\)' ''
 }
 
@@ -234,7 +253,7 @@ claim_mutations="claim_write_isolation claim_backoff_doubling claim_undocumented
 
 all_mutations="illegal_transition sub_final_across_status
 	reveal_undelivered_order reveal_undelivered_item reveal_other_client reveal_no_audit
-	replay_other_parameters duplicate_po_concurrent
+	reveal_audit_async_commit create_reveal_skips_audit_wait restock_serves_vendor_units replay_other_parameters duplicate_po_concurrent
 	unit_double_allocation expired_unit_allocated
 	debit_without_ledger_row refund_twice wallet_negative
 	wrong_secret_accepted expired_key_accepted tampered_token_accepted orders_rls_policy_dropped

@@ -5,6 +5,8 @@
 # stop) and, after recovery, every reveal has its audit row.  The cluster
 # commits asynchronously by default (synchronous_commit = off, a long
 # wal_writer_delay): only the audit worker's own durable commit saves them.
+# The same for INSTANT creates, whose responses reveal their vouchers (the
+# create hands the audit to the worker before it writes the order).
 #
 # Then the reveal fails closed: with no worker slot free, and with orders
 # not preloaded (no shared memory, no worker), it raises OR303, reveals
@@ -116,6 +118,60 @@ is( $node->safe_psql('postgres', qq{
 		WHERE r.client_id = $client AND r.order_id = i.order_id AND r.unit_id = i.unit_id
 		  AND r.revealed_by = current_user}),
 	$sessions * $reveals, 'each row names the client, order, item, unit and role');
+
+# The create path: an INSTANT create hands its response's audit to the
+# worker before it writes the order and waits for it before decrypting
+# (docs/vault.md).  Sessions place INSTANT orders (each committed
+# asynchronously, as the cluster's default says); once every response with
+# its voucher is acknowledged, an immediate stop.  After recovery the
+# orders themselves may be lost (their commits were not flushed), but every
+# acknowledged response's voucher has its audit row.
+$node->safe_psql('postgres', qq{
+	INSERT INTO orders.products (id, name, currency, delivery_type, denominations)
+	VALUES (2, 'Durable Create Card', 'USD', 'CODE_WITH_PIN', '{10}');
+	SELECT orders.load_inventory(2, 10, now() + interval '1 year',
+		'CREATE-' || g || '-' || md5(random()::text), '1234')
+	FROM generate_series(1, $sessions * $reveals) g;
+	SELECT orders.fund_wallet($client, 'USD', 10 * $sessions * $reveals);
+	CHECKPOINT;
+});
+my (@creates, @created, @create_err);
+for my $s (0 .. $sessions - 1)
+{
+	$created[$s] = '';
+	$create_err[$s] = '';
+	$creates[$s] = IPC::Run::start(
+		[
+			'psql', '-X', '-qAt', '-v', 'ON_ERROR_STOP=1',
+			'-d', $node->connstr('postgres'),
+			map {
+				('-c',
+					"SELECT (r #>> '{data,placeOrder,data,orderId}') || ':' ||"
+					  . " jsonb_array_length(r #> '{data,placeOrder,data,vouchers}')"
+					  . " FROM (SELECT (orders.create_order($client, 2, 1, 10, NULL, NULL,"
+					  . " 'durable-create-$s-$_')).response AS r) c")
+			} 1 .. $reveals
+		],
+		'<', \undef, '>', \$created[$s], '2>', \$create_err[$s]);
+}
+IPC::Run::finish($_) for @creates;
+$node->stop('immediate');
+
+my @acknowledged;
+for my $s (0 .. $sessions - 1)
+{
+	my @lines = split /\n/, $created[$s];
+	is(scalar(grep { /^\d+:1$/ } @lines), $reveals,
+		"session $s: $reveals INSTANT creates acknowledged, each with its voucher");
+	is($create_err[$s], '', "session $s: no error from the creates");
+	push @acknowledged, map { (split /:/)[0] } @lines;
+}
+$node->start;
+is( $node->safe_psql('postgres', qq{
+		SELECT count(DISTINCT r.order_id) FROM orders.voucher_reveals r
+		WHERE r.order_id IN (@{[ join(', ', @acknowledged) ]}) AND r.client_id = $client}),
+	scalar(@acknowledged),
+	'after an immediate stop, every acknowledged INSTANT create has the audit row of its voucher');
 
 # Fail closed: how a reveal ends when its audit cannot be committed.
 sub audit_rows { return $node->safe_psql('postgres', 'SELECT count(*) FROM orders.voucher_reveals'); }

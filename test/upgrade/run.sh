@@ -186,6 +186,23 @@ for v in $older; do
 	[ "$bad" = 0 ] || { echo "verify_ledger() reports $bad wallets after the update" >&2; ok=1; }
 	reveal_snapshot "$db" > "$work/reveal.after"
 	diff -u "$work/reveal.before" "$work/reveal.after" >&2 || ok=1
+	# Units a vendor delivered before 1.1 name their job (1.1's vendor_job_id,
+	# NULL for stock): every unit delivered as "vouchers fetched from the
+	# vendor" carries the job of its item's order, no other unit carries one,
+	# and the fixtures have some.
+	marks=$(psql -d "$db" -At -c "
+		SELECT format('%s %s', count(*) FILTER (WHERE v.fetched),
+			count(*) FILTER (WHERE u.vendor_job_id IS DISTINCT FROM
+								   CASE WHEN v.fetched THEN j.id END))
+		FROM orders.inventory_units u
+		LEFT JOIN orders.order_items i ON i.unit_id = u.id
+		LEFT JOIN orders.vendor_jobs j ON j.order_id = i.order_id,
+		LATERAL (SELECT EXISTS (SELECT 1 FROM orders.status_history h
+								WHERE h.entity = 'inventory_unit' AND h.entity_id = u.id
+								  AND h.reason = 'vouchers fetched from the vendor') AS fetched) v")
+	case $marks in
+	'0 '* | *' '[1-9]*) echo "vendor units after the update (delivered by a vendor, wrongly marked): $marks" >&2; ok=1 ;;
+	esac
 	echo "  $(wc -l < "$work/data.before") tables and wallets, $(wc -l < "$work/reveal.before") delivered orders revealed"
 	result data "$v" $ok
 done
