@@ -93,6 +93,16 @@ FROM pg_proc p
 WHERE p.pronamespace IN ('orders'::regnamespace, 'api'::regnamespace)
   AND p.prosrc ~* '(current_setting|set_config)\s*\(\s*''(request|response)\.'
 ORDER BY 1;
+-- Nor does any function write a setting of the project's own (orders.*):
+-- those are the operator's, read as settings; data goes through arguments
+-- and return values (1.0's store_vendor_vouchers turned
+-- orders.restock_on_load off and on around its load: 1.1 marks vendor
+-- units in their rows instead).
+SELECT p.oid::regprocedure AS writes_an_orders_setting
+FROM pg_proc p
+WHERE p.pronamespace IN ('orders'::regnamespace, 'api'::regnamespace)
+  AND p.prosrc ~* '(set_config\s*\(\s*''orders\.|\mset\s+(local\s+|session\s+)?orders\.)'
+ORDER BY 1;
 -- Dispatch sets none of them and reads none: settings left by a
 -- PostgREST-style caller in the same transaction change nothing.
 BEGIN;
