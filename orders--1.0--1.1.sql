@@ -3191,3 +3191,62 @@ CREATE OR REPLACE FUNCTION orders.wallet_guard() RETURNS trigger
 -- (src/vendor_queue_trigger.c): the same INSERT; every DELAYED order fires it.
 CREATE OR REPLACE FUNCTION orders.queue_vendor_job() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'queue_vendor_job' LANGUAGE C;
+
+-- Issue 14: router metrics and moves
+-- (docs/scale-out.md, "Metrics" and "Moving a client"; schema/77_metrics.sql,
+-- schema/76_shard.sql)
+
+-- Every series as a sample line of the text format, p_labels added to its
+-- own labels (a router adds shard="n": docs/scale-out.md), beside the
+-- # HELP and # TYPE lines of its metric: what orders.metrics_exposition()
+-- groups here, and what a router groups over several shards into one
+-- exposition (one family per metric, as the format requires).  A label of
+-- p_labels must be a valid label name with a string value; a series' own
+-- label of the same name wins.  SECURITY DEFINER like orders.metrics(): a
+-- router's call arrives as the gateway's login role (GRANTs below).
+CREATE FUNCTION orders.metric_samples(p_labels jsonb DEFAULT '{}')
+RETURNS TABLE (metric text, family text, sample text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	bad text;
+BEGIN
+	IF jsonb_typeof(coalesce(p_labels, '{}')) <> 'object' THEN
+		RAISE EXCEPTION 'metric labels must be a JSON object, got %', jsonb_typeof(p_labels)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT l.key INTO bad FROM jsonb_each(coalesce(p_labels, '{}')) l
+	WHERE l.key !~ '^[a-zA-Z_][a-zA-Z0-9_]*$' OR l.key ~ '^__' OR jsonb_typeof(l.value) <> 'string'
+	ORDER BY 1 LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'invalid metric label "%"', left(bad, 64)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A label name matches [a-zA-Z_][a-zA-Z0-9_]* (not starting with __), its value is a string.';
+	END IF;
+	RETURN QUERY
+		SELECT m.metric,
+			   format(E'# HELP %s %s\n# TYPE %s %s\n', m.metric, m.help, m.metric, m.type),
+			   m.metric || orders.metric_labels(coalesce(p_labels, '{}') || m.labels) || ' '
+			   || orders.metric_value(m.value) || E'\n'
+		FROM orders.metrics() m;
+END
+$$;
+COMMENT ON FUNCTION orders.metric_samples(jsonb) IS
+'every series of orders.metrics() as a sample line of the Prometheus text format with p_labels added (a router adds shard), beside its metric''s # HELP and # TYPE lines';
+
+-- The same series in Prometheus' text exposition format (version 0.0.4):
+-- # HELP and # TYPE once per metric, then one line per series.
+CREATE OR REPLACE FUNCTION orders.metrics_exposition() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
+	SELECT coalesce(string_agg(f.lines, '' ORDER BY f.metric), '')
+	FROM (SELECT s.metric, min(s.family) || string_agg(s.sample, '' ORDER BY s.sample) AS lines
+		  FROM orders.metric_samples() s GROUP BY s.metric) f
+$$;
+COMMENT ON FUNCTION orders.metrics_exposition() IS
+'orders.metrics() in the Prometheus text exposition format (version 0.0.4); what the gateway appends to its own metrics on GET /metrics';
+
+-- Behind a router, PL/Proxy runs the router's call of orders.metric_samples
+-- as the gateway's login role, without a role switch (schema/77_metrics.sql).
+REVOKE EXECUTE ON FUNCTION orders.metric_samples(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orders.metric_samples(jsonb) TO orders_metrics;
+GRANT USAGE ON SCHEMA orders TO orders_authenticator;
+GRANT EXECUTE ON FUNCTION orders.metric_samples(jsonb) TO orders_authenticator;

@@ -25,16 +25,18 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA orders_router REVOKE EXECUTE ON FUNCTIONS FRO
 DO $$
 DECLARE r text;
 BEGIN
-	FOREACH r IN ARRAY ARRAY['orders_admin', 'orders_vendor', 'orders_api', 'orders_authenticator'] LOOP
+	FOREACH r IN ARRAY ARRAY['orders_admin', 'orders_vendor', 'orders_api', 'orders_authenticator',
+						 'orders_metrics'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
 			EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
 		END IF;
 	END LOOP;
 END $$;
 -- The gateway logs in as a member of orders_authenticator and switches to
--- orders_api, as on a shard.
-GRANT orders_api TO orders_authenticator;
-GRANT USAGE ON SCHEMA orders_router TO orders_admin, orders_vendor, orders_api, orders_authenticator;
+-- orders_api for a request, to orders_metrics for a scrape, as on a shard.
+GRANT orders_api, orders_metrics TO orders_authenticator;
+GRANT USAGE ON SCHEMA orders_router TO orders_admin, orders_vendor, orders_api, orders_authenticator,
+	orders_metrics;
 
 -- Ids are unique across shards: shard s numbers its rows with ids where
 -- id % id_slots = s (orders.shard_configure on the shard).  The number of
@@ -85,7 +87,7 @@ SELECT pg_catalog.pg_extension_config_dump('orders_router.cluster_version', '');
 -- no password (docs/scale-out.md): whoever may route may read them.
 CREATE SCHEMA plproxy;
 COMMENT ON SCHEMA plproxy IS 'PL/Proxy''s cluster configuration functions (orders_router)';
-GRANT USAGE ON SCHEMA plproxy TO orders_admin, orders_vendor, orders_api, orders_authenticator;
+GRANT USAGE ON SCHEMA plproxy TO orders_admin, orders_vendor, orders_api, orders_authenticator, orders_metrics;
 
 CREATE FUNCTION plproxy.get_cluster_version(p_cluster text) RETURNS integer
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -137,7 +139,8 @@ COMMENT ON FUNCTION plproxy.get_cluster_config(text) IS
 'PL/Proxy: options of cluster "orders": modular mapping (RUN ON n is shard n), connections renewed every 600 s';
 
 GRANT EXECUTE ON FUNCTION plproxy.get_cluster_version(text), plproxy.get_cluster_partitions(text),
-	plproxy.get_cluster_config(text) TO orders_admin, orders_vendor, orders_api, orders_authenticator;
+	plproxy.get_cluster_config(text) TO orders_admin, orders_vendor, orders_api, orders_authenticator,
+	orders_metrics;
 
 -- ---- placement and the credential directory ------------------------------
 
@@ -710,9 +713,8 @@ COMMENT ON FUNCTION orders_router.order_counts_all() IS
 'orders by status on every shard, from its rolled-up counts and the deltas not rolled up yet (PL/Proxy)';
 
 -- Orders by status on the whole platform, and per shard: the operators'
--- stats.  (Prometheus metrics of the shards are scraped from each shard's
--- own gateway or exporter; a router-wide series would be added here, as a
--- RUN ON ALL of the shards' metrics function: docs/scale-out.md.)
+-- stats.  (Prometheus gets the same, per shard, from orders.metrics_exposition
+-- below.)
 CREATE FUNCTION orders_router.order_stats(OUT status text, OUT orders bigint, OUT by_shard jsonb)
 RETURNS SETOF record
 LANGUAGE sql VOLATILE SET search_path = pg_catalog AS $$
@@ -721,6 +723,86 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog AS $$
 $$;
 COMMENT ON FUNCTION orders_router.order_stats() IS
 'orders by status over every shard, with the count of each shard';
+
+-- ---- metrics for Prometheus -------------------------------------------------------
+
+-- The series of one shard, each with the label shard="n" (the shard's
+-- orders.metric_samples renders them, so that labels are escaped and values
+-- written in one place).  PL/Proxy runs it as the session's login role:
+-- the gateway's, which the shard lets read the samples (schema/77_metrics.sql).
+CREATE FUNCTION orders_router.metric_samples_on(p_shard integer, p_labels jsonb,
+	OUT metric text, OUT family text, OUT sample text)
+RETURNS SETOF record
+LANGUAGE plproxy AS $$
+	CLUSTER 'orders';
+	RUN ON p_shard;
+	SELECT metric, family, sample FROM orders.metric_samples(p_labels);
+$$;
+COMMENT ON FUNCTION orders_router.metric_samples_on(integer, jsonb) IS
+'internal: orders.metric_samples(p_labels) on shard p_shard (PL/Proxy)';
+
+-- Every shard's series, one shard after the other, and whether each
+-- answered (orders_router_shard_up): a shard that cannot be reached leaves
+-- its series out of the scrape instead of failing it, like its clients'
+-- requests leave the other shards' alone.  Any other error (a shard that
+-- refuses the call, say) fails the scrape with its SQLSTATE, which the
+-- gateway logs.  One round trip per shard: a scrape every 15 s or so.
+-- SECURITY DEFINER: the metrics role reads no table of the router (PL/Proxy
+-- still logs in to the shards as the session's login role).
+CREATE FUNCTION orders_router.shard_metric_samples(OUT shard integer, OUT metric text, OUT family text,
+	OUT sample text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+	s integer;
+	rows text[];
+	up integer;
+BEGIN
+	FOR s IN SELECT x.shard FROM orders_router.shards x ORDER BY x.shard LOOP
+		BEGIN
+			-- collected before they are returned: a shard failing half way
+			-- adds nothing
+			SELECT array_agg(ARRAY[m.metric, m.family, m.sample]) INTO rows
+			FROM orders_router.metric_samples_on(s, jsonb_build_object('shard', s::text)) m;
+			up := 1;
+		EXCEPTION WHEN internal_error OR connection_exception THEN
+			rows := NULL;
+			up := 0;
+		END;
+		RETURN QUERY SELECT s, rows[i][1], rows[i][2], rows[i][3]
+			FROM generate_subscripts(rows, 1) i;
+		RETURN QUERY SELECT s, 'orders_router_shard_up',
+			E'# HELP orders_router_shard_up 1 if the router read this shard''s metrics in this scrape, 0 if it could not reach it.\n'
+			|| E'# TYPE orders_router_shard_up gauge\n',
+			format(E'orders_router_shard_up{shard="%s"} %s\n', s, up);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION orders_router.shard_metric_samples() IS
+'internal: every shard''s metric samples labelled with its shard, and orders_router_shard_up per shard (0 for a shard that cannot be reached, whose series are then absent)';
+
+-- The gateway reads the engine's metrics with orders.metrics_exposition(),
+-- on a shard or here: the router has a schema orders for that one function.
+CREATE SCHEMA orders;
+COMMENT ON SCHEMA orders IS 'on the router: orders.metrics_exposition() only, the shards'' metrics for the gateway''s GET /metrics';
+REVOKE ALL ON SCHEMA orders FROM PUBLIC;
+GRANT USAGE ON SCHEMA orders TO orders_metrics;
+
+-- Every shard's series in one exposition: one family per metric (# HELP
+-- and # TYPE once), its series from every shard told apart by their shard
+-- label.  Sums over the shards are Prometheus' job (sum without (shard)).
+CREATE FUNCTION orders.metrics_exposition() RETURNS text
+LANGUAGE sql VOLATILE SET search_path = pg_catalog AS $$
+	SELECT coalesce(string_agg(f.lines, '' ORDER BY f.metric), '')
+	FROM (SELECT s.metric, min(s.family) || string_agg(s.sample, '' ORDER BY s.shard, s.sample) AS lines
+		  FROM orders_router.shard_metric_samples() s GROUP BY s.metric) f
+$$;
+COMMENT ON FUNCTION orders.metrics_exposition() IS
+'the metrics of every shard in the Prometheus text exposition format, each series labelled with its shard, and orders_router_shard_up; what the gateway connected to the router appends on GET /metrics';
+REVOKE EXECUTE ON FUNCTION orders.metrics_exposition(), orders_router.shard_metric_samples(),
+	orders_router.metric_samples_on(integer, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orders.metrics_exposition(), orders_router.shard_metric_samples(),
+	orders_router.metric_samples_on(integer, jsonb) TO orders_metrics;
 
 -- ---- moving a client ---------------------------------------------------------------
 

@@ -6,7 +6,8 @@
 --   orders_api            what PostgREST or the gateway switches to per request
 --   orders_authenticator  the login role of PostgREST / the gateway; holds nothing
 --                         itself, may only SET ROLE orders_api (and orders_metrics,
---                         schema/77_metrics.sql)
+--                         schema/77_metrics.sql), but for reading the metric
+--                         samples a router asks a shard for (same file)
 --   orders_webhook_sender the webhook delivery daemon: claims deliveries and
 --                         reports their results (schema/69_webhook_delivery.sql)
 --   orders_metrics        reads the engine's metrics (orders.metrics()), nothing else

@@ -115,20 +115,50 @@ $$;
 COMMENT ON FUNCTION orders.metric_value(double precision) IS
 'internal: a sample value as the Prometheus text format writes it (NaN, +Inf, -Inf, else the shortest exact decimal)';
 
+-- Every series as a sample line of the text format, p_labels added to its
+-- own labels (a router adds shard="n": docs/scale-out.md), beside the
+-- # HELP and # TYPE lines of its metric: what orders.metrics_exposition()
+-- groups here, and what a router groups over several shards into one
+-- exposition (one family per metric, as the format requires).  A label of
+-- p_labels must be a valid label name with a string value; a series' own
+-- label of the same name wins.  SECURITY DEFINER like orders.metrics(): a
+-- router's call arrives as the gateway's login role (GRANTs below).
+CREATE FUNCTION orders.metric_samples(p_labels jsonb DEFAULT '{}')
+RETURNS TABLE (metric text, family text, sample text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	bad text;
+BEGIN
+	IF jsonb_typeof(coalesce(p_labels, '{}')) <> 'object' THEN
+		RAISE EXCEPTION 'metric labels must be a JSON object, got %', jsonb_typeof(p_labels)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT l.key INTO bad FROM jsonb_each(coalesce(p_labels, '{}')) l
+	WHERE l.key !~ '^[a-zA-Z_][a-zA-Z0-9_]*$' OR l.key ~ '^__' OR jsonb_typeof(l.value) <> 'string'
+	ORDER BY 1 LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'invalid metric label "%"', left(bad, 64)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A label name matches [a-zA-Z_][a-zA-Z0-9_]* (not starting with __), its value is a string.';
+	END IF;
+	RETURN QUERY
+		SELECT m.metric,
+			   format(E'# HELP %s %s\n# TYPE %s %s\n', m.metric, m.help, m.metric, m.type),
+			   m.metric || orders.metric_labels(coalesce(p_labels, '{}') || m.labels) || ' '
+			   || orders.metric_value(m.value) || E'\n'
+		FROM orders.metrics() m;
+END
+$$;
+COMMENT ON FUNCTION orders.metric_samples(jsonb) IS
+'every series of orders.metrics() as a sample line of the Prometheus text format with p_labels added (a router adds shard), beside its metric''s # HELP and # TYPE lines';
+
 -- The same series in Prometheus' text exposition format (version 0.0.4):
 -- # HELP and # TYPE once per metric, then one line per series.
 CREATE FUNCTION orders.metrics_exposition() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $$
 	SELECT coalesce(string_agg(f.lines, '' ORDER BY f.metric), '')
-	FROM (
-		SELECT m.metric,
-			   format(E'# HELP %s %s\n# TYPE %s %s\n', m.metric, m.help, m.metric, m.type)
-			   || string_agg(m.metric || orders.metric_labels(m.labels) || ' '
-							 || orders.metric_value(m.value) || E'\n', ''
-							 ORDER BY orders.metric_labels(m.labels)) AS lines
-		FROM orders.metrics() m
-		GROUP BY m.metric, m.type, m.help
-	) f
+	FROM (SELECT s.metric, min(s.family) || string_agg(s.sample, '' ORDER BY s.sample) AS lines
+		  FROM orders.metric_samples() s GROUP BY s.metric) f
 $$;
 COMMENT ON FUNCTION orders.metrics_exposition() IS
 'orders.metrics() in the Prometheus text exposition format (version 0.0.4); what the gateway appends to its own metrics on GET /metrics';
@@ -136,10 +166,19 @@ COMMENT ON FUNCTION orders.metrics_exposition() IS
 -- Only the metrics role (and whoever is granted it) reads metrics.  The
 -- gateway's login role may switch to it for a scrape (SET LOCAL ROLE), the
 -- way it switches to orders_api for a request.
+--
+-- Behind a router (docs/scale-out.md, "Metrics"), PL/Proxy runs the
+-- router's call of orders.metric_samples as the gateway's login role, in
+-- one statement, with no role switch: orders_authenticator itself (whose
+-- members the login roles are) may therefore read the samples, and nothing
+-- else of schema orders.  That is no more than it has: it may switch to
+-- orders_metrics at any time.
 REVOKE ALL ON TABLE orders.metric_queries FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION orders.metrics(), orders.metrics_exposition(),
+REVOKE EXECUTE ON FUNCTION orders.metrics(), orders.metric_samples(jsonb), orders.metrics_exposition(),
 	orders.metric_labels(jsonb), orders.metric_value(double precision) FROM PUBLIC;
 GRANT USAGE ON SCHEMA orders TO orders_metrics;
-GRANT EXECUTE ON FUNCTION orders.metrics(), orders.metrics_exposition(),
+GRANT EXECUTE ON FUNCTION orders.metrics(), orders.metric_samples(jsonb), orders.metrics_exposition(),
 	orders.metric_labels(jsonb), orders.metric_value(double precision) TO orders_metrics;
 GRANT orders_metrics TO orders_authenticator;
+GRANT USAGE ON SCHEMA orders TO orders_authenticator;
+GRANT EXECUTE ON FUNCTION orders.metric_samples(jsonb) TO orders_authenticator;

@@ -15,6 +15,7 @@ use FindBin;
 use lib $FindBin::RealBin;
 
 use HTTP::Tiny;
+use IPC::Run;
 use JSON::PP;
 use MIME::Base64 ();
 use PostgreSQL::Test::Cluster;
@@ -122,7 +123,8 @@ is(router_sql('SELECT count(*) FROM orders_router.api_keys'), '5', 'the credenti
 
 # ---- the gateway over the router ------------------------------------------------------
 
-my $gw = start_gateway($router, args => ['--acquire-timeout', '2000']);
+my $mport = PostgreSQL::Test::Cluster::get_free_port();
+my $gw = start_gateway($router, args => ['--acquire-timeout', '2000', '--metrics-port', $mport]);
 my $base = "http://127.0.0.1:$gw->{port}";
 my $http = HTTP::Tiny->new(timeout => 60);
 ok(wait_for(sub { $http->get("$base/api/v1/health")->{status} == 200 }, 10),
@@ -351,6 +353,37 @@ is(router_sql(q{SELECT orders || ' ' || by_shard FROM orders_router.order_stats(
 	'9 {"0": 6, "1": 2, "2": 1}', 'order_stats: delivered orders over every shard, and per shard');
 is(router_sql('SELECT jsonb_array_length(orders_router.run_maintenance())'), '3', 'run_maintenance: one result per shard');
 
+# ---- metrics through the router -------------------------------------------------------------
+
+# GET /metrics of the gateway on the router: the gateway's own series and
+# every shard's, each labelled with its shard (the gateway's login role
+# reads them on the shards: schema/77_metrics.sql).  Returns the text and
+# a map "name{labels}" -> value.
+sub scrape
+{
+	my $r = $http->get("http://127.0.0.1:$mport/metrics");
+	my %v = map { /^(\S+) (\S+)$/ ? ($1 => $2) : () } grep { !/^#/ } split /\n/, $r->{content} // '';
+	return ($r->{content} // '', \%v);
+}
+my ($scrape, $m) = scrape();
+is($m->{orders_gateway_database_metrics_up}, 1, 'metrics: the gateway on the router reads the database metrics');
+is(join(' ', map { $m->{"orders_router_shard_up{shard=\"$_\"}"} // 'absent' } 0 .. 2), '1 1 1',
+	'metrics: every shard answered');
+is(join(' ', map { $m->{"orders_orders{shard=\"$_\",status=\"DELIVERED\"}"} // 'absent' } 0 .. 2), '6 2 1',
+	'metrics: delivered orders of each shard, as order_stats counts them');
+is(scalar(() = $scrape =~ /^# TYPE orders_orders /mg), 1, 'metrics: one family per metric over the shards');
+is(join(' ', map { defined $m->{"orders_vendor_jobs{shard=\"$_\",state=\"queued\"}"} ? 1 : 0 } 0 .. 2), '1 1 1',
+	'metrics: the vendor queue of every shard');
+unlike($scrape, qr/orders_orders\{status=/, 'metrics: no series without its shard label');
+SKIP:
+{
+	skip 'promtool is not installed (Debian package prometheus)', 1
+	  unless system('command -v promtool >/dev/null 2>&1') == 0;
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run([ 'promtool', 'check', 'metrics' ], '<', \$scrape, '>', \$out, '2>', \$err);
+	ok($ok, 'metrics: promtool check metrics on the router\'s scrape') or diag("$out$err");
+}
+
 
 # ---- moving a client ---------------------------------------------------------------------------
 
@@ -452,6 +485,12 @@ $r = call('POST', '/api/v1/orders', as => $bob, body => order_body(poNumber => '
 is($r->{status}, 503, 'shard 1 down: bob cannot place an order either');
 is(call('GET', '/api/v1/orders', as => $alice)->{status}, 200, 'shard 1 down: alice (shard 2) is served');
 is(call('GET', '/api/v1/orders', as => $dave)->{status}, 404, 'shard 1 down: dave (shard 0) gets his own answer');
+($scrape, $m) = scrape();
+is($m->{orders_gateway_database_metrics_up}, 1, 'shard 1 down: the scrape still reads the database metrics');
+is(join(' ', map { $m->{"orders_router_shard_up{shard=\"$_\"}"} // 'absent' } 0 .. 2), '1 0 1',
+	'shard 1 down: orders_router_shard_up says which');
+ok(!(grep { /shard="1"/ && !/^orders_router_shard_up/ } keys %$m) && defined $m->{'orders_orders{shard="2",status="DELIVERED"}'},
+	'shard 1 down: its series are absent, the others\' are there');
 my ($cr2) = place($carol, poNumber => 'PO-C-DURING');
 is($cr2->{status}, 201, 'shard 1 down: carol (shard 2) places an order');
 $shards[1]->start;
