@@ -27,10 +27,11 @@ monotonic_now(void)
 }
 
 void
-db_init(Db *db, const char *conninfo)
+db_init(Db *db, const char *conninfo, const char *label)
 {
 	memset(db, 0, sizeof(Db));
 	db->conninfo = conninfo;
+	db->label = label;
 	db->backoff_s = BACKOFF_MIN_S;
 }
 
@@ -44,11 +45,11 @@ db_close(Db *db)
 
 /* The first line of libpq's message (the rest is detail or context). */
 static void
-log_pq_error(const char *what, const char *message)
+log_pq_error(const Db *db, const char *what, const char *message)
 {
 	size_t		len = strcspn(message, "\n");
 
-	log_msg("%s: %.*s", what, (int) len, message);
+	log_msg("%s%s: %.*s", db->label, what, (int) len, message);
 }
 
 /* After an error: drop the connection if it is gone; true if so. */
@@ -59,7 +60,7 @@ lost(Db *db)
 		return true;
 	if (PQstatus(db->conn) == CONNECTION_OK)
 		return false;
-	log_msg("lost the database connection; reconnecting in %.2f s", db->backoff_s);
+	log_msg("%slost the database connection; reconnecting in %.2f s", db->label, db->backoff_s);
 	db_close(db);
 	db->next_connect_at = monotonic_now() + db->backoff_s;
 	return true;
@@ -69,8 +70,7 @@ lost(Db *db)
 static void
 log_notice(void *arg, const char *message)
 {
-	(void) arg;
-	log_pq_error("server", message);
+	log_pq_error((const Db *) arg, "server", message);
 }
 
 bool
@@ -85,23 +85,23 @@ db_connect(Db *db)
 	db->conn = PQconnectdbParams(keywords, values, 1);
 	if (PQstatus(db->conn) == CONNECTION_OK)
 	{
-		PQsetNoticeProcessor(db->conn, log_notice, NULL);
+		PQsetNoticeProcessor(db->conn, log_notice, db);
 		res = PQexec(db->conn, "LISTEN orders_webhooks");
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 		{
 			PQclear(res);
-			log_msg("connected to the database, listening on orders_webhooks");
+			log_msg("%sconnected to the database, listening on orders_webhooks", db->label);
 			db->backoff_s = BACKOFF_MIN_S;
 			return true;
 		}
-		log_pq_error("LISTEN orders_webhooks failed", PQerrorMessage(db->conn));
+		log_pq_error(db, "LISTEN orders_webhooks failed", PQerrorMessage(db->conn));
 		PQclear(res);
 	}
 	else
-		log_pq_error("cannot connect to the database", PQerrorMessage(db->conn));
+		log_pq_error(db, "cannot connect to the database", PQerrorMessage(db->conn));
 	db_close(db);
 	db->next_connect_at = monotonic_now() + db->backoff_s;
-	log_msg("next connection attempt in %.2f s", db->backoff_s);
+	log_msg("%snext connection attempt in %.2f s", db->label, db->backoff_s);
 	db->backoff_s = db->backoff_s * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : db->backoff_s * 2;
 	return false;
 }
@@ -164,7 +164,7 @@ db_claim(Db *db, const char *sender, int max, double lease_s, Delivery **out)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		if (!lost(db))
-			log_pq_error("orders.webhook_claim failed", PQerrorMessage(db->conn));
+			log_pq_error(db, "orders.webhook_claim failed", PQerrorMessage(db->conn));
 		PQclear(res);
 		return -1;
 	}
@@ -190,7 +190,7 @@ db_claim(Db *db, const char *sender, int max, double lease_s, Delivery **out)
 			d->webhook_signature == NULL || d->body == NULL)
 		{
 			/* out of memory: the lease runs out and it is claimed again */
-			log_msg("out of memory for claimed delivery %s", PQgetvalue(res, i, 0));
+			log_msg("%sout of memory for claimed delivery %s", db->label, PQgetvalue(res, i, 0));
 			delivery_free(d);
 			d = NULL;
 		}
@@ -269,7 +269,7 @@ db_report(Db *db, const Outcome *o, int n)
 	if (!ok)
 	{
 		/* out of memory: the leases run out and the deliveries are claimed again */
-		log_msg("out of memory reporting %d outcomes: left to their leases", n);
+		log_msg("%sout of memory reporting %d outcomes: left to their leases", db->label, n);
 		for (a = 0; a < 5; a++)
 			free(arrays[a]);
 		return true;
@@ -289,7 +289,7 @@ db_report(Db *db, const Outcome *o, int n)
 			PQclear(res);
 			return false;
 		}
-		log_pq_error("orders.webhook_report failed", PQerrorMessage(db->conn));
+		log_pq_error(db, "orders.webhook_report failed", PQerrorMessage(db->conn));
 	}
 	PQclear(res);
 	return true;

@@ -16,6 +16,7 @@
 typedef struct Db
 {
 	const char *conninfo;
+	const char *label;			/* prefix of its log lines: "" or "database N: " */
 	PGconn	   *conn;			/* NULL while disconnected */
 	double		backoff_s;		/* before the next connection attempt */
 	double		next_connect_at;	/* monotonic seconds */
@@ -24,7 +25,7 @@ typedef struct Db
 /* Seconds on a monotonic clock. */
 extern double monotonic_now(void);
 
-extern void db_init(Db *db, const char *conninfo);
+extern void db_init(Db *db, const char *conninfo, const char *label);
 extern void db_close(Db *db);
 
 /*

@@ -10,6 +10,11 @@
  * database backend on purpose: a crash or a hang in HTTP code never takes
  * PostgreSQL down.  Several daemons may run at once.
  *
+ * Several --conninfo: the shards of a sharded layout (docs/scale-out.md),
+ * each with its own connection, claims and reports; one that is down holds
+ * up none of the others.  Each outcome is reported to the database its
+ * delivery came from.
+ *
  * SIGTERM or SIGINT: claim nothing more, let the attempts in flight finish
  * and report them, exit 0 (a second signal exits at once; what was claimed
  * and not reported is claimed again when its lease runs out, with the same
@@ -34,9 +39,13 @@
 /* The longest sender name orders.webhook_claim accepts. */
 #define SENDER_MAX 100
 
+/* The most databases: the most shards a router has (orders_router.id_slots()). */
+#define DATABASES_MAX 16
+
 typedef struct Options
 {
-	const char *conninfo;
+	const char *conninfo[DATABASES_MAX];
+	int			n_databases;
 	char		sender[SENDER_MAX + 1];
 	int			concurrency;
 	double		poll_interval_s;
@@ -75,7 +84,8 @@ usage(FILE *out)
 			"Usage: orders-webhookd [OPTION]...\n"
 			"\n"
 			"  -d, --conninfo=CONNINFO      libpq connection string or URI; empty: the PG*\n"
-			"                               environment variables (\"\")\n"
+			"                               environment variables (\"\"); repeat it for each\n"
+			"                               shard of a sharded layout (at most 16)\n"
 			"  -s, --sender=NAME            this daemon's name in the leases (hostname:pid)\n"
 			"  -c, --concurrency=N          attempts in flight at once (16)\n"
 			"      --poll-interval=SECONDS  claim at least this often (1)\n"
@@ -127,7 +137,6 @@ parse_options(int argc, char **argv, Options *opt)
 	int			c;
 
 	memset(opt, 0, sizeof(Options));
-	opt->conninfo = "";
 	opt->concurrency = 16;
 	opt->poll_interval_s = 1;
 	opt->http.connect_timeout_ms = 5000;
@@ -148,7 +157,12 @@ parse_options(int argc, char **argv, Options *opt)
 		switch (c)
 		{
 			case 'd':
-				opt->conninfo = optarg;
+				if (opt->n_databases == DATABASES_MAX)
+				{
+					fprintf(stderr, "orders-webhookd: too many --conninfo: at most %d\n", DATABASES_MAX);
+					exit(2);
+				}
+				opt->conninfo[opt->n_databases++] = optarg;
 				break;
 			case 's':
 				if (optarg[0] == '\0' || strlen(optarg) >= sizeof(opt->sender))
@@ -206,6 +220,8 @@ parse_options(int argc, char **argv, Options *opt)
 		fprintf(stderr, "orders-webhookd: unexpected argument \"%s\"\n", argv[optind]);
 		exit(2);
 	}
+	if (opt->n_databases == 0)
+		opt->conninfo[opt->n_databases++] = "";
 	if (opt->lease_s == 0)
 		opt->lease_s = opt->http.timeout_ms / 1000.0 + 30;
 	/* the lease must outlast an attempt, or a slow attempt is sent twice */
@@ -251,19 +267,140 @@ log_outcome(const Outcome *o)
 				o->delivery_id, o->attempt, o->latency_ms, o->error);
 }
 
+/*
+ * One database the daemon delivers for: its connection, when to claim
+ * there next, and the outcomes of its deliveries not reported yet.
+ */
+typedef struct Source
+{
+	Db			db;
+	char		label[24];		/* "database N: " with several, else "" */
+	bool		want_claim;
+	double		next_poll_at;
+	Outcome    *unreported;		/* at most --concurrency */
+	int			n_unreported;
+} Source;
+
+/*
+ * Which source each attempt in flight came from, by delivery id: the
+ * sender hands back an outcome with its delivery id only.  The shards of
+ * one platform number their deliveries apart (ids by residue class), so an
+ * id is in flight from one source at most; see claim_from.
+ */
+typedef struct InFlight
+{
+	long long	delivery_id;
+	int			source;			/* -1: a free slot */
+} InFlight;
+
+static int
+in_flight_find(const InFlight *f, int n, long long delivery_id)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].source >= 0 && f[i].delivery_id == delivery_id)
+			return i;
+	return -1;
+}
+
+/* Outcomes waiting, over every source. */
+static int
+unreported_total(const Source *src, int n)
+{
+	int			i,
+				total = 0;
+
+	for (i = 0; i < n; i++)
+		total += src[i].n_unreported;
+	return total;
+}
+
+/* An outcome to report to the source its delivery came from. */
+static void
+queue_outcome(Source *src, InFlight *flights, int n_flights, const Outcome *o)
+{
+	int			f = in_flight_find(flights, n_flights, o->delivery_id);
+	Source	   *s = &src[f >= 0 ? flights[f].source : 0];
+
+	if (f >= 0)
+		flights[f].source = -1;
+	s->unreported[s->n_unreported++] = *o;
+}
+
+/*
+ * Claim up to room deliveries from one source and start them.  A delivery
+ * whose id is in flight from another source already (databases that are
+ * not shards of one platform) is not started: left to its lease, logged.
+ */
+static void
+claim_from(Source *src, int k, const Options *opt, Sender *sender, int room,
+		   Delivery **claimed, InFlight *flights, int n_flights)
+{
+	Source	   *s = &src[k];
+	int			n = db_claim(&s->db, opt->sender, room, opt->lease_s, claimed);
+	int			i;
+	Outcome		o;
+
+	s->next_poll_at = monotonic_now() + opt->poll_interval_s;
+	/* a full batch: more may be due at once */
+	s->want_claim = n == room;
+	for (i = 0; i < n; i++)
+	{
+		Delivery   *c = claimed[i];
+		int			f;
+
+		claimed[i] = NULL;
+		if (c == NULL)
+			continue;			/* out of memory: left to its lease */
+		if (in_flight_find(flights, n_flights, c->delivery_id) >= 0)
+		{
+			log_msg("%sdelivery %lld has the id of one in flight from another database: left to its lease (are the databases shards of one router?)",
+					s->label, c->delivery_id);
+			delivery_free(c);
+			continue;
+		}
+		memset(&o, 0, sizeof(o));
+		o.delivery_id = c->delivery_id;
+		o.attempt = c->attempt;
+		/*
+		 * A free slot: room <= free slots, as the sender counts an attempt
+		 * in flight until its outcome is taken (queue_outcome frees it).
+		 */
+		for (f = 0; f < n_flights && flights[f].source >= 0; f++)
+			;
+		if (f == n_flights)
+		{
+			log_msg("%sno room for delivery %lld: left to its lease", s->label, c->delivery_id);
+			delivery_free(c);
+			continue;
+		}
+		flights[f].delivery_id = c->delivery_id;
+		flights[f].source = k;
+		if (!sender_start(sender, c))
+		{
+			/* a failed attempt like any other: retried on schedule */
+			flights[f].source = -1;
+			snprintf(o.error, sizeof(o.error), "could not start the request");
+			log_outcome(&o);
+			s->unreported[s->n_unreported++] = o;
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	Options		opt;
 	Sender	   *sender;
-	Db			db;
-	Outcome    *unreported;		/* outcomes not yet reported */
+	Source	   *src;
+	InFlight   *flights;		/* --concurrency slots */
 	Delivery  **claimed;
-	int			n_unreported = 0;
-	bool		want_claim = true;
+	int			n_src;
+	int			first = 0;		/* the source that claims first, in turn */
 	bool		draining = false;
-	double		next_poll_at = 0;
 	double		drain_deadline = 0;
+	int			k;
 
 	parse_options(argc, argv, &opt);
 	install_signals();
@@ -273,33 +410,50 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sender = sender_create(&opt.http);
-	/* at most one outcome per attempt in flight: claims wait for reports */
-	unreported = calloc(opt.concurrency, sizeof(Outcome));
+	n_src = opt.n_databases;
+	src = calloc(n_src, sizeof(Source));
+	flights = calloc(opt.concurrency, sizeof(InFlight));
 	claimed = calloc(opt.concurrency, sizeof(Delivery *));
-	if (sender == NULL || unreported == NULL || claimed == NULL)
+	for (k = 0; src != NULL && k < n_src; k++)
+	{
+		/* at most one outcome per attempt in flight: claims wait for reports */
+		src[k].unreported = calloc(opt.concurrency, sizeof(Outcome));
+		if (src[k].unreported == NULL)
+		{
+			src = NULL;			/* exits below; the OS frees the rest */
+			break;
+		}
+		if (n_src > 1)
+			snprintf(src[k].label, sizeof(src[k].label), "database %d: ", k);
+		src[k].want_claim = true;
+		db_init(&src[k].db, opt.conninfo[k], src[k].label);
+	}
+	if (sender == NULL || src == NULL || flights == NULL || claimed == NULL)
 	{
 		fprintf(stderr, "orders-webhookd: out of memory\n");
 		return 1;
 	}
-	db_init(&db, opt.conninfo);
-	log_msg("starting as sender \"%s\": concurrency %d, poll every %.3g s, timeouts %.3g s / %.3g s, lease %.3g s%s",
-			opt.sender, opt.concurrency, opt.poll_interval_s,
+	for (k = 0; k < opt.concurrency; k++)
+		flights[k].source = -1;
+	log_msg("starting as sender \"%s\": %d database%s, concurrency %d, poll every %.3g s, timeouts %.3g s / %.3g s, lease %.3g s%s",
+			opt.sender, n_src, n_src > 1 ? "s" : "", opt.concurrency, opt.poll_interval_s,
 			opt.http.connect_timeout_ms / 1000.0, opt.http.timeout_ms / 1000.0,
 			opt.lease_s, opt.http.allow_private_addresses ? ", private addresses allowed" : "");
 
 	for (;;)
 	{
 		double		now = monotonic_now();
-		double		wait_s;
-		int			fds[2];
+		double		wait_s = 1;
+		bool		claim_now = false;
+		int			fds[DATABASES_MAX + 1];
 		int			nfds = 0;
-		int			i;
+		int			room;
 		Outcome		o;
 
 		if (stop_requests > 1)
 		{
 			log_msg("stopping now: %d attempts in flight and %d outcomes unreported are left to their leases",
-					sender_in_flight(sender), n_unreported);
+					sender_in_flight(sender), unreported_total(src, n_src));
 			break;
 		}
 		if (stop_requests > 0 && !draining)
@@ -309,72 +463,63 @@ main(int argc, char **argv)
 			log_msg("stopping: finishing %d attempts in flight", sender_in_flight(sender));
 		}
 		if (draining && sender_in_flight(sender) == 0 &&
-			(n_unreported == 0 || now >= drain_deadline))
+			(unreported_total(src, n_src) == 0 || now >= drain_deadline))
 		{
-			if (n_unreported > 0)
-				log_msg("%d outcomes unreported (no database): left to their leases", n_unreported);
+			if (unreported_total(src, n_src) > 0)
+				log_msg("%d outcomes unreported (no database): left to their leases",
+						unreported_total(src, n_src));
 			break;
 		}
 
-		if (db_connect(&db))
-			want_claim = true;
-		if (db_notified(&db))
-			want_claim = true;
-
-		/* report first: a claim waits until every outcome is in */
-		if (n_unreported > 0 && db_report(&db, unreported, n_unreported))
-			n_unreported = 0;
-
-		if (!draining && db.conn != NULL && n_unreported == 0 &&
-			(want_claim || now >= next_poll_at))
+		for (k = 0; k < n_src; k++)
 		{
-			int			room = opt.concurrency - sender_in_flight(sender);
+			Source	   *s = &src[k];
 
-			if (room > 0)
-			{
-				int			n = db_claim(&db, opt.sender, room, opt.lease_s, claimed);
-
-				next_poll_at = now + opt.poll_interval_s;
-				/* a full batch: more may be due at once */
-				want_claim = n == room;
-				for (i = 0; i < n; i++)
-				{
-					Delivery   *c = claimed[i];
-
-					claimed[i] = NULL;
-					if (c == NULL)
-						continue;	/* out of memory: left to its lease */
-					memset(&o, 0, sizeof(o));
-					o.delivery_id = c->delivery_id;
-					o.attempt = c->attempt;
-					if (!sender_start(sender, c))
-					{
-						/* a failed attempt like any other: retried on schedule */
-						snprintf(o.error, sizeof(o.error), "could not start the request");
-						log_outcome(&o);
-						unreported[n_unreported++] = o;
-					}
-				}
-			}
+			if (db_connect(&s->db))
+				s->want_claim = true;
+			if (db_notified(&s->db))
+				s->want_claim = true;
+			/* report first: a source claims once its outcomes are in */
+			if (s->n_unreported > 0 && db_report(&s->db, s->unreported, s->n_unreported))
+				s->n_unreported = 0;
 		}
 
-		/* sleep until the network, the database or a signal needs us */
-		if (want_claim && db.conn != NULL && sender_in_flight(sender) < opt.concurrency &&
-			!draining)
-			wait_s = 0;
-		else if (db.conn == NULL)
-			wait_s = db.next_connect_at - now;
-		else
-			wait_s = next_poll_at - now;
-		if (draining && n_unreported > 0 && wait_s > 0.25)
-			wait_s = 0.25;
-		if (wait_s > 1)
-			wait_s = 1;
-		if (wait_s < 0)
+		/*
+		 * Claims, the sources in turn: the room is what is neither in flight
+		 * nor waiting to be reported (a source that cannot report yet holds
+		 * its share, not the others').
+		 */
+		for (k = 0; k < n_src && !draining; k++)
+		{
+			int			i = (first + k) % n_src;
+			Source	   *s = &src[i];
+
+			room = opt.concurrency - sender_in_flight(sender) - unreported_total(src, n_src);
+			if (room > 0 && s->db.conn != NULL && s->n_unreported == 0 &&
+				(s->want_claim || now >= s->next_poll_at))
+				claim_from(src, i, &opt, sender, room, claimed, flights, opt.concurrency);
+		}
+		first = (first + 1) % n_src;
+
+		/* sleep until the network, the databases or a signal need us */
+		room = opt.concurrency - sender_in_flight(sender) - unreported_total(src, n_src);
+		for (k = 0; k < n_src; k++)
+		{
+			Source	   *s = &src[k];
+			double		until = s->db.conn == NULL ? s->db.next_connect_at : s->next_poll_at;
+
+			if (s->want_claim && s->db.conn != NULL && room > 0 && !draining)
+				claim_now = true;
+			if (until - now < wait_s)
+				wait_s = until - now;
+			if (draining && s->n_unreported > 0 && wait_s > 0.25)
+				wait_s = 0.25;
+			if (db_socket(&s->db) >= 0)
+				fds[nfds++] = db_socket(&s->db);
+		}
+		if (claim_now || wait_s < 0)
 			wait_s = 0;
 		fds[nfds++] = signal_pipe[0];
-		if (db_socket(&db) >= 0)
-			fds[nfds++] = db_socket(&db);
 		sender_wait(sender, fds, nfds, (int) (wait_s * 1000));
 		{
 			char		buf[16];
@@ -387,13 +532,18 @@ main(int argc, char **argv)
 		while (sender_next_outcome(sender, &o))
 		{
 			log_outcome(&o);
-			unreported[n_unreported++] = o;
+			queue_outcome(src, flights, opt.concurrency, &o);
 		}
 	}
 
 	sender_destroy(sender);
-	db_close(&db);
-	free(unreported);
+	for (k = 0; k < n_src; k++)
+	{
+		db_close(&src[k].db);
+		free(src[k].unreported);
+	}
+	free(src);
+	free(flights);
 	free(claimed);
 	curl_global_cleanup();
 	log_msg("stopped");
