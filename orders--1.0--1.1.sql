@@ -3250,3 +3250,164 @@ REVOKE EXECUTE ON FUNCTION orders.metric_samples(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION orders.metric_samples(jsonb) TO orders_metrics;
 GRANT USAGE ON SCHEMA orders TO orders_authenticator;
 GRANT EXECUTE ON FUNCTION orders.metric_samples(jsonb) TO orders_authenticator;
+
+-- What tells the vault keys of two shards apart: the fingerprint of a
+-- fixed text under each key, by key id.  Two shards with the same key id
+-- but another key (a key file generated per shard) give different ones;
+-- the fingerprint reveals nothing of the key (keyed HMAC-SHA256 of a
+-- public text).  A ciphertext moved to a shard whose key of the same id
+-- differs could not be decrypted there: no voucher, and a webhook secret
+-- that signs nothing the receiver accepts.
+CREATE FUNCTION orders.shard_vault_key_checks() RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+	SELECT coalesce(jsonb_object_agg(orders.vault_key_id(f)::text, encode(f, 'hex')), '{}')
+	FROM unnest(orders.vault_fingerprints('orders shard key check', 'shard_key_check')) f
+$$;
+COMMENT ON FUNCTION orders.shard_vault_key_checks() IS
+'internal: the fingerprint of a fixed text under every vault key, by key id: equal on two shards only if their keys of that id are the same';
+
+-- A client's rows as one JSON document, after waiting for its requests in
+-- flight: the router froze the client first (orders_router.move_client),
+-- so nothing new arrives, and the lock on its clients row waits for every
+-- transaction that inserted an order or a wallet of it (their foreign keys
+-- hold a KEY SHARE lock on that row).  Refused while the client has vendor
+-- jobs open: a vendor's report names the job, whose id leads to the shard
+-- that numbered it.
+CREATE OR REPLACE FUNCTION orders.client_export(p_client_id bigint) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	t record;
+	rows jsonb;
+	tables jsonb := '{}';
+	missing text;
+	ident record;
+BEGIN
+	PERFORM orders.admin_require_client(p_client_id);
+	SELECT c.relname INTO missing
+	FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'client_id' AND NOT a.attisdropped
+	WHERE c.relnamespace = 'orders'::regnamespace AND c.relkind IN ('r', 'p')
+	  AND c.relname NOT IN (SELECT tab FROM orders.client_tables())
+	ORDER BY 1 LIMIT 1;
+	IF missing IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot export client %: table orders.% holds client rows the move does not know', p_client_id, missing
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Add the table to orders.client_tables().';
+	END IF;
+	PERFORM 1 FROM orders.clients WHERE id = p_client_id FOR UPDATE;
+	IF EXISTS (SELECT 1 FROM orders.vendor_jobs j
+			   WHERE j.client_id = p_client_id AND j.status IN ('QUEUED', 'LEASED')) THEN
+		RAISE EXCEPTION 'cannot export client %: it has open vendor jobs', p_client_id
+			USING ERRCODE = 'object_in_use',
+				  HINT = 'Move the client once its orders are delivered, failed or cancelled.';
+	END IF;
+	FOR t IN SELECT * FROM orders.client_tables() LOOP
+		EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(r)), ''[]'') FROM orders.%I r WHERE %s',
+					   t.tab, t.predicate)
+			INTO rows USING p_client_id;
+		tables := tables || jsonb_build_object(t.tab, rows);
+	END LOOP;
+	ident := orders.shard_identity();
+	RETURN jsonb_build_object('client_id', p_client_id, 'version', ident.version,
+							  'secrets_digest', ident.secrets_digest,
+							  'vault_key_ids', to_jsonb(ident.vault_key_ids),
+							  'vault_key_checks', orders.shard_vault_key_checks(),
+							  'tables', tables);
+END
+$$;
+COMMENT ON FUNCTION orders.client_export(bigint) IS
+'a client''s rows (every table of orders.client_tables) as one JSON document for a move, after its requests in flight ended; refused while it has open vendor jobs';
+
+-- The rows of orders.client_export arrive with their ids.  Refused unless
+-- this shard has the same server secrets (the client's keys and tokens) and
+-- every vault key its vouchers and webhook signing secrets are under, the
+-- same keys, not only the same ids (orders.shard_vault_key_checks: the
+-- ciphertexts are bound to their row ids, which do not change, and are
+-- never re-encrypted or decrypted on the way), and unless the client is
+-- not here already.  The orders sequence moves above the
+-- client's highest client_seq, so its new orders still list first.
+CREATE OR REPLACE FUNCTION orders.client_import(p_rows jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	client bigint := (p_rows->>'client_id')::bigint;
+	ident record;
+	t record;
+	saved jsonb;
+	n bigint;
+	counts jsonb := '{}';
+	top bigint;
+	s record;
+	used integer[];
+	checks jsonb;
+	missing_key integer;
+BEGIN
+	IF client IS NULL OR jsonb_typeof(p_rows->'tables') IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION 'not a client export: client_id and tables are required'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	ident := orders.shard_identity();
+	IF p_rows->>'version' IS DISTINCT FROM ident.version THEN
+		RAISE EXCEPTION 'cannot import client %: exported by orders %, this shard runs %',
+			client, p_rows->>'version', ident.version USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	IF p_rows->>'secrets_digest' IS DISTINCT FROM ident.secrets_digest THEN
+		RAISE EXCEPTION 'cannot import client %: the shards'' server secrets differ', client
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Every shard needs the same api_key_pepper and jwt_secret (docs/scale-out.md).';
+	END IF;
+	-- The vault keys its vouchers and webhook signing secrets are under:
+	-- here, and the same keys (not only the same ids).
+	used := ARRAY(SELECT (u->>'key_id')::integer
+				  FROM jsonb_array_elements(p_rows->'tables'->'inventory_units') u
+				  WHERE u->>'key_id' IS NOT NULL
+				  UNION
+				  SELECT orders.vault_key_id(decode(substr(c, 3), 'hex'))
+				  FROM jsonb_array_elements(p_rows->'tables'->'webhook_endpoints') e,
+					   unnest(ARRAY[e->>'secret', e->>'previous_secret']) c
+				  WHERE c IS NOT NULL);
+	missing_key := (SELECT min(k) FROM unnest(used) k WHERE k <> ALL (ident.vault_key_ids));
+	IF missing_key IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot import client %: a voucher or webhook secret is under vault key %, which this shard does not have',
+			client, missing_key
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Give every shard the same vault key file (docs/scale-out.md).';
+	END IF;
+	checks := orders.shard_vault_key_checks();
+	missing_key := (SELECT min(k) FROM unnest(used) k
+					WHERE checks->>k::text IS DISTINCT FROM p_rows->'vault_key_checks'->>k::text);
+	IF missing_key IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot import client %: vault key % of this shard is not the key of that id on the shard the client comes from',
+			client, missing_key
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Its vouchers could not be decrypted here, nor its webhook secrets sign.',
+				  HINT = 'Give every shard the same vault key file (docs/scale-out.md).';
+	END IF;
+	IF EXISTS (SELECT 1 FROM orders.clients WHERE id = client) THEN
+		RAISE EXCEPTION 'cannot import client %: it is on this shard already', client
+			USING ERRCODE = 'unique_violation';
+	END IF;
+	saved := orders.client_triggers_off();
+	FOR t IN SELECT * FROM orders.client_tables() LOOP
+		EXECUTE format('INSERT INTO orders.%1$I OVERRIDING SYSTEM VALUE
+						SELECT * FROM jsonb_populate_recordset(NULL::orders.%1$I, $1)', t.tab)
+			USING coalesce(p_rows->'tables'->t.tab, '[]');
+		GET DIAGNOSTICS n = ROW_COUNT;
+		counts := counts || jsonb_build_object(t.tab, n);
+	END LOOP;
+	PERFORM orders.client_triggers_restore(saved);
+	-- client_seq is the order id: new orders of this client must number
+	-- above its old ones, in this shard's residue class.
+	top := (SELECT max(o.client_seq) FROM orders.orders o WHERE o.client_id = client);
+	SELECT * INTO s FROM orders.shard_sequences() q WHERE q.tab = 'orders.orders'::regclass;
+	IF top IS NOT NULL AND top >= coalesce(s.last_value, 0) THEN
+		EXECUTE format('ALTER SEQUENCE %s RESTART WITH %s', s.seq,
+					   orders.shard_next_id(top, (s.start_value % s.increment_by)::integer,
+											s.increment_by::integer));
+	END IF;
+	RETURN counts;
+END
+$$;
+COMMENT ON FUNCTION orders.client_import(jsonb) IS
+'the rows of orders.client_export inserted with their ids (triggers off: they arrive counted and recorded); refused if the server secrets, vault keys or version differ or the client is here already; returns rows per table';
+
+REVOKE EXECUTE ON FUNCTION orders.shard_vault_key_checks() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orders.shard_vault_key_checks() TO orders_admin;

@@ -386,12 +386,23 @@ $$;
 COMMENT ON FUNCTION orders_router.shard_identities() IS
 'orders.shard_identity() of every shard (PL/Proxy, RUN ON ALL)';
 
+CREATE FUNCTION orders_router.shard_vault_key_checks(OUT shard integer, OUT checks jsonb)
+RETURNS SETOF record
+LANGUAGE plproxy AS $$
+	CLUSTER 'orders';
+	RUN ON ALL;
+	SELECT (orders.shard_identity()).shard AS shard, orders.shard_vault_key_checks() AS checks;
+$$;
+COMMENT ON FUNCTION orders_router.shard_vault_key_checks() IS
+'orders.shard_vault_key_checks() of every shard: a fingerprint per vault key id, equal where the keys are the same (PL/Proxy, RUN ON ALL)';
+
 -- What keeps the shards from being one platform: each row a problem.
 CREATE FUNCTION orders_router.check_shards(OUT shard integer, OUT problem text)
 RETURNS SETOF record
 LANGUAGE sql VOLATILE SET search_path = pg_catalog AS $$
 	WITH i AS (SELECT * FROM orders_router.shard_identities()),
-	first AS (SELECT * FROM i ORDER BY shard LIMIT 1)
+	first AS (SELECT * FROM i ORDER BY shard LIMIT 1),
+	v AS (SELECT * FROM orders_router.shard_vault_key_checks())
 	SELECT i.shard, p.problem
 	FROM i, first f,
 	LATERAL (VALUES
@@ -406,12 +417,18 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog AS $$
 	) AS p(problem)
 	WHERE p.problem IS NOT NULL
 	UNION ALL
+	-- the same key id, another key: a moved voucher or webhook secret
+	-- could not be decrypted (orders.client_import refuses the move)
+	SELECT c.shard, format('vault key %s differs from shard %s''s key of that id', k.key, f.shard)
+	FROM v c JOIN v f ON f.shard = (SELECT x.shard FROM first x), LATERAL jsonb_each_text(c.checks) k
+	WHERE f.checks->>k.key IS DISTINCT FROM k.value AND f.checks ? k.key
+	UNION ALL
 	SELECT i.shard, format('%s shards number their ids as shard %s', count(*), i.shard)
 	FROM i GROUP BY i.shard HAVING count(*) > 1
 	ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION orders_router.check_shards() IS
-'what would break keys, tokens, vouchers or ids across shards: slots, version, server secrets, vault keys that differ; none on a sound platform';
+'what would break keys, tokens, vouchers, webhook secrets or ids across shards: slots, version, server secrets, vault keys (ids, or a key of the same id) that differ; none on a sound platform';
 
 -- ---- clients, keys, money ------------------------------------------------------
 
@@ -940,7 +957,7 @@ GRANT EXECUTE ON FUNCTION
 	orders_router.sandbox_vendor_rounds(integer, bigint[]), orders_router.sandbox_vendor_round(integer, bigint[]),
 	orders_router.run_maintenance_all(), orders_router.run_maintenance(),
 	orders_router.verify_ledger(), orders_router.order_counts_all(), orders_router.order_stats(),
-	orders_router.shard_identities(), orders_router.check_shards()
+	orders_router.shard_identities(), orders_router.shard_vault_key_checks(), orders_router.check_shards()
 TO orders_admin;
 GRANT EXECUTE ON FUNCTION
 	orders_router.claim_vendor_jobs(text, integer, bigint[]), orders_router.extend_vendor_lease(bigint, uuid),

@@ -172,6 +172,21 @@ $$;
 COMMENT ON FUNCTION orders.client_triggers_restore(jsonb) IS
 'internal: enables the triggers of the client tables again, each in the firing mode orders.client_triggers_off saved';
 
+-- What tells the vault keys of two shards apart: the fingerprint of a
+-- fixed text under each key, by key id.  Two shards with the same key id
+-- but another key (a key file generated per shard) give different ones;
+-- the fingerprint reveals nothing of the key (keyed HMAC-SHA256 of a
+-- public text).  A ciphertext moved to a shard whose key of the same id
+-- differs could not be decrypted there: no voucher, and a webhook secret
+-- that signs nothing the receiver accepts.
+CREATE FUNCTION orders.shard_vault_key_checks() RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+	SELECT coalesce(jsonb_object_agg(orders.vault_key_id(f)::text, encode(f, 'hex')), '{}')
+	FROM unnest(orders.vault_fingerprints('orders shard key check', 'shard_key_check')) f
+$$;
+COMMENT ON FUNCTION orders.shard_vault_key_checks() IS
+'internal: the fingerprint of a fixed text under every vault key, by key id: equal on two shards only if their keys of that id are the same';
+
 -- A client's rows as one JSON document, after waiting for its requests in
 -- flight: the router froze the client first (orders_router.move_client),
 -- so nothing new arrives, and the lock on its clients row waits for every
@@ -216,6 +231,7 @@ BEGIN
 	RETURN jsonb_build_object('client_id', p_client_id, 'version', ident.version,
 							  'secrets_digest', ident.secrets_digest,
 							  'vault_key_ids', to_jsonb(ident.vault_key_ids),
+							  'vault_key_checks', orders.shard_vault_key_checks(),
 							  'tables', tables);
 END
 $$;
@@ -224,10 +240,11 @@ COMMENT ON FUNCTION orders.client_export(bigint) IS
 
 -- The rows of orders.client_export arrive with their ids.  Refused unless
 -- this shard has the same server secrets (the client's keys and tokens) and
--- every vault key its vouchers and webhook signing secrets are under (the
--- ciphertexts are bound to their row ids, which do not change: nothing is
--- re-encrypted), and unless
--- the client is not here already.  The orders sequence moves above the
+-- every vault key its vouchers and webhook signing secrets are under, the
+-- same keys, not only the same ids (orders.shard_vault_key_checks: the
+-- ciphertexts are bound to their row ids, which do not change, and are
+-- never re-encrypted or decrypted on the way), and unless the client is
+-- not here already.  The orders sequence moves above the
 -- client's highest client_seq, so its new orders still list first.
 CREATE FUNCTION orders.client_import(p_rows jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
@@ -240,6 +257,9 @@ DECLARE
 	counts jsonb := '{}';
 	top bigint;
 	s record;
+	used integer[];
+	checks jsonb;
+	missing_key integer;
 BEGIN
 	IF client IS NULL OR jsonb_typeof(p_rows->'tables') IS DISTINCT FROM 'object' THEN
 		RAISE EXCEPTION 'not a client export: client_id and tables are required'
@@ -255,14 +275,31 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'Every shard needs the same api_key_pepper and jwt_secret (docs/scale-out.md).';
 	END IF;
-	IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows->'tables'->'inventory_units') u
-			   WHERE (u->>'key_id')::integer <> ALL (ident.vault_key_ids))
-		OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows->'tables'->'webhook_endpoints') e,
-						 unnest(ARRAY[e->>'secret', e->>'previous_secret']) c
-				   WHERE c IS NOT NULL
-					 AND orders.vault_key_id(decode(substr(c, 3), 'hex')) <> ALL (ident.vault_key_ids)) THEN
-		RAISE EXCEPTION 'cannot import client %: a voucher or webhook secret is under a vault key this shard does not have', client
+	-- The vault keys its vouchers and webhook signing secrets are under:
+	-- here, and the same keys (not only the same ids).
+	used := ARRAY(SELECT (u->>'key_id')::integer
+				  FROM jsonb_array_elements(p_rows->'tables'->'inventory_units') u
+				  WHERE u->>'key_id' IS NOT NULL
+				  UNION
+				  SELECT orders.vault_key_id(decode(substr(c, 3), 'hex'))
+				  FROM jsonb_array_elements(p_rows->'tables'->'webhook_endpoints') e,
+					   unnest(ARRAY[e->>'secret', e->>'previous_secret']) c
+				  WHERE c IS NOT NULL);
+	missing_key := (SELECT min(k) FROM unnest(used) k WHERE k <> ALL (ident.vault_key_ids));
+	IF missing_key IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot import client %: a voucher or webhook secret is under vault key %, which this shard does not have',
+			client, missing_key
 			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Give every shard the same vault key file (docs/scale-out.md).';
+	END IF;
+	checks := orders.shard_vault_key_checks();
+	missing_key := (SELECT min(k) FROM unnest(used) k
+					WHERE checks->>k::text IS DISTINCT FROM p_rows->'vault_key_checks'->>k::text);
+	IF missing_key IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot import client %: vault key % of this shard is not the key of that id on the shard the client comes from',
+			client, missing_key
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'Its vouchers could not be decrypted here, nor its webhook secrets sign.',
 				  HINT = 'Give every shard the same vault key file (docs/scale-out.md).';
 	END IF;
 	IF EXISTS (SELECT 1 FROM orders.clients WHERE id = client) THEN
@@ -323,8 +360,9 @@ COMMENT ON FUNCTION orders.client_purge(bigint) IS
 'deletes every row of a client that moved to another shard (triggers off: its history leaves with it); returns rows per table';
 
 REVOKE EXECUTE ON FUNCTION orders.shard_next_id(bigint, integer, integer), orders.shard_sequences(),
-	orders.shard_configure(integer, integer), orders.shard_identity(), orders.client_tables(),
+	orders.shard_configure(integer, integer), orders.shard_identity(), orders.shard_vault_key_checks(),
+	orders.client_tables(),
 	orders.client_triggers_off(), orders.client_triggers_restore(jsonb),
 	orders.client_export(bigint), orders.client_import(jsonb), orders.client_purge(bigint)
 FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION orders.shard_identity() TO orders_admin;
+GRANT EXECUTE ON FUNCTION orders.shard_identity(), orders.shard_vault_key_checks() TO orders_admin;

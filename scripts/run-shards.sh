@@ -5,8 +5,9 @@
 # server secrets; the vault key file is the cluster's, so theirs too), and
 # orders_router the router, with the demo's clients placed on shard 0 and
 # their keys in its directory.  The gateway then connects to orders_router
-# (ORDERS_GATEWAY_DATABASE, read by scripts/run-services.sh).  Made once,
-# kept in .run/.
+# (ORDERS_GATEWAY_DATABASE, read by scripts/run-services.sh), and the
+# webhook daemon to every shard (ORDERS_WEBHOOKD_DATABASES, read by
+# scripts/run-webhookd.sh).  Made once, kept in .run/.
 shards=$ORDERS_SHARDS
 case $shards in
 '' | *[!0-9]*) echo "ORDERS_SHARDS must be a number of shards, got '$shards'" >&2; exit 1 ;;
@@ -43,3 +44,6 @@ sync_router_keys() {
 sync_router_keys
 echo "sharded: router database orders_router, $(psql -X -q -d orders_router -tAc 'SELECT count(*) FROM orders_router.shards') shards (orders, orders_shard1..); problems: $(psql -X -q -d orders_router -tAc 'SELECT count(*) FROM orders_router.check_shards()')"
 ORDERS_GATEWAY_DATABASE=orders_router
+# One orders-webhookd for every shard (scripts/run-webhookd.sh: a
+# --conninfo each).
+ORDERS_WEBHOOKD_DATABASES="orders$(for i in $(seq 1 $((shards - 1))); do printf ' orders_shard%s' "$i"; done)"

@@ -14,9 +14,15 @@ python3 "$top/scripts/webhook-demo-receiver.py" "$receiver_port" >>"$receiver_lo
 extra_pids="$extra_pids $!"
 
 # --allow-private-addresses: the demo receiver is on 127.0.0.1 (never in
-# production: it lets client URLs reach internal addresses).
+# production: it lets client URLs reach internal addresses).  With
+# ORDERS_SHARDS (scripts/run-shards.sh), one daemon for every shard: a
+# --conninfo each.
+webhookd_conninfo=()
+for db in ${ORDERS_WEBHOOKD_DATABASES:-$PGDATABASE}; do
+	webhookd_conninfo+=(--conninfo "host=$run port=$PGPORT dbname=$db user=$PGUSER")
+done
 "$top/webhookd/orders-webhookd" --allow-private-addresses --poll-interval 1 \
-	--conninfo "host=$run port=$PGPORT dbname=$PGDATABASE user=$PGUSER" 2>>"$webhookd_log" &
+	"${webhookd_conninfo[@]}" 2>>"$webhookd_log" &
 extra_pids="$extra_pids $!"
 
 cat <<WEBHOOKS

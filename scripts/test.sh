@@ -268,9 +268,10 @@ done
 # them as postgres on a copy of the tree that postgres can write, one
 # invocation per file so that a bail-out stops only its own file.
 if [ -n "$tap" ]; then
-	# The webhook tests' receiver needs its node packages (copied along).
+	# The webhook tests' receiver needs its node packages (copied along);
+	# the scale-out test delivers webhooks to it too.
 	case " $tap " in
-	*/09[0-9]_webhooks*) step webhook-receiver test/webhook-receiver/setup.sh ;;
+	*/09[0-9]_webhooks* | */100_scale_out*) step webhook-receiver test/webhook-receiver/setup.sh ;;
 	esac
 	tapdir=$(mktemp -d /tmp/orders-tap.XXXXXX)
 	if tar --exclude=.git --exclude=.run --exclude=tools/openapi-lint/node_modules -cf - . |

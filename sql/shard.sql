@@ -88,6 +88,8 @@ SELECT count(*) AS mismatches FROM verify_ledger();
 -- Another shard's secrets or vault keys: refused.
 SELECT pg_temp.try(format('SELECT orders.client_import(%L)', jsonb_set(doc, '{secrets_digest}', '"00"'))) AS other_secrets,
 	   pg_temp.try(format('SELECT orders.client_import(%L)', jsonb_set(doc, '{tables,inventory_units,0,key_id}', '999'))) AS other_vault_key,
+	   pg_temp.try(format('SELECT orders.client_import(%L)', jsonb_set(doc, '{vault_key_checks}',
+		(SELECT jsonb_object_agg(k, '00') FROM jsonb_object_keys(doc->'vault_key_checks') k)))) AS other_key_same_id,
 	   pg_temp.try(format('SELECT orders.client_import(%L)', jsonb_set(doc, '{version}', '"0.9"'))) AS other_version,
 	   pg_temp.try('SELECT orders.client_import(''{}'')') AS not_an_export
 FROM export;
@@ -114,6 +116,33 @@ SELECT count(*) > 0 AS always_triggers_there FROM triggers_before WHERE tgenable
 SELECT (create_order(7601, jsonb_build_object('productId', 7601, 'quantity', 1,
 	'denomination', 10, 'poNumber', 'SHARD-4'))).response #>> '{data,placeOrder,data,orderStatus}' AS after_import;
 SELECT (SELECT id FROM orders WHERE po_number = 'SHARD-4' AND client_id = 7601) > max(id) AS numbered_above FROM before;
+
+-- The vault key check: one fingerprint per key, the same every time.
+SELECT jsonb_typeof(doc->'vault_key_checks') AS checks, doc->'vault_key_checks' = shard_vault_key_checks() AS stable,
+	   (SELECT count(*) FROM jsonb_object_keys(doc->'vault_key_checks')) = (SELECT count(*) FROM vault_keys()) AS one_per_key
+FROM export;
+
+-- Metric samples for a router: each series with the router's labels
+-- (the series' own win; values left out: they depend on the suites before),
+-- rendered as the exposition renders them.
+SELECT split_part(sample, ' ', 1) AS series FROM metric_samples('{"shard": "3"}') WHERE metric = 'orders_vendor_jobs' ORDER BY 1;
+SELECT count(*) = (SELECT count(*) FROM metrics()) AS one_per_series,
+	   bool_and(sample LIKE metric || '{shard="3"%') AS all_labelled
+FROM metric_samples('{"shard": "3"}');
+SELECT bool_and(position(s.sample IN e.text) > 0 AND position(s.family IN e.text) > 0) AS as_exposed
+FROM metric_samples() s, metrics_exposition() e(text);
+SELECT pg_temp.try($$SELECT count(*) FROM orders.metric_samples('{"a b": "x"}')$$) AS bad_name,
+	   pg_temp.try($$SELECT count(*) FROM orders.metric_samples('{"__name__": "x"}')$$) AS reserved_name,
+	   pg_temp.try($$SELECT count(*) FROM orders.metric_samples('{"shard": 3}')$$) AS not_a_string,
+	   pg_temp.try($$SELECT count(*) FROM orders.metric_samples('[]')$$) AS not_an_object;
+SELECT split_part(min(sample), ' ', 1) AS own_label_wins FROM metric_samples('{"status": "router"}') WHERE metric = 'orders_orders';
+-- Who may read them: PL/Proxy runs a router's call as the gateway's login
+-- role, a member of orders_authenticator: the samples, nothing else.
+SELECT r.role, has_function_privilege(r.role, 'orders.metric_samples(jsonb)', 'EXECUTE') AS samples,
+	   has_function_privilege(r.role, 'orders.metrics()', 'EXECUTE') AS metrics,
+	   has_function_privilege(r.role, 'orders.shard_vault_key_checks()', 'EXECUTE') AS key_checks
+FROM (VALUES ('orders_authenticator'), ('orders_metrics'), ('orders_api'), ('orders_admin')) r(role)
+ORDER BY 1;
 
 -- Leave nothing behind for the suites after this one.
 SELECT client_purge(7601) IS NOT NULL AS purged, client_purge(7602) IS NOT NULL AS purged;

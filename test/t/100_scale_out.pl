@@ -22,7 +22,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-use GatewayHarness qw(gateway_bin start_cluster start_gateway wait_for);
+use GatewayHarness qw(gateway_bin start_cluster start_gateway start_process wait_for);
+use WebhookHarness qw(webhookd_bin start_receiver receiver_secret received);
 
 ok(-x gateway_bin(), 'the gateway is built')
   or BAIL_OUT('gateway/orders-gateway is missing: make all');
@@ -33,8 +34,13 @@ my $json = JSON::PP->new->canonical;
 
 # Every shard gets the same vault key (GatewayHarness writes the same one).
 my @shards = map { start_cluster("shard$_") } 0 .. 2;
-$_->safe_psql('postgres',
-	'ALTER SYSTEM SET orders.rate_limit_order_reads_per_hour = 1000000; SELECT pg_reload_conf()')
+# The webhook receiver of this test is on loopback; the delivery daemon
+# logs in to every shard as webhookd.
+$_->safe_psql('postgres', q{
+	ALTER SYSTEM SET orders.rate_limit_order_reads_per_hour = 1000000;
+	ALTER SYSTEM SET orders.webhook_allow_private_addresses = on;
+	SELECT pg_reload_conf();
+	CREATE ROLE webhookd LOGIN IN ROLE orders_webhook_sender;})
   for @shards;
 
 # The server secrets must be the same everywhere (a moved client's keys and
@@ -385,15 +391,83 @@ SKIP:
 }
 
 
+# ---- webhooks with shards ----------------------------------------------------------------------
+
+# The management routes go through the router to the client's shard; one
+# orders-webhookd serves every shard (a --conninfo each); a receiver that
+# verifies the Standard Webhooks signature with the endpoint's secret.
+my $rcv = start_receiver();
+sub register
+{
+	my ($who, $path) = @_;
+	my $r = call('POST', '/api/v1/webhooks', as => $who,
+		body => { url => "http://127.0.0.1:$rcv->{port}$path", eventTypes => ['order.placed', 'order.delivered'],
+				  description => 'scale-out test' });
+	is($r->{status}, 201, "$who->{name}: POST /api/v1/webhooks through the router: 201");
+	my $data = $r->{json}{data} // $r->{json};
+	receiver_secret($rcv, $path, $data->{secret});
+	return $data->{id};
+}
+my $bob_hook = register($bob, '/bob');
+my $alice_hook = register($alice, '/alice');
+is($bob_hook % 16, 1, "bob's endpoint is numbered by shard 1");
+is($shards[1]->safe_psql('postgres', "SELECT client_id FROM orders.webhook_endpoints WHERE id = $bob_hook"),
+	$bob->{id}, "bob's endpoint is on his shard");
+is($shards[0]->safe_psql('postgres', "SELECT client_id FROM orders.webhook_endpoints WHERE id = $alice_hook"),
+	$alice->{id}, "alice's endpoint is on hers");
+sub hook_ids
+{
+	my ($who) = @_;
+	my $r = call('GET', '/api/v1/webhooks', as => $who);
+	my $list = ref $r->{json} eq 'ARRAY' ? $r->{json} : $r->{json}{data};
+	return join(',', map { $_->{id} } @{ $list // [] });
+}
+is(hook_ids($bob), $bob_hook, 'GET /api/v1/webhooks: bob sees his endpoint only');
+is(hook_ids($alice), $alice_hook, 'GET /api/v1/webhooks: alice sees hers only');
+is(call('GET', "/api/v1/webhooks/$alice_hook", as => $bob)->{status}, 404,
+	"bob (shard 1) cannot read alice's endpoint (shard 0)");
+
+my $webhookd_log = "$PostgreSQL::Test::Utils::log_path/webhookd-scale-out.log";
+my $webhookd = start_process([ webhookd_bin(),
+	(map { ('--conninfo', $_->connstr('postgres') . ' user=webhookd') } @shards),
+	'--sender', 'scale-out', '--poll-interval', '0.2', '--connect-timeout', '1', '--timeout', '2',
+	'--lease', '5', '--allow-private-addresses' ], $webhookd_log);
+
+# The events of an order, as the receiver got them: "type verified" each.
+sub events_of
+{
+	my ($path, $order) = @_;
+	return join(' ', map { "$_->{event}{type} " . ($_->{verified} ? 'verified' : 'UNVERIFIED') }
+		grep { ($_->{event}{data}{id} // '') eq $order } @{ received($rcv, $path) });
+}
+my ($bwr, $bob_hooked) = place($bob, poNumber => 'PO-B-HOOK');
+ok(wait_for(sub { events_of('/bob', $bob_hooked) eq 'order.placed verified order.delivered verified' }, 30),
+	"one webhookd: bob's order on shard 1 delivered its two events, signed with his endpoint's secret")
+  or diag(events_of('/bob', $bob_hooked), "\n", slurp_file($webhookd_log));
+my ($awr, $alice_hooked) = place($alice, poNumber => 'PO-A-HOOK');
+push @alice_ids, $alice_hooked;
+ok(wait_for(sub { events_of('/alice', $alice_hooked) eq 'order.placed verified order.delivered verified' }, 30),
+	"the same daemon: alice's order on shard 0 too")
+  or diag(events_of('/alice', $alice_hooked));
+like(slurp_file($webhookd_log), qr/starting as sender "scale-out": 3 databases/, 'webhookd: three databases');
+ok(wait_for(sub { $shards[0]->safe_psql('postgres',
+	"SELECT count(*) FILTER (WHERE status <> 'succeeded') || '/' || count(*) FROM orders.webhook_deliveries WHERE client_id = $alice->{id}") eq '0/2' }, 10),
+	"alice's two deliveries are reported succeeded on her shard");
+
 # ---- moving a client ---------------------------------------------------------------------------
 
 # What alice reads before the move: her list, every order with its
-# vouchers, and a token issued by shard 0.
+# vouchers, her webhook endpoint and its deliveries with their attempts,
+# and a token issued by shard 0.
 sub alice_view
 {
 	my @view;
-	my $list = call('GET', '/api/v1/orders?limit=100', as => $alice);
-	push @view, $list->{status}, $list->{content};
+	for my $path ('/api/v1/orders?limit=100', "/api/v1/webhooks/$alice_hook",
+		"/api/v1/webhooks/$alice_hook/deliveries")
+	{
+		my $r = call('GET', $path, as => $alice);
+		push @view, $r->{status}, $r->{content};
+	}
 	for my $id (@alice_ids)
 	{
 		my $d = call('GET', "/api/v1/orders/$id", as => $alice);
@@ -436,21 +510,65 @@ for my $i (0 .. 2)
 	is($shards[$i]->safe_psql('postgres', 'SELECT count(*) FROM orders.verify_ledger()'),
 		'0', "move: verify_ledger() empty on shard $i");
 }
-is_deeply(alice_view(), $before, 'move: her list and every order with its vouchers read back identically');
+is_deeply(alice_view(), $before,
+	'move: her list, every order with its vouchers, her endpoint and its deliveries read back identically');
+ok((grep { /"status"\s*:\s*"succeeded"/ } @$before), 'her deliveries were part of what was compared');
+is($shards[2]->safe_psql('postgres', qq{
+	SELECT (SELECT count(*) FROM orders.webhook_endpoints WHERE client_id = $alice->{id} AND id = $alice_hook) || ' ' ||
+		   (SELECT count(*) FROM orders.webhook_deliveries WHERE client_id = $alice->{id}) || ' ' ||
+		   (SELECT count(*) FROM orders.webhook_attempts WHERE client_id = $alice->{id})}),
+	'1 2 2', 'move: her endpoint (same id), deliveries and attempts are on shard 2');
+is($shards[0]->safe_psql('postgres', qq{
+	SELECT (SELECT count(*) FROM orders.webhook_endpoints WHERE client_id = $alice->{id})
+		 + (SELECT count(*) FROM orders.webhook_deliveries WHERE client_id = $alice->{id})}),
+	'0', 'move: none of them is left on shard 0');
 $r = call('GET', '/api/v1/orders', bearer => $alice_token);
 is($r->{status}, 200, 'move: the token shard 0 issued works on shard 2 (same secrets)');
 my ($ar, $after_id) = place($alice, poNumber => 'PO-A-AFTER');
 is($ar->{status}, 201, 'move: alice places an order on shard 2');
 is($after_id % 16, 2, 'move: a new order of alice has an id of shard 2');
+ok(wait_for(sub { events_of('/alice', $after_id) eq 'order.placed verified order.delivered verified' }, 30),
+	'move: her new order\'s events come from shard 2, signed with the secret that moved (the receiver verifies)')
+  or diag(events_of('/alice', $after_id));
+is($shards[2]->safe_psql('postgres', "SELECT count(*) FROM orders.webhook_deliveries WHERE client_id = $alice->{id}"),
+	'4', 'move: those deliveries are shard 2\'s');
 ok($after_id > (sort { $b <=> $a } @alice_ids)[0], 'move: numbered above her old orders');
 $r = call('GET', '/api/v1/orders?limit=1', as => $alice);
 is((ref $r->{json} eq "ARRAY" ? $r->{json} : $r->{json}{data})->[0]{id}, $after_id, 'move: her newest order lists first');
 error_is(call('GET', "/api/v1/orders/$first{ $carol->{id} }", as => $alice),
 	404, 'not_found', undef, "move: alice (now on shard 2) still cannot read carol's order there");
 
+my ($ok, $out, $err);
+# A shard whose vault key 1 is another key than the others' (its key file
+# made for it alone): check_shards says so, and a move of a client with
+# vouchers and webhook secrets there is refused (they could be neither
+# decrypted nor sign there), the client thawed where it was.
+my $odd = start_cluster('shard3');
+{
+	open(my $kf, '>', $odd->basedir . '/vault.keys') or die $!;
+	print $kf '1:' . ('a5' x 32) . "\n";
+	close $kf;
+}
+$odd->restart;
+$odd->safe_psql('postgres', $copy_secrets);
+is(router_sql("SELECT orders_router.add_shard('host=" . $odd->host . ' port=' . $odd->port
+	  . " dbname=postgres connect_timeout=2')"), '3', 'a fourth shard added');
+is(router_sql('SELECT shard || \': \' || problem FROM orders_router.check_shards()'),
+	"3: vault key 1 differs from shard 0's key of that id", 'check_shards: same key id, another key');
+my $carol_hook = register($carol, '/carol');
+($ok, $out, $err) = $router->psql('postgres', "CALL orders_router.move_client($carol->{id}, 3)");
+like($err, qr/vault key 1 of this shard is not the key of that id/, 'move to that shard refused');
+is(router_sql("SELECT shard || ' ' || frozen FROM orders_router.placement WHERE client_id = $carol->{id}"),
+	'2 false', 'the refused move left carol on shard 2, thawed');
+is($odd->safe_psql('postgres', "SELECT count(*) FROM orders.clients WHERE id = $carol->{id}"), '0',
+	'nothing of carol arrived there');
+is(call('GET', "/api/v1/webhooks/$carol_hook", as => $carol)->{status}, 200, 'carol is served after the refused move');
+router_sql('DELETE FROM orders_router.shards WHERE shard = 3');
+$odd->stop('fast');
+
 # A move that cannot happen leaves the client where it was, thawed.
 my ($jr, $job_order) = place($bob, poNumber => 'PO-B-OPEN', productId => 5102, denomination => 10);
-my ($ok, $out, $err) = $router->psql('postgres', "CALL orders_router.move_client($bob->{id}, 0)");
+($ok, $out, $err) = $router->psql('postgres', "CALL orders_router.move_client($bob->{id}, 0)");
 like($err, qr/open vendor jobs/, 'move refused while bob has an open vendor job');
 is(router_sql("SELECT shard || ' ' || frozen FROM orders_router.placement WHERE client_id = $bob->{id}"),
 	'1 false', 'the refused move left bob on shard 1, thawed');
