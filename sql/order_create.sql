@@ -98,6 +98,15 @@ SELECT count(*) AS loaded FROM load_inventory(jsonb_build_array(
 INSERT INTO inventory_units (product_id, denomination, expires_at, status)
 VALUES (4301, 25, '2030-12-31 23:59:59+00', 'BLOCKED'),
 	   (4301, 25, now() - interval '1 day', 'AVAILABLE');
+-- An INSTANT order its balance does not cover is refused (OR103) before any
+-- voucher is revealed: no reveal audited, nothing written, every unit still
+-- AVAILABLE (create_order debits such an order before building its
+-- response; a covered one last, after it).
+SELECT pg_temp.try($$SELECT orders.create_order(4302, '{"productId": 4301, "quantity": 1, "denomination": 25, "poNumber": "poor-instant"}')$$);
+SELECT (SELECT count(*) FROM orders.orders WHERE client_id = 4302) AS orders,
+	   (SELECT count(*) FROM voucher_reveals WHERE client_id = 4302) AS reveals,
+	   (SELECT count(*) FROM ledger_entries WHERE client_id = 4302 AND kind <> 'FUNDING') AS entries,
+	   (SELECT count(*) FROM inventory_units WHERE product_id = 4301 AND status = 'AVAILABLE') AS available;
 SELECT delivery_time(4301, 25, 2) AS before;
 -- The response, its vouchers aside (codes never go into test output) ...
 SELECT * FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT",
