@@ -3191,3 +3191,24 @@ CREATE OR REPLACE FUNCTION orders.wallet_guard() RETURNS trigger
 -- (src/vendor_queue_trigger.c): the same INSERT; every DELAYED order fires it.
 CREATE OR REPLACE FUNCTION orders.queue_vendor_job() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'queue_vendor_job' LANGUAGE C;
+
+-- Issue 11: create path
+
+-- orders.denomination_offered without its SET clause, every operator
+-- qualified: the planner inlines it into the create path's validation query
+-- (with the SET it was a separate SQL function, parsed and planned at every
+-- call).  Same result for every product and denomination.
+CREATE OR REPLACE FUNCTION orders.denomination_offered(p_product orders.products, p_denomination numeric)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT CASE
+		WHEN p_product.denominations IS NOT NULL THEN
+			p_denomination OPERATOR(pg_catalog.=) ANY (p_product.denominations)
+		WHEN p_product.min_denomination IS NOT NULL THEN
+			p_denomination OPERATOR(pg_catalog.>=) p_product.min_denomination
+			AND p_denomination OPERATOR(pg_catalog.<=) p_product.max_denomination
+			AND ((p_denomination OPERATOR(pg_catalog.-) p_product.min_denomination)
+				 OPERATOR(pg_catalog.%) p_product.denomination_step) OPERATOR(pg_catalog.=) 0
+		ELSE false
+	END
+$$;

@@ -281,3 +281,20 @@ SELECT replayed, response #>> '{data,placeOrder,data,orderStatus}' AS status,
 FROM create_order(4301, '{"productId": 4305, "quantity": 1, "denomination": 10, "poNumber": "PO-AUDIT-REFUSED"}');
 SELECT count(*) AS reveals FROM voucher_reveals r JOIN inventory_units u ON u.id = r.unit_id
 WHERE u.product_id = 4305;
+
+-- The validation query inlines orders.denomination_offered (no SET clause,
+-- operators qualified): the generic plan shows the expression, not a call
+-- of a SQL function that would be parsed and planned at every order.
+SET plan_cache_mode = force_generic_plan;
+PREPARE offered(bigint, numeric) AS
+	SELECT orders.denomination_offered(p, $2) FROM orders.products p WHERE p.id = $1;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE offered(4301, 25);
+-- Same answers as before: a fixed list (4301: 10, 25, 50), a range on a
+-- step (4302: 10 to 1000 in steps of 10).
+EXECUTE offered(4301, 25);
+EXECUTE offered(4301, 30);
+EXECUTE offered(4302, 100);
+EXECUTE offered(4302, 105);
+EXECUTE offered(4302, 1010);
+DEALLOCATE offered;
+RESET plan_cache_mode;
