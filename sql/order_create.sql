@@ -298,3 +298,17 @@ EXECUTE offered(4302, 105);
 EXECUTE offered(4302, 1010);
 DEALLOCATE offered;
 RESET plan_cache_mode;
+
+-- A reference code is ORD-, 4 hex digits of the minute the order was placed
+-- (modulo 65536), and 12 random ones: orders placed together share the
+-- first four (their codes are neighbours in the unique index), not the rest.
+BEGIN;
+INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity)
+VALUES (4301, 'PO-REF-A', 4301, 10, 1), (4301, 'PO-REF-B', 4301, 10, 1);
+SELECT count(DISTINCT substr(reference_code, 5, 4)) AS minute_prefixes,
+	   count(DISTINCT substr(reference_code, 9)) AS random_parts,
+	   bool_and(('x' || substr(reference_code, 5, 4))::bit(16)::integer
+				= floor(extract(epoch FROM placed_at) / 60)::bigint % 65536) AS prefix_is_minute,
+	   bool_and(reference_code ~ '^ORD-[0-9A-F]{16}$') AS shape_ok
+FROM orders.orders WHERE client_id = 4301 AND po_number IN ('PO-REF-A', 'PO-REF-B');
+ROLLBACK;
