@@ -621,6 +621,33 @@ COMMENT ON FUNCTION orders.is_form_content_type(text) IS
 'internal: whether a Content-Type is application/x-www-form-urlencoded (any case, parameters ignored)';
 REVOKE EXECUTE ON FUNCTION orders.is_form_content_type(text) FROM PUBLIC;
 
+-- A form body (application/x-www-form-urlencoded) as a JSON object of
+-- strings.  Unlike a query string, a field may not be given twice: RFC 6749
+-- section 3.2 forbids it for the token request (the only form the API
+-- takes), and which of two client_secret values counts must never be a
+-- guess.
+CREATE FUNCTION orders.form_params(p_body text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	repeated text;
+BEGIN
+	SELECT f.name INTO repeated
+	FROM (SELECT orders.url_decode(split_part(pair, '=', 1)) AS name
+		  FROM regexp_split_to_table(coalesce(p_body, ''), '&') AS t(pair)
+		  WHERE pair <> '') AS f
+	GROUP BY f.name HAVING count(*) > 1
+	ORDER BY f.name LIMIT 1;
+	IF repeated IS NOT NULL THEN
+		RAISE EXCEPTION 'form field "%" is given more than once', left(repeated, 40)
+			USING ERRCODE = 'OR100';
+	END IF;
+	RETURN orders.query_params(p_body);
+END
+$$;
+COMMENT ON FUNCTION orders.form_params(text) IS
+'internal: a form body (a=1&b=x%20y) as a JSON object of strings; a field given twice is invalid_input (OR100) naming it';
+REVOKE EXECUTE ON FUNCTION orders.form_params(text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION orders.api_call_source() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $gen$
 	SELECT format($f$CREATE OR REPLACE FUNCTION orders.api_call(p_operation text, p_client bigint,
@@ -799,8 +826,17 @@ GRANT EXECUTE ON FUNCTION api.token(text, text, text, text) TO orders_api;
 -- (the catalog, exchange rates, sandbox scenarios, currencies and routes
 -- beyond the shipped ones; docs/releases.md), and a dump restores: the
 -- server secrets it carries replace the ones CREATE EXTENSION made.
-SELECT pg_catalog.pg_extension_config_dump('orders.currencies',
-	'WHERE code NOT IN (''USD'', ''EUR'', ''GBP'', ''INR'', ''AED'', ''AUD'', ''CAD'', ''CHF'', ''CNY'', ''HKD'', ''SGD'', ''SEK'', ''NOK'', ''DKK'', ''PLN'', ''BRL'', ''MXN'', ''ZAR'', ''NZD'', ''SAR'', ''THB'', ''PHP'', ''MYR'', ''IDR'', ''TRY'', ''JPY'', ''KRW'', ''VND'', ''CLP'', ''HUF'')');
+-- The rows the scripts ship name their release (shipped_in), so that the
+-- dumps' conditions need no list of them; 1.0 shipped these.
+ALTER TABLE orders.currencies ADD COLUMN shipped_in text CHECK (shipped_in ~ '^[0-9]+\.[0-9]+$');
+UPDATE orders.currencies SET shipped_in = '1.0'
+WHERE code IN ('USD', 'EUR', 'GBP', 'INR', 'AED', 'AUD', 'CAD', 'CHF', 'CNY', 'HKD', 'SGD', 'SEK',
+			   'NOK', 'DKK', 'PLN', 'BRL', 'MXN', 'ZAR', 'NZD', 'SAR', 'THB', 'PHP', 'MYR', 'IDR',
+			   'TRY', 'JPY', 'KRW', 'VND', 'CLP', 'HUF');
+ALTER TABLE orders.api_operations ADD COLUMN shipped_in text CHECK (shipped_in ~ '^[0-9]+\.[0-9]+$');
+UPDATE orders.api_operations SET shipped_in = '1.0'
+WHERE operation IN ('create_order', 'list_orders', 'order_details', 'products', 'charges', 'token', 'health');
+SELECT pg_catalog.pg_extension_config_dump('orders.currencies', 'WHERE shipped_in IS NULL');
 SELECT pg_catalog.pg_extension_config_dump('orders.products', '');
 SELECT pg_catalog.pg_extension_config_dump('orders.fx_rates', '');
 SELECT pg_catalog.pg_extension_config_dump('orders.sandbox_vendor_scenarios', '');
@@ -808,8 +844,7 @@ SELECT pg_catalog.pg_extension_config_dump('orders.sandbox_vendor_scenarios', ''
 -- a restored database numbers new API keys and audit rows from 1 again.
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_keys', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_audit', 'id'), '');
-SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
-	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'')');
+SELECT pg_catalog.pg_extension_config_dump('orders.api_operations', 'WHERE shipped_in IS NULL');
 
 CREATE FUNCTION orders.server_secret_restore() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
@@ -2063,47 +2098,47 @@ $$;
 COMMENT ON FUNCTION orders.handle_retry_webhook_delivery(bigint, bigint, bigint) IS
 'internal: POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry: the delivery is due again now, with the same webhook-id; 202 with it; 409 while it is being sent or when the endpoint is disabled; 404 for an unknown id and another client''s alike';
 
-INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, parameters, failure_message, description) VALUES
+INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, parameters, failure_message, description, shipped_in) VALUES
 	('create_webhook', 'POST', '/api/v1/webhooks', 'createWebhook', 'handle_create_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('url', 'body', 'string', NULL), ('eventTypes', 'body', 'array', NULL),
 		   ('description', 'body', 'string', NULL)]::orders.api_parameter[],
 	 'Failed to register webhook',
-	 'POST /api/v1/webhooks: body {url, eventTypes, description}; 201 with the endpoint and its signing secret (whsec_..., shown once); 400 naming a bad field; 422 past 20 endpoints'),
+	 'POST /api/v1/webhooks: body {url, eventTypes, description}; 201 with the endpoint and its signing secret (whsec_..., shown once); 400 naming a bad field; 422 past 20 endpoints', '1.1'),
 	('list_webhooks', 'GET', '/api/v1/webhooks', 'listWebhooks', 'handle_list_webhooks',
 	 ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1)]::orders.api_parameter[],
 	 'Failed to list webhooks',
-	 'GET /api/v1/webhooks: the client''s endpoints, oldest first; page (>= 1, default 1), limit (1-100, default 10); headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages'),
+	 'GET /api/v1/webhooks: the client''s endpoints, oldest first; page (>= 1, default 1), limit (1-100, default 10); headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages', '1.1'),
 	('get_webhook', 'GET', '/api/v1/webhooks/{id}', 'getWebhook', 'handle_get_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to retrieve webhook',
-	 'GET /api/v1/webhooks/{id}: the endpoint, never its secret; disabledAt and disabledReason when disabled; 404 for an unknown id and another client''s alike'),
+	 'GET /api/v1/webhooks/{id}: the endpoint, never its secret; disabledAt and disabledReason when disabled; 404 for an unknown id and another client''s alike', '1.1'),
 	('update_webhook', 'PATCH', '/api/v1/webhooks/{id}', 'updateWebhook', 'handle_update_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1), ('url', 'body', 'string', NULL),
 		   ('eventTypes', 'body', 'array', NULL), ('description', 'body', 'string', NULL),
 		   ('enabled', 'body', 'boolean', NULL)]::orders.api_parameter[],
 	 'Failed to update webhook',
-	 'PATCH /api/v1/webhooks/{id}: body {url, eventTypes, description, enabled}, each optional; enabled true re-enables a disabled endpoint; 400 naming a bad field; 404 for an unknown id and another client''s alike'),
+	 'PATCH /api/v1/webhooks/{id}: body {url, eventTypes, description, enabled}, each optional; enabled true re-enables a disabled endpoint; 400 naming a bad field; 404 for an unknown id and another client''s alike', '1.1'),
 	('delete_webhook', 'DELETE', '/api/v1/webhooks/{id}', 'deleteWebhook', 'handle_delete_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to delete webhook',
-	 'DELETE /api/v1/webhooks/{id}: deletes the endpoint and drops its pending deliveries; 404 for an unknown id and another client''s alike'),
+	 'DELETE /api/v1/webhooks/{id}: deletes the endpoint and drops its pending deliveries; 404 for an unknown id and another client''s alike', '1.1'),
 	('rotate_webhook_secret', 'POST', '/api/v1/webhooks/{id}/rotate-secret', 'rotateWebhookSecret', 'handle_rotate_webhook_secret',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to rotate webhook secret',
-	 'POST /api/v1/webhooks/{id}/rotate-secret: a new signing secret, shown once; the previous one keeps signing for the grace period (orders.webhook_secret_grace, 24 h by default)'),
+	 'POST /api/v1/webhooks/{id}/rotate-secret: a new signing secret, shown once; the previous one keeps signing for the grace period (orders.webhook_secret_grace, 24 h by default)', '1.1'),
 	('test_webhook', 'POST', '/api/v1/webhooks/{id}/test', 'testWebhook', 'handle_test_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to queue test event',
-	 'POST /api/v1/webhooks/{id}/test: queues a webhook.test event for the endpoint; 202 with its delivery; 409 when the endpoint is disabled'),
+	 'POST /api/v1/webhooks/{id}/test: queues a webhook.test event for the endpoint; 202 with its delivery; 409 when the endpoint is disabled', '1.1'),
 	('list_webhook_deliveries', 'GET', '/api/v1/webhooks/{id}/deliveries', 'listWebhookDeliveries', 'handle_list_webhook_deliveries',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1), ('page', 'query', 'integer', 1),
 		   ('limit', 'query', 'integer', 1)]::orders.api_parameter[],
 	 'Failed to list webhook deliveries',
-	 'GET /api/v1/webhooks/{id}/deliveries: the endpoint''s deliveries, newest first, with their attempts (time, HTTP status, latency, error); page, limit (1-100, default 10) and the paging headers'),
+	 'GET /api/v1/webhooks/{id}/deliveries: the endpoint''s deliveries, newest first, with their attempts (time, HTTP status, latency, error); page, limit (1-100, default 10) and the paging headers', '1.1'),
 	('retry_webhook_delivery', 'POST', '/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry', 'retryWebhookDelivery', 'handle_retry_webhook_delivery',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1), ('delivery_id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to retry webhook delivery',
-	 'POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry: sends the delivery again now, with the same webhook-id; 202 with it; 409 while it is being sent or when the endpoint is disabled');
+	 'POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry: sends the delivery again now, with the same webhook-id; 202 with it; 409 while it is being sent or when the endpoint is disabled', '1.1');
 
 REVOKE EXECUTE ON FUNCTION
 	orders.webhook_json(orders.webhook_endpoints),
@@ -2248,9 +2283,12 @@ BEGIN
 		-- string: an object of strings.  Anything else must be JSON.
 		IF orders.is_form_content_type(req_headers->>'content-type') THEN
 			BEGIN
-				payload := orders.query_params(p_body);
-			EXCEPTION WHEN character_not_in_repertoire THEN
-				r := orders.api_invalid('request body is not valid UTF-8 form data');
+				payload := orders.form_params(p_body);
+			EXCEPTION
+				WHEN character_not_in_repertoire THEN
+					r := orders.api_invalid('request body is not valid UTF-8 form data');
+				WHEN SQLSTATE 'OR100' THEN
+					r := orders.api_invalid(SQLERRM);
 			END;
 		ELSE
 			BEGIN
@@ -2358,13 +2396,6 @@ BEGIN
 	END LOOP;
 END $$;
 
--- The webhook routes are shipped rows too: pg_dump leaves them out (the
--- restore's CREATE EXTENSION makes them), as the issue 12 section does for
--- the routes before them.
-SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
-	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'','
-	' ''create_webhook'', ''list_webhooks'', ''get_webhook'', ''update_webhook'', ''delete_webhook'','
-	' ''rotate_webhook_secret'', ''test_webhook'', ''list_webhook_deliveries'', ''retry_webhook_delivery'')');
 
 -- Issue 14: metrics (schema/05_roles.sql: the role orders_metrics; schema/77_metrics.sql)
 DO $$
