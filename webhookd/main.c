@@ -2,11 +2,15 @@
  * main.c
  *		orders-webhookd: delivers the orders extension's webhooks.
  *
- * Claims due deliveries from the database (orders.webhook_claim: leased
- * with FOR UPDATE SKIP LOCKED, ordered per endpoint and order, signed by
- * the database), POSTs them concurrently, and reports every outcome
- * (orders.webhook_report).  It claims when orders_webhooks is notified and
- * every --poll-interval (retries fall due by time alone).  Outside the
+ * Turns new outbox events into deliveries (orders.webhook_enqueue, the
+ * fan-out, in its own short transaction), claims due deliveries from the
+ * database (orders.webhook_claim: leased with FOR UPDATE SKIP LOCKED,
+ * ordered per endpoint and order, signed by the database), POSTs them
+ * concurrently, and reports every outcome (orders.webhook_report).  It
+ * fans out and claims when orders_webhooks is notified and every
+ * --poll-interval (retries fall due by time alone); it claims again as soon
+ * as reports free room (a success may also let the next event of its order
+ * through), and fans out again while the last fan-out found work.  Outside the
  * database backend on purpose: a crash or a hang in HTTP code never takes
  * PostgreSQL down.  Several daemons may run at once.
  *
@@ -261,6 +265,7 @@ main(int argc, char **argv)
 	Delivery  **claimed;
 	int			n_unreported = 0;
 	bool		want_claim = true;
+	bool		want_fan_out = true;
 	bool		draining = false;
 	double		next_poll_at = 0;
 	double		drain_deadline = 0;
@@ -272,6 +277,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "orders-webhookd: cannot initialize libcurl\n");
 		return 1;
 	}
+	opt.http.max_connections = opt.concurrency;
 	sender = sender_create(&opt.http);
 	/* at most one outcome per attempt in flight: claims wait for reports */
 	unreported = calloc(opt.concurrency, sizeof(Outcome));
@@ -316,17 +322,35 @@ main(int argc, char **argv)
 			break;
 		}
 
-		if (db_connect(&db))
+		if (db_connect(&db) || db_notified(&db) || now >= next_poll_at)
+		{
 			want_claim = true;
-		if (db_notified(&db))
-			want_claim = true;
+			want_fan_out = true;
+			next_poll_at = now + opt.poll_interval_s;
+		}
 
-		/* report first: a claim waits until every outcome is in */
+		/*
+		 * Report first: a claim waits until every outcome is in.  Reported
+		 * outcomes freed room, and a success or a final failure lets the
+		 * next delivery of its order through: claim again at once.
+		 */
 		if (n_unreported > 0 && db_report(&db, unreported, n_unreported))
+		{
 			n_unreported = 0;
+			want_claim = true;
+		}
 
-		if (!draining && db.conn != NULL && n_unreported == 0 &&
-			(want_claim || now >= next_poll_at))
+		/* the fan-out, its own transaction; again while it finds work */
+		if (!draining && db.conn != NULL && want_fan_out)
+		{
+			int			made = db_enqueue(&db);
+
+			want_fan_out = made > 0;
+			if (made > 0)
+				want_claim = true;
+		}
+
+		if (!draining && db.conn != NULL && n_unreported == 0 && want_claim)
 		{
 			int			room = opt.concurrency - sender_in_flight(sender);
 
@@ -334,7 +358,6 @@ main(int argc, char **argv)
 			{
 				int			n = db_claim(&db, opt.sender, room, opt.lease_s, claimed);
 
-				next_poll_at = now + opt.poll_interval_s;
 				/* a full batch: more may be due at once */
 				want_claim = n == room;
 				for (i = 0; i < n; i++)
@@ -359,8 +382,8 @@ main(int argc, char **argv)
 		}
 
 		/* sleep until the network, the database or a signal needs us */
-		if (want_claim && db.conn != NULL && sender_in_flight(sender) < opt.concurrency &&
-			!draining)
+		if (db.conn != NULL && !draining &&
+			(want_fan_out || (want_claim && sender_in_flight(sender) < opt.concurrency)))
 			wait_s = 0;
 		else if (db.conn == NULL)
 			wait_s = db.next_connect_at - now;
@@ -391,6 +414,14 @@ main(int argc, char **argv)
 		}
 	}
 
+	{
+		long		attempts,
+					connections;
+
+		sender_counts(sender, &attempts, &connections);
+		log_msg("%ld attempts finished, %ld connections opened (the others reused one)",
+				attempts, connections);
+	}
 	sender_destroy(sender);
 	db_close(&db);
 	free(unreported);
