@@ -51,7 +51,7 @@ stop_webhookd() {
 webhook_wait_drained() {
 	local left
 	for _ in $(seq 3000); do
-		left=$(psql -X -tAc "SELECT (SELECT count(*) FROM orders.order_events WHERE acknowledged_at IS NULL)
+		left=$(psql -X -tAc "SELECT (SELECT count(*) FROM orders.order_events WHERE webhooks_queued_at IS NULL)
 			+ (SELECT count(*) FROM orders.webhook_deliveries WHERE status = 'pending')")
 		[ "$left" = 0 ] && return 0
 		kill -0 "$webhookd_pid" 2>/dev/null || { log "90_webhooks: the daemon exited: $(tail -2 "$work/webhooks/webhookd.log")"; return 1; }
@@ -72,8 +72,8 @@ webhook_bench() {
 	# the order workload's own settings, not those the last workload left
 	workload_setup "$bench/workloads/10_create_instant"
 
-	# The order workloads left their outbox unread: acknowledge it while no
-	# endpoint exists (the project's own fan-out, which then sends nothing).
+	# The order workloads left their outbox unread by the fan-out: queue it
+	# while no endpoint exists (the fan-out then creates nothing).
 	psql_q -o /dev/null -c "SELECT orders.webhook_enqueue(2147483647)"
 
 	node "$webhook_wdir/receiver.js" "$wb/received.tsv" >"$wb/receiver.out" 2>&1 9>&- &
@@ -188,6 +188,11 @@ webhook_report() {
 		printf "- %d deliveries of %d orders, %d succeeded, %d receipts (a retried delivery is received again)\n", total, orders, ok, receipts
 		if (nocommit) printf "- %d deliveries without a commit time (bench bug)\n", nocommit
 	}' "$wb/summary.tsv" >"$webhook_md"
+	# connection reuse: every daemon run logs its attempts and the
+	# connections they opened when it stops
+	awk '/attempts finished, .* connections opened/ { for (i = 1; i < NF; i++) { if ($(i + 1) == "attempts") a += $i; if ($(i + 1) == "connections") c += $i } }
+		END { if (a) printf "- HTTP connections: %d opened for %d attempts (the others reused one)\n", c, a }' \
+		"$wb/webhookd.log" >>"$webhook_md"
 	local bad
 	bad=$(awk -F'\t' '$1 == "deliveries" && ($2 != $3 || $2 == 0) { print "deliveries: " $3 " of " $2 " succeeded" }
 		$1 == "delay" && ($7 > 0 || $6 < 0) { print "round " $2 ": commit times not matched" }' "$wb/summary.tsv")
