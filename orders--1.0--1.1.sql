@@ -3250,7 +3250,8 @@ COMMENT ON FUNCTION orders.webhook_policy() IS
 REVOKE EXECUTE ON FUNCTION orders.webhook_policy() FROM PUBLIC;
 
 CREATE FUNCTION orders.webhook_next_head(p_endpoint_id bigint, p_order_id bigint) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+BEGIN
 	UPDATE orders.webhook_deliveries d SET head = true
 	WHERE d.id = (SELECT min(e.id) FROM orders.webhook_deliveries e
 				  WHERE e.endpoint_id = p_endpoint_id AND e.order_id = p_order_id
@@ -3258,7 +3259,8 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog, orders AS $$
 	  AND NOT d.head
 	  AND NOT EXISTS (SELECT 1 FROM orders.webhook_deliveries e
 					  WHERE e.endpoint_id = p_endpoint_id AND e.order_id = p_order_id
-						AND e.status = 'pending' AND e.head)
+						AND e.status = 'pending' AND e.head);
+END
 $$;
 COMMENT ON FUNCTION orders.webhook_next_head(bigint, bigint) IS
 'after a delivery of an endpoint and order ended: the earliest pending delivery of that endpoint and order becomes sendable (head), unless one already is';
