@@ -621,6 +621,33 @@ COMMENT ON FUNCTION orders.is_form_content_type(text) IS
 'internal: whether a Content-Type is application/x-www-form-urlencoded (any case, parameters ignored)';
 REVOKE EXECUTE ON FUNCTION orders.is_form_content_type(text) FROM PUBLIC;
 
+-- A form body (application/x-www-form-urlencoded) as a JSON object of
+-- strings.  Unlike a query string, a field may not be given twice: RFC 6749
+-- section 3.2 forbids it for the token request (the only form the API
+-- takes), and which of two client_secret values counts must never be a
+-- guess.
+CREATE FUNCTION orders.form_params(p_body text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	repeated text;
+BEGIN
+	SELECT f.name INTO repeated
+	FROM (SELECT orders.url_decode(split_part(pair, '=', 1)) AS name
+		  FROM regexp_split_to_table(coalesce(p_body, ''), '&') AS t(pair)
+		  WHERE pair <> '') AS f
+	GROUP BY f.name HAVING count(*) > 1
+	ORDER BY f.name LIMIT 1;
+	IF repeated IS NOT NULL THEN
+		RAISE EXCEPTION 'form field "%" is given more than once', left(repeated, 40)
+			USING ERRCODE = 'OR100';
+	END IF;
+	RETURN orders.query_params(p_body);
+END
+$$;
+COMMENT ON FUNCTION orders.form_params(text) IS
+'internal: a form body (a=1&b=x%20y) as a JSON object of strings; a field given twice is invalid_input (OR100) naming it';
+REVOKE EXECUTE ON FUNCTION orders.form_params(text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION orders.api_call_source() RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $gen$
 	SELECT format($f$CREATE OR REPLACE FUNCTION orders.api_call(p_operation text, p_client bigint,
@@ -799,8 +826,17 @@ GRANT EXECUTE ON FUNCTION api.token(text, text, text, text) TO orders_api;
 -- (the catalog, exchange rates, sandbox scenarios, currencies and routes
 -- beyond the shipped ones; docs/releases.md), and a dump restores: the
 -- server secrets it carries replace the ones CREATE EXTENSION made.
-SELECT pg_catalog.pg_extension_config_dump('orders.currencies',
-	'WHERE code NOT IN (''USD'', ''EUR'', ''GBP'', ''INR'', ''AED'', ''AUD'', ''CAD'', ''CHF'', ''CNY'', ''HKD'', ''SGD'', ''SEK'', ''NOK'', ''DKK'', ''PLN'', ''BRL'', ''MXN'', ''ZAR'', ''NZD'', ''SAR'', ''THB'', ''PHP'', ''MYR'', ''IDR'', ''TRY'', ''JPY'', ''KRW'', ''VND'', ''CLP'', ''HUF'')');
+-- The rows the scripts ship name their release (shipped_in), so that the
+-- dumps' conditions need no list of them; 1.0 shipped these.
+ALTER TABLE orders.currencies ADD COLUMN shipped_in text CHECK (shipped_in ~ '^[0-9]+\.[0-9]+$');
+UPDATE orders.currencies SET shipped_in = '1.0'
+WHERE code IN ('USD', 'EUR', 'GBP', 'INR', 'AED', 'AUD', 'CAD', 'CHF', 'CNY', 'HKD', 'SGD', 'SEK',
+			   'NOK', 'DKK', 'PLN', 'BRL', 'MXN', 'ZAR', 'NZD', 'SAR', 'THB', 'PHP', 'MYR', 'IDR',
+			   'TRY', 'JPY', 'KRW', 'VND', 'CLP', 'HUF');
+ALTER TABLE orders.api_operations ADD COLUMN shipped_in text CHECK (shipped_in ~ '^[0-9]+\.[0-9]+$');
+UPDATE orders.api_operations SET shipped_in = '1.0'
+WHERE operation IN ('create_order', 'list_orders', 'order_details', 'products', 'charges', 'token', 'health');
+SELECT pg_catalog.pg_extension_config_dump('orders.currencies', 'WHERE shipped_in IS NULL');
 SELECT pg_catalog.pg_extension_config_dump('orders.products', '');
 SELECT pg_catalog.pg_extension_config_dump('orders.fx_rates', '');
 SELECT pg_catalog.pg_extension_config_dump('orders.sandbox_vendor_scenarios', '');
@@ -808,8 +844,7 @@ SELECT pg_catalog.pg_extension_config_dump('orders.sandbox_vendor_scenarios', ''
 -- a restored database numbers new API keys and audit rows from 1 again.
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_keys', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orders.api_audit', 'id'), '');
-SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
-	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'')');
+SELECT pg_catalog.pg_extension_config_dump('orders.api_operations', 'WHERE shipped_in IS NULL');
 
 CREATE FUNCTION orders.server_secret_restore() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
@@ -2063,47 +2098,47 @@ $$;
 COMMENT ON FUNCTION orders.handle_retry_webhook_delivery(bigint, bigint, bigint) IS
 'internal: POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry: the delivery is due again now, with the same webhook-id; 202 with it; 409 while it is being sent or when the endpoint is disabled; 404 for an unknown id and another client''s alike';
 
-INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, parameters, failure_message, description) VALUES
+INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, parameters, failure_message, description, shipped_in) VALUES
 	('create_webhook', 'POST', '/api/v1/webhooks', 'createWebhook', 'handle_create_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('url', 'body', 'string', NULL), ('eventTypes', 'body', 'array', NULL),
 		   ('description', 'body', 'string', NULL)]::orders.api_parameter[],
 	 'Failed to register webhook',
-	 'POST /api/v1/webhooks: body {url, eventTypes, description}; 201 with the endpoint and its signing secret (whsec_..., shown once); 400 naming a bad field; 422 past 20 endpoints'),
+	 'POST /api/v1/webhooks: body {url, eventTypes, description}; 201 with the endpoint and its signing secret (whsec_..., shown once); 400 naming a bad field; 422 past 20 endpoints', '1.1'),
 	('list_webhooks', 'GET', '/api/v1/webhooks', 'listWebhooks', 'handle_list_webhooks',
 	 ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1)]::orders.api_parameter[],
 	 'Failed to list webhooks',
-	 'GET /api/v1/webhooks: the client''s endpoints, oldest first; page (>= 1, default 1), limit (1-100, default 10); headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages'),
+	 'GET /api/v1/webhooks: the client''s endpoints, oldest first; page (>= 1, default 1), limit (1-100, default 10); headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages', '1.1'),
 	('get_webhook', 'GET', '/api/v1/webhooks/{id}', 'getWebhook', 'handle_get_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to retrieve webhook',
-	 'GET /api/v1/webhooks/{id}: the endpoint, never its secret; disabledAt and disabledReason when disabled; 404 for an unknown id and another client''s alike'),
+	 'GET /api/v1/webhooks/{id}: the endpoint, never its secret; disabledAt and disabledReason when disabled; 404 for an unknown id and another client''s alike', '1.1'),
 	('update_webhook', 'PATCH', '/api/v1/webhooks/{id}', 'updateWebhook', 'handle_update_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1), ('url', 'body', 'string', NULL),
 		   ('eventTypes', 'body', 'array', NULL), ('description', 'body', 'string', NULL),
 		   ('enabled', 'body', 'boolean', NULL)]::orders.api_parameter[],
 	 'Failed to update webhook',
-	 'PATCH /api/v1/webhooks/{id}: body {url, eventTypes, description, enabled}, each optional; enabled true re-enables a disabled endpoint; 400 naming a bad field; 404 for an unknown id and another client''s alike'),
+	 'PATCH /api/v1/webhooks/{id}: body {url, eventTypes, description, enabled}, each optional; enabled true re-enables a disabled endpoint; 400 naming a bad field; 404 for an unknown id and another client''s alike', '1.1'),
 	('delete_webhook', 'DELETE', '/api/v1/webhooks/{id}', 'deleteWebhook', 'handle_delete_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to delete webhook',
-	 'DELETE /api/v1/webhooks/{id}: deletes the endpoint and drops its pending deliveries; 404 for an unknown id and another client''s alike'),
+	 'DELETE /api/v1/webhooks/{id}: deletes the endpoint and drops its pending deliveries; 404 for an unknown id and another client''s alike', '1.1'),
 	('rotate_webhook_secret', 'POST', '/api/v1/webhooks/{id}/rotate-secret', 'rotateWebhookSecret', 'handle_rotate_webhook_secret',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to rotate webhook secret',
-	 'POST /api/v1/webhooks/{id}/rotate-secret: a new signing secret, shown once; the previous one keeps signing for the grace period (orders.webhook_secret_grace, 24 h by default)'),
+	 'POST /api/v1/webhooks/{id}/rotate-secret: a new signing secret, shown once; the previous one keeps signing for the grace period (orders.webhook_secret_grace, 24 h by default)', '1.1'),
 	('test_webhook', 'POST', '/api/v1/webhooks/{id}/test', 'testWebhook', 'handle_test_webhook',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to queue test event',
-	 'POST /api/v1/webhooks/{id}/test: queues a webhook.test event for the endpoint; 202 with its delivery; 409 when the endpoint is disabled'),
+	 'POST /api/v1/webhooks/{id}/test: queues a webhook.test event for the endpoint; 202 with its delivery; 409 when the endpoint is disabled', '1.1'),
 	('list_webhook_deliveries', 'GET', '/api/v1/webhooks/{id}/deliveries', 'listWebhookDeliveries', 'handle_list_webhook_deliveries',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1), ('page', 'query', 'integer', 1),
 		   ('limit', 'query', 'integer', 1)]::orders.api_parameter[],
 	 'Failed to list webhook deliveries',
-	 'GET /api/v1/webhooks/{id}/deliveries: the endpoint''s deliveries, newest first, with their attempts (time, HTTP status, latency, error); page, limit (1-100, default 10) and the paging headers'),
+	 'GET /api/v1/webhooks/{id}/deliveries: the endpoint''s deliveries, newest first, with their attempts (time, HTTP status, latency, error); page, limit (1-100, default 10) and the paging headers', '1.1'),
 	('retry_webhook_delivery', 'POST', '/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry', 'retryWebhookDelivery', 'handle_retry_webhook_delivery',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1), ('delivery_id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to retry webhook delivery',
-	 'POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry: sends the delivery again now, with the same webhook-id; 202 with it; 409 while it is being sent or when the endpoint is disabled');
+	 'POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry: sends the delivery again now, with the same webhook-id; 202 with it; 409 while it is being sent or when the endpoint is disabled', '1.1');
 
 REVOKE EXECUTE ON FUNCTION
 	orders.webhook_json(orders.webhook_endpoints),
@@ -2248,9 +2283,12 @@ BEGIN
 		-- string: an object of strings.  Anything else must be JSON.
 		IF orders.is_form_content_type(req_headers->>'content-type') THEN
 			BEGIN
-				payload := orders.query_params(p_body);
-			EXCEPTION WHEN character_not_in_repertoire THEN
-				r := orders.api_invalid('request body is not valid UTF-8 form data');
+				payload := orders.form_params(p_body);
+			EXCEPTION
+				WHEN character_not_in_repertoire THEN
+					r := orders.api_invalid('request body is not valid UTF-8 form data');
+				WHEN SQLSTATE 'OR100' THEN
+					r := orders.api_invalid(SQLERRM);
 			END;
 		ELSE
 			BEGIN
@@ -2358,13 +2396,6 @@ BEGIN
 	END LOOP;
 END $$;
 
--- The webhook routes are shipped rows too: pg_dump leaves them out (the
--- restore's CREATE EXTENSION makes them), as the issue 12 section does for
--- the routes before them.
-SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
-	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'','
-	' ''create_webhook'', ''list_webhooks'', ''get_webhook'', ''update_webhook'', ''delete_webhook'','
-	' ''rotate_webhook_secret'', ''test_webhook'', ''list_webhook_deliveries'', ''retry_webhook_delivery'')');
 
 -- Issue 14: metrics (schema/05_roles.sql: the role orders_metrics; schema/77_metrics.sql)
 DO $$
@@ -3191,6 +3222,119 @@ CREATE OR REPLACE FUNCTION orders.wallet_guard() RETURNS trigger
 -- (src/vendor_queue_trigger.c): the same INSERT; every DELAYED order fires it.
 CREATE OR REPLACE FUNCTION orders.queue_vendor_job() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'queue_vendor_job' LANGUAGE C;
+
+-- Issue 12: pg_dump carries the business data (schema/95_dump_restore.sql):
+-- every table of what the platform has done is marked for the dump, with
+-- its identity sequence, and orders.restore_begin() / restore_end() switch
+-- the triggers off for the data section of a restore (docs/releases.md,
+-- "Backups").
+DO $$
+DECLARE
+	t regclass;
+	seq text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY[
+		'orders.clients', 'orders.client_discounts', 'orders.wallets', 'orders.ledger_entries',
+		'orders.orders', 'orders.order_items', 'orders.inventory_units', 'orders.recharges',
+		'orders.vendor_jobs', 'orders.vendor_job_attempts',
+		'orders.status_history', 'orders.order_events', 'orders.voucher_reveals',
+		'orders.order_counts', 'orders.order_count_blocks', 'orders.order_count_deltas',
+		'orders.webhook_endpoints', 'orders.webhook_events', 'orders.webhook_deliveries',
+		'orders.webhook_attempts']::regclass[]
+	LOOP
+		PERFORM pg_catalog.pg_extension_config_dump(t, '');
+		FOR seq IN
+			SELECT pg_catalog.pg_get_serial_sequence(t::text, a.attname)
+			FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid = t AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity <> ''
+		LOOP
+			PERFORM pg_catalog.pg_extension_config_dump(seq::regclass, '');
+		END LOOP;
+	END LOOP;
+END $$;
+
+-- Restoring: the data section of a dump COPYs rows that already carry the
+-- effects of the extension's triggers (a ledger entry's balance move, an
+-- order's history and events, its list counts), and the guards refuse rows
+-- that did not come through the engine (a wallet created with a balance, an
+-- order born DELIVERED).  The triggers are ENABLE ALWAYS, so neither
+-- session_replication_role nor pg_restore --disable-triggers (data-only,
+-- and it would re-enable them as plain ENABLE) is the answer: the operator
+-- restores in three sections and switches them off for the data only:
+--   pg_restore --section=pre-data ...; SELECT orders.restore_begin();
+--   pg_restore --section=data ...;     SELECT orders.restore_end();
+--   pg_restore --section=post-data ...
+-- The server secrets' restore trigger stays on throughout (the dumped
+-- secrets replace the ones CREATE EXTENSION made).
+CREATE FUNCTION orders.restore_begin() RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+DECLARE
+	tg record;
+	n integer := 0;
+BEGIN
+	IF EXISTS (SELECT 1 FROM orders.orders) OR EXISTS (SELECT 1 FROM orders.clients) THEN
+		RAISE EXCEPTION 'orders.restore_begin: this database already holds clients or orders'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Restore a dump into a new database: pg_restore --section=pre-data first (it runs CREATE EXTENSION).';
+	END IF;
+	FOR tg IN
+		SELECT t.tgrelid::regclass AS tab, t.tgname
+		FROM pg_catalog.pg_trigger t
+		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass
+			AND d.objid = t.tgrelid AND d.deptype = 'e'
+		JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'orders'
+		WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
+		  AND t.tgrelid <> 'orders.server_secrets'::regclass
+		ORDER BY 1, 2
+	LOOP
+		EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', tg.tab, tg.tgname);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION orders.restore_begin() IS
+'restoring a dump into a new database, between pg_restore''s pre-data and data sections: switches the extension''s triggers off so that the dumped rows load as they are; returns how many; orders.restore_end() switches them on again';
+
+CREATE FUNCTION orders.restore_end() RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+DECLARE
+	tg record;
+	bad bigint;
+	n integer := 0;
+BEGIN
+	-- The books first: a dump whose ledger does not add up to its wallets
+	-- is not restored into service (the triggers stay off, the error says
+	-- why).
+	SELECT count(*) INTO bad FROM orders.verify_ledger();
+	IF bad > 0 THEN
+		RAISE EXCEPTION 'orders.restore_end: the restored ledger does not match % wallet(s)', bad
+			USING ERRCODE = 'data_corrupted',
+				  HINT = 'SELECT * FROM orders.verify_ledger() names them; was the data section restored whole?';
+	END IF;
+	-- Every trigger the extension ships is ENABLE ALWAYS, except the server
+	-- secrets' restore trigger, which restore_begin leaves alone.
+	FOR tg IN
+		SELECT t.tgrelid::regclass AS tab, t.tgname
+		FROM pg_catalog.pg_trigger t
+		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass
+			AND d.objid = t.tgrelid AND d.deptype = 'e'
+		JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'orders'
+		WHERE NOT t.tgisinternal AND t.tgenabled = 'D'
+		  AND t.tgrelid <> 'orders.server_secrets'::regclass
+		ORDER BY 1, 2
+	LOOP
+		EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', tg.tab, tg.tgname);
+		n := n + 1;
+	END LOOP;
+	-- Routes an operator had added came back as rows: dispatch follows them.
+	EXECUTE orders.api_call_source();
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION orders.restore_end() IS
+'restoring a dump, after pg_restore''s data section: checks the ledger against the wallets (an error if it does not add up), switches the extension''s triggers on again (ENABLE ALWAYS, as installed), regenerates dispatch for restored routes; returns how many triggers';
+REVOKE EXECUTE ON FUNCTION orders.restore_begin(), orders.restore_end() FROM PUBLIC;
 
 -- Issue 13: delivery throughput
 --

@@ -7,21 +7,24 @@ CREATE TABLE orders.currencies (
 	code		char(3) PRIMARY KEY CHECK (code ~ '^[A-Z]{3}$'),
 	-- ISO 4217 minor unit: amounts are rounded to it.  At most 2, since
 	-- every API amount is a string with 2 decimals.
-	minor_unit	smallint NOT NULL CHECK (minor_unit BETWEEN 0 AND 2)
+	minor_unit	smallint NOT NULL CHECK (minor_unit BETWEEN 0 AND 2),
+	-- the release whose scripts made the row; NULL for a currency an
+	-- operator adds (pg_dump keeps those only)
+	shipped_in	text CHECK (shipped_in ~ '^[0-9]+\.[0-9]+$')
 );
 COMMENT ON TABLE orders.currencies IS
 'ISO 4217 currencies the engine knows, with the minor unit amounts are rounded to';
 
-INSERT INTO orders.currencies (code, minor_unit) VALUES
+INSERT INTO orders.currencies (code, minor_unit, shipped_in)
+SELECT code, minor_unit, '1.0' FROM (VALUES
 	('USD', 2), ('EUR', 2), ('GBP', 2), ('INR', 2), ('AED', 2), ('AUD', 2),
 	('CAD', 2), ('CHF', 2), ('CNY', 2), ('HKD', 2), ('SGD', 2), ('SEK', 2),
 	('NOK', 2), ('DKK', 2), ('PLN', 2), ('BRL', 2), ('MXN', 2), ('ZAR', 2),
 	('NZD', 2), ('SAR', 2), ('THB', 2), ('PHP', 2), ('MYR', 2), ('IDR', 2),
-	('TRY', 2), ('JPY', 0), ('KRW', 0), ('VND', 0), ('CLP', 0), ('HUF', 2);
+	('TRY', 2), ('JPY', 0), ('KRW', 0), ('VND', 0), ('CLP', 0), ('HUF', 2)) AS c(code, minor_unit);
 -- pg_dump keeps the currencies an operator adds (a configuration table),
--- not the ones this script ships (CREATE EXTENSION makes them again).
-SELECT pg_catalog.pg_extension_config_dump('orders.currencies',
-	'WHERE code NOT IN (''USD'', ''EUR'', ''GBP'', ''INR'', ''AED'', ''AUD'', ''CAD'', ''CHF'', ''CNY'', ''HKD'', ''SGD'', ''SEK'', ''NOK'', ''DKK'', ''PLN'', ''BRL'', ''MXN'', ''ZAR'', ''NZD'', ''SAR'', ''THB'', ''PHP'', ''MYR'', ''IDR'', ''TRY'', ''JPY'', ''KRW'', ''VND'', ''CLP'', ''HUF'')');
+-- not the ones the scripts ship (CREATE EXTENSION makes them again).
+SELECT pg_catalog.pg_extension_config_dump('orders.currencies', 'WHERE shipped_in IS NULL');
 
 ALTER TABLE orders.products
 	ADD FOREIGN KEY (currency) REFERENCES orders.currencies;

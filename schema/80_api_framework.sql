@@ -100,53 +100,53 @@ CREATE TABLE orders.api_operations (
 	parameters	orders.api_parameter[] NOT NULL DEFAULT '{}',	-- the handler's arguments, in order
 	failure_message text NOT NULL,		-- the message of a 500
 	description	text NOT NULL,			-- the comment of api.<operation>
+	-- the release whose scripts made the row; NULL for a route an operator
+	-- adds (pg_dump keeps those only)
+	shipped_in	text CHECK (shipped_in ~ '^[0-9]+\.[0-9]+$'),
 	UNIQUE (method, path)
 );
 COMMENT ON TABLE orders.api_operations IS
 'the route table of the REST API: method, path, handler and its parameters, the message of a 500; drives dispatch and grants, checked against docs/openapi.yaml';
-INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, parameters, failure_message, description) VALUES
+INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, parameters, failure_message, description, shipped_in) VALUES
 	('create_order', 'POST', '/api/v1/orders', 'placeOrder', 'handle_create_order',
 	 ARRAY[('client', 'client', NULL, NULL), ('data', 'body', 'object', NULL)]::orders.api_parameter[],
 	 'Failed to place order',
-	 'POST /api/v1/orders (reference 003): body {"data": {productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData}}; 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters, 409 for the same poNumber with other parameters'),
+	 'POST /api/v1/orders (reference 003): body {"data": {productId, quantity, denomination, email, tag, poNumber, notifyReceiverEmail, notifyAdminEmail, topupData}}; 201 and the placeOrder envelope for a new order, 200 for a replay of the same poNumber and parameters, 409 for the same poNumber with other parameters', '1.0'),
 	('list_orders', 'GET', '/api/v1/orders', 'listOrders', 'handle_list_orders',
 	 ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1),
 		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1),
 		   ('placed_from', 'query', 'timestamp', NULL), ('placed_to', 'query', 'timestamp', NULL),
 		   ('po_number', 'query', 'string', NULL)]::orders.api_parameter[],
 	 'Failed to list orders',
-	 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times, po_number (the order with that poNumber: at most one); newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'),
+	 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times, po_number (the order with that poNumber: at most one); newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches', '1.0'),
 	('order_details', 'GET', '/api/v1/orders/{id}', 'getOrderDetails', 'handle_order_details',
 	 ARRAY[('client', 'client', NULL, NULL), ('id', 'path', 'id', 1)]::orders.api_parameter[],
 	 'Failed to retrieve order',
-	 'GET /api/v1/orders/{id} (reference 002): the order with its vouchers decrypted once delivered; 400 for an id that is not an integer > 0, 404 not_found for an unknown id and for another client''s order alike, 429 past the per-order read limit'),
+	 'GET /api/v1/orders/{id} (reference 002): the order with its vouchers decrypted once delivered; 400 for an id that is not an integer > 0, 404 not_found for an unknown id and for another client''s order alike, 429 past the per-order read limit', '1.0'),
 	('products', 'GET', '/api/v1/products', 'listProducts', 'handle_products',
 	 ARRAY[('client', 'client', NULL, NULL)]::orders.api_parameter[],
 	 'Failed to retrieve products',
-	 'GET /api/v1/products: the active products of the catalog with denominations, limits, discount and live delivery_time (INSTANT: deliverable from stock now)'),
+	 'GET /api/v1/products: the active products of the catalog with denominations, limits, discount and live delivery_time (INSTANT: deliverable from stock now)', '1.0'),
 	('charges', 'POST', '/api/v1/charges', 'getCharges', 'handle_charges',
 	 ARRAY[('client', 'client', NULL, NULL), ('data', 'body', 'object', NULL)]::orders.api_parameter[],
 	 'Failed to compute charges',
-	 'POST /api/v1/charges: body {"data": {productId, denomination, quantity}}; what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime'),
+	 'POST /api/v1/charges: body {"data": {productId, denomination, quantity}}; what placing that order would charge now (orderTotal, rawOrderTotal, orderDiscount, rawOrderDiscount, discountPercent, currencyCode, currencyValue, amountCharged) and its live deliveryTime', '1.0'),
 	('token', 'POST', '/api/v1/auth/token', 'issueAccessToken', 'handle_token',
 	 ARRAY[('client', 'client', 'optional', NULL), ('api_key', 'key', 'optional', NULL),
 		   ('grant_type', 'body', 'string', NULL), ('client_id', 'body', 'string', NULL),
 		   ('client_secret', 'body', 'string', NULL), ('scope', 'body', 'string', NULL),
 		   ('authorization', 'header', 'string', NULL)]::orders.api_parameter[],
 	 'Failed to issue access token',
-	 'POST /api/v1/auth/token: a short-lived HS256 access token {access_token, token_type, expires_in, expires_at} for X-API-Key + X-API-Secret, or by the OAuth 2.0 client-credentials grant (form body grant_type=client_credentials with client_id and client_secret, or HTTP Basic; scope orders; errors as RFC 6749 section 5.2)'),
+	 'POST /api/v1/auth/token: a short-lived HS256 access token {access_token, token_type, expires_in, expires_at} for X-API-Key + X-API-Secret, or by the OAuth 2.0 client-credentials grant (form body grant_type=client_credentials with client_id and client_secret, or HTTP Basic; scope orders; errors as RFC 6749 section 5.2)', '1.0'),
 	('health', 'GET', '/api/v1/health', 'apiHealth', 'handle_health', '{}',
 	 'Health check failed',
-	 'GET /api/v1/health: {"status": "ok", "database": "ok", "version", "rate_limits": "on"|"off"} (off: orders is not in shared_preload_libraries)');
+	 'GET /api/v1/health: {"status": "ok", "database": "ok", "version", "rate_limits": "on"|"off"} (off: orders is not in shared_preload_libraries)', '1.0');
 -- pg_dump keeps the routes an operator adds (a configuration table), not
--- the ones the install and update scripts ship: a release that ships a new
--- route adds it to this list.  After restoring a database with routes of
--- its own, regenerate dispatch: DO $$ BEGIN EXECUTE
--- orders.api_call_source(); END $$ (docs/api.md).
-SELECT pg_catalog.pg_extension_config_dump('orders.api_operations',
-	'WHERE operation NOT IN (''create_order'', ''list_orders'', ''order_details'', ''products'', ''charges'', ''token'', ''health'','
-	' ''create_webhook'', ''list_webhooks'', ''get_webhook'', ''update_webhook'', ''delete_webhook'','
-	' ''rotate_webhook_secret'', ''test_webhook'', ''list_webhook_deliveries'', ''retry_webhook_delivery'')');
+-- the ones the install and update scripts ship (shipped_in names their
+-- release).  After restoring a database with routes of its own, regenerate
+-- dispatch: DO $$ BEGIN EXECUTE orders.api_call_source(); END $$
+-- (docs/api.md).
+SELECT pg_catalog.pg_extension_config_dump('orders.api_operations', 'WHERE shipped_in IS NULL');
 
 -- An error of a handler or of the core functions it calls, as an answer:
 -- SQLSTATEs of the catalog with their own message, anything else (or a

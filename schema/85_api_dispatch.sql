@@ -36,6 +36,32 @@ $$;
 COMMENT ON FUNCTION orders.query_params(text) IS
 'internal: a query string (a=1&b=x%20y) as a JSON object of strings; for a repeated name the first value wins';
 
+-- A form body (application/x-www-form-urlencoded) as a JSON object of
+-- strings.  Unlike a query string, a field may not be given twice: RFC 6749
+-- section 3.2 forbids it for the token request (the only form the API
+-- takes), and which of two client_secret values counts must never be a
+-- guess.
+CREATE FUNCTION orders.form_params(p_body text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	repeated text;
+BEGIN
+	SELECT f.name INTO repeated
+	FROM (SELECT orders.url_decode(split_part(pair, '=', 1)) AS name
+		  FROM regexp_split_to_table(coalesce(p_body, ''), '&') AS t(pair)
+		  WHERE pair <> '') AS f
+	GROUP BY f.name HAVING count(*) > 1
+	ORDER BY f.name LIMIT 1;
+	IF repeated IS NOT NULL THEN
+		RAISE EXCEPTION 'form field "%" is given more than once', left(repeated, 40)
+			USING ERRCODE = 'OR100';
+	END IF;
+	RETURN orders.query_params(p_body);
+END
+$$;
+COMMENT ON FUNCTION orders.form_params(text) IS
+'internal: a form body (a=1&b=x%20y) as a JSON object of strings; a field given twice is invalid_input (OR100) naming it';
+
 -- orders.api_call(operation, client, api key, auth method, parameters,
 -- body): converts the operation's parameters by their types in the route
 -- table, calls its handler and answers any error it raises from the error
@@ -191,9 +217,12 @@ BEGIN
 		-- string: an object of strings.  Anything else must be JSON.
 		IF orders.is_form_content_type(req_headers->>'content-type') THEN
 			BEGIN
-				payload := orders.query_params(p_body);
-			EXCEPTION WHEN character_not_in_repertoire THEN
-				r := orders.api_invalid('request body is not valid UTF-8 form data');
+				payload := orders.form_params(p_body);
+			EXCEPTION
+				WHEN character_not_in_repertoire THEN
+					r := orders.api_invalid('request body is not valid UTF-8 form data');
+				WHEN SQLSTATE 'OR100' THEN
+					r := orders.api_invalid(SQLERRM);
 			END;
 		ELSE
 			BEGIN

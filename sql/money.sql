@@ -83,6 +83,17 @@ SELECT currency, balance, ledger_sum FROM verify_ledger();
 ROLLBACK;
 SELECT count(*) AS mismatches FROM verify_ledger();
 
+-- Restoring a dump (docs/releases.md, "Backups"): restore_begin refuses a
+-- database that holds orders already; restore_end refuses books that do
+-- not add up, and leaves the triggers off then.
+SELECT pg_temp.try('SELECT orders.restore_begin()');
+BEGIN;
+ALTER TABLE wallets DISABLE TRIGGER wallet_guard;
+UPDATE wallets SET balance = balance + 1 WHERE client_id = :ca AND currency = 'USD';
+SELECT pg_temp.try('SELECT orders.restore_end()');
+SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'wallets'::regclass AND tgname = 'wallet_guard';
+ROLLBACK;
+
 -- Refunds: exactly once per order, at most what was charged.
 INSERT INTO products (id, name, currency, denominations, order_quantity_limit)
 VALUES (4201, 'Money Card', 'USD', '{10,25}', 3);

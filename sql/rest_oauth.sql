@@ -99,6 +99,12 @@ SELECT status, body FROM pg_temp.token_request(jsonb_build_object('X-API-Key', :
 SELECT status, body FROM pg_temp.token_request(NULL, :'body_creds' || '&scope=orders%20admin');
 -- a form that is not UTF-8: the API's 400
 SELECT status, body FROM pg_temp.token_request(NULL, 'grant_type=client_credentials&client_id=%ff');
+-- a field given twice (RFC 6749 section 3.2), even with the same value, or
+-- spelt once encoded: the API's 400 naming it, no token
+SELECT status, body FROM pg_temp.token_request(NULL, :'body_creds' || '&client_secret=other-secret');
+SELECT status, body FROM pg_temp.token_request(NULL, 'grant_type=client_credentials&' || :'body_creds');
+SELECT status, body FROM pg_temp.token_request(jsonb_build_object('Authorization', pg_temp.basic(:'k', :'s')),
+	'grant_type=client_credentials&grant%5Ftype=client_credentials');
 
 -- The key exchange of earlier releases is unchanged (now with Pragma too);
 -- without credentials or OAuth parameters it is the API's 401.

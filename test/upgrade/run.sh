@@ -207,12 +207,19 @@ for v in $older; do
 	result data "$v" $ok
 done
 
-# dump: pg_dump keeps the rows an operator adds to the configuration
-# tables (not the shipped ones, which CREATE EXTENSION makes again), and the
-# dump restores into a new database with the same configuration rows,
-# server secrets and identity sequences (docs/releases.md, "What pg_dump keeps"); in a database of
-# the newest version and in one updated from each older version.  The rows
-# are compared as one digest per table: the secrets never get printed.
+# dump: a pg_dump of a database with the extension is a backup.  The
+# database holds the demo, the fixtures (orders in every resting status,
+# vouchers, refunds, top-ups, keys), a webhook endpoint with a test event,
+# and rows an operator added to the configuration tables; it is dumped
+# (custom format) and restored into a new database in three sections, the
+# data between orders.restore_begin() and orders.restore_end()
+# (docs/releases.md, "Backups").  The restored database has the same rows
+# in every table, the same balances with verify_ledger() empty, reveals the
+# same vouchers, the configuration rows (compared as one digest per table:
+# the secrets never get printed), the triggers as a fresh install has them,
+# and sequences that go on (a new order and a new audit row get new ids).
+# In a database of the newest version and in one updated from each older
+# version.
 config_rows() {
 	psql -d "$1" -At -c "
 		SELECT format('%s %s rows %s', u.t::regclass,
@@ -223,13 +230,24 @@ config_rows() {
 		WHERE e.extname = 'orders' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = u.t) = 'r'
 		ORDER BY 1"
 }
+trigger_states() {
+	psql -d "$1" -At -c "
+		SELECT format('%s %s %s', t.tgrelid::regclass, t.tgname, t.tgenabled)
+		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE NOT t.tgisinternal AND c.relnamespace = 'orders'::regnamespace ORDER BY 1"
+}
+trigger_states fresh > "$work/triggers.fresh"
 dump_check() {  # dump_check <version to create> <label>
-	local src=dump_src_$2 dst=dump_dst_$2 ok=0
+	local src=dump_src_$2 dst=dump_dst_$2 ok=0 f
 	{
 		psql -d postgres -c "CREATE DATABASE \"$src\"" -c "CREATE DATABASE \"$dst\"" &&
 		psql -d "$src" -c "CREATE EXTENSION orders VERSION '$1' CASCADE" 2>/dev/null &&
 		psql -d "$src" -c "ALTER EXTENSION orders UPDATE" &&
+		for f in demo/*.sql test/upgrade/fixtures.sql; do
+			psql -d "$src" -f "$f" >/dev/null 2>"$work/load.err" || { cat "$work/load.err" >&2; exit 1; }
+		done &&
 		psql -d "$src" <<-'SQL' &&
+			\set ON_ERROR_STOP on
 			INSERT INTO orders.currencies (code, minor_unit) VALUES ('ISK', 0);
 			INSERT INTO orders.products (id, name, currency, denominations) VALUES (990001, 'Dump Card', 'ISK', '{1000}');
 			INSERT INTO orders.fx_rates (base, quote, rate) VALUES ('USD', 'ISK', 138.5);
@@ -237,15 +255,41 @@ dump_check() {  # dump_check <version to create> <label>
 			INSERT INTO orders.api_operations (operation, method, path, openapi_id, handler, failure_message, description)
 			VALUES ('ping', 'GET', '/api/v1/ping', 'ping', 'handle_health', 'Ping failed', 'GET /api/v1/ping');
 			INSERT INTO orders.api_audit (operation, status) VALUES ('dump-test', 200), ('dump-test', 404);
+			SELECT (orders.handle_create_webhook(c.id, 'https://hooks.example.com/orders', ARRAY['order.delivered'],
+												 'dump test')).status AS webhook_created
+			FROM orders.clients c WHERE c.name = 'Upgrade Test Client';
+			SELECT (orders.handle_test_webhook(w.client_id, w.id)).status AS webhook_tested
+			FROM orders.webhook_endpoints w WHERE w.description = 'dump test';
 		SQL
-		"$bindir/pg_dump" -d "$src" > "$work/dump-$2.sql" &&
-		psql -d "$dst" -f "$work/dump-$2.sql" > /dev/null 2> "$work/restore.err" &&
-		config_rows "$src" > "$work/config.src" && config_rows "$dst" > "$work/config.dst" &&
-		[ "$(psql -d "$dst" -At -c "SELECT count(*) FROM orders.api_operations WHERE operation = 'ping'")" = 1 ] &&
+		reveal_snapshot "$src" > "$work/reveal.src" &&
+		! grep -q 'NOTHING REVEALED' "$work/reveal.src" &&
+		data_snapshot "$src" > "$work/data.src" &&
+		config_rows "$src" > "$work/config.src" &&
+		"$bindir/pg_dump" -Fc -d "$src" -f "$work/dump-$2.dump" &&
+		"$bindir/pg_restore" --exit-on-error --section=pre-data -d "$dst" "$work/dump-$2.dump" 2> "$work/restore.err" &&
+		psql -d "$dst" -At -c "SELECT orders.restore_begin() > 0 AS triggers_off" &&
+		"$bindir/pg_restore" --exit-on-error --section=data -d "$dst" "$work/dump-$2.dump" 2> "$work/restore.err" &&
+		psql -d "$dst" -At -c "SELECT orders.restore_end() > 0 AS triggers_on" &&
+		"$bindir/pg_restore" --exit-on-error --section=post-data -d "$dst" "$work/dump-$2.dump" 2> "$work/restore.err" &&
+		data_snapshot "$dst" > "$work/data.dst" &&
+		diff -u --label "dumped" --label "restored" "$work/data.src" "$work/data.dst" >&2 &&
+		config_rows "$dst" > "$work/config.dst" &&
 		diff -u --label "dumped" --label "restored" "$work/config.src" "$work/config.dst" >&2 &&
-		# the sequences come along: a new audit row gets a new id
-		psql -d "$dst" -c "INSERT INTO orders.api_audit (operation, status) VALUES ('after-restore', 200)" \
-			2> "$work/restore.err"
+		reveal_snapshot "$dst" > "$work/reveal.dst" &&
+		diff -u --label "dumped" --label "restored" "$work/reveal.src" "$work/reveal.dst" >&2 &&
+		[ "$(psql -d "$dst" -At -c "SELECT count(*) FROM orders.verify_ledger()")" = 0 ] &&
+		[ "$(psql -d "$dst" -At -c "SELECT count(*) FROM orders.webhook_endpoints WHERE description = 'dump test'")" = 1 ] &&
+		trigger_states "$dst" > "$work/triggers.dst" &&
+		diff -u --label "fresh" --label "restored" "$work/triggers.fresh" "$work/triggers.dst" >&2 &&
+		# the restored route is dispatched
+		[ "$(psql -d "$dst" -At -c "SELECT status FROM api.dispatch('GET', '/api/v1/ping', NULL, '{}', NULL)")" = 200 ] &&
+		# the sequences go on: a new order and a new audit row get new ids
+		psql -d "$dst" -v ON_ERROR_STOP=1 -At 2> "$work/restore.err" <<-'SQL'
+			SELECT (orders.create_order(c.id, '{"productId": 1001, "quantity": 1, "denomination": 25, "poNumber": "AFTER-RESTORE-1"}')).response
+				#>> '{data,placeOrder,data,orderStatus}' AS new_order
+			FROM orders.clients c WHERE c.name = 'Upgrade Test Client';
+			INSERT INTO orders.api_audit (operation, status) VALUES ('after-restore', 200);
+		SQL
 	} || { ok=1; cat "$work/restore.err" >&2 2>/dev/null; }
 	result dump "$2" $ok
 }
