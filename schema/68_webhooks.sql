@@ -138,9 +138,10 @@ CREATE TABLE orders.webhook_deliveries (
 	CHECK ((leased_by IS NULL) = (lease_until IS NULL)),
 	head		boolean NOT NULL DEFAULT true
 );
-CREATE INDEX webhook_deliveries_due ON orders.webhook_deliveries (next_attempt_at, id)
-	WHERE status = 'pending';
 -- The claim's: the heads in due order (schema/69_webhook_delivery.sql).
+-- No index of every pending row in due order: the claim needs the heads
+-- only, and a report's lookup of its (endpoint, order) must find the pair
+-- in webhook_deliveries_pending_order, never by walking all pending rows.
 CREATE INDEX webhook_deliveries_due_heads ON orders.webhook_deliveries (next_attempt_at, id)
 	WHERE status = 'pending' AND head;
 -- Retention (orders.webhook_purge): the deliveries of an event.

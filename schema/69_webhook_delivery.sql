@@ -67,19 +67,24 @@ COMMENT ON FUNCTION orders.webhook_new_msg_id() IS
 -- caller holds the ended delivery's row lock; the fan-out locks the pending
 -- rows of a pair before it decides whether a new delivery is a head, so
 -- that one of the two always sees the other's work.  PL/pgSQL, not SQL:
--- its plan is kept across calls (one per report; a SQL function with SET
--- is planned again at every call, which cost 0.5 ms a report).
+-- its plans are kept across calls (one call per report; a SQL function
+-- with SET is planned again at every call, which cost 0.5 ms a report).
 CREATE FUNCTION orders.webhook_next_head(p_endpoint_id bigint, p_order_id bigint) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	first_id bigint;
+	any_head boolean;
 BEGIN
-	UPDATE orders.webhook_deliveries d SET head = true
-	WHERE d.id = (SELECT min(e.id) FROM orders.webhook_deliveries e
-				  WHERE e.endpoint_id = p_endpoint_id AND e.order_id = p_order_id
-					AND e.status = 'pending')
-	  AND NOT d.head
-	  AND NOT EXISTS (SELECT 1 FROM orders.webhook_deliveries e
-					  WHERE e.endpoint_id = p_endpoint_id AND e.order_id = p_order_id
-						AND e.status = 'pending' AND e.head);
+	-- The pair's pending rows (a few) from webhook_deliveries_pending_order.
+	-- No condition on head here: a query that asked for the heads would
+	-- let the planner walk webhook_deliveries_due_heads, every due head of
+	-- every endpoint, at each report.
+	SELECT (array_agg(e.id ORDER BY e.id))[1], bool_or(e.head) INTO first_id, any_head
+	FROM orders.webhook_deliveries e
+	WHERE e.endpoint_id = p_endpoint_id AND e.order_id = p_order_id AND e.status = 'pending';
+	IF first_id IS NOT NULL AND NOT any_head THEN
+		UPDATE orders.webhook_deliveries SET head = true WHERE id = first_id;
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION orders.webhook_next_head(bigint, bigint) IS
@@ -162,15 +167,19 @@ BEGIN
 		-- later ones), waiting for a report in progress, so that the next
 		-- statement sees each pair as it is once that report committed, and
 		-- a report that comes after ours sees the new deliveries.
-		PERFORM 1 FROM orders.webhook_deliveries e
-		WHERE e.status = 'pending' AND NOT e.id = ANY (new_heads)
-		  AND (e.endpoint_id, e.order_id) IN (SELECT n.endpoint_id, n.order_id
-											  FROM orders.webhook_deliveries n
-											  WHERE n.id = ANY (new_heads))
+		-- Each new head, then its pair's earlier pending rows by the pair's
+		-- index (a nested loop: the cost follows the new heads).
+		PERFORM 1
+		FROM unnest(new_heads) AS h(id)
+		JOIN orders.webhook_deliveries n ON n.id = h.id
+		JOIN orders.webhook_deliveries e
+			ON e.endpoint_id = n.endpoint_id AND e.order_id = n.order_id
+			AND e.status = 'pending' AND e.id < n.id
 		ORDER BY e.id
 		FOR UPDATE OF e;
 		UPDATE orders.webhook_deliveries n SET head = false
-		WHERE n.id = ANY (new_heads)
+		FROM unnest(new_heads) AS h(id)
+		WHERE n.id = h.id
 		  AND EXISTS (SELECT 1 FROM orders.webhook_deliveries e
 					  WHERE e.endpoint_id = n.endpoint_id AND e.order_id = n.order_id
 						AND e.status = 'pending' AND e.id < n.id);
