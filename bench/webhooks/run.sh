@@ -47,17 +47,19 @@ stop_webhookd() {
 }
 
 # Until every outbox event is fanned out and every delivery succeeded (or
-# the time runs out: 1).
+# the time runs out: 1).  Asked every 0.1 s with EXISTS, one index entry
+# each: a count of the backlog (as before) cost 20 ms a call, a fifth of
+# a core taken from the drain it measures.
 webhook_wait_drained() {
 	local left
 	for _ in $(seq 3000); do
-		left=$(psql -X -tAc "SELECT (SELECT count(*) FROM orders.order_events WHERE webhooks_queued_at IS NULL)
-			+ (SELECT count(*) FROM orders.webhook_deliveries WHERE status = 'pending')")
-		[ "$left" = 0 ] && return 0
+		left=$(psql -X -tAc "SELECT EXISTS (SELECT 1 FROM orders.order_events WHERE webhooks_queued_at IS NULL)
+			OR EXISTS (SELECT 1 FROM orders.webhook_deliveries WHERE status = 'pending')")
+		[ "$left" = f ] && return 0
 		kill -0 "$webhookd_pid" 2>/dev/null || { log "90_webhooks: the daemon exited: $(tail -2 "$work/webhooks/webhookd.log")"; return 1; }
 		sleep 0.1
 	done
-	log "90_webhooks: $left events or deliveries left after 300 s"
+	log "90_webhooks: events or deliveries left after 300 s"
 	return 1
 }
 
