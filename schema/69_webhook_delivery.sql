@@ -121,6 +121,17 @@ BEGIN
 		UPDATE orders.order_events e SET webhooks_queued_at = now()
 		FROM ev WHERE e.id = ev.id
 		RETURNING e.id
+	), eps AS (
+		-- The live endpoints of these clients, locked FOR KEY SHARE: an
+		-- endpoint being deleted (its handler holds FOR UPDATE) is waited
+		-- for and then seen deleted, and one deleted after this lock waits
+		-- for our commit before it drops its pending deliveries, ours
+		-- included.  Never a pending delivery of a deleted endpoint.
+		SELECT w.id, w.client_id, w.event_types, w.created_at
+		FROM orders.webhook_endpoints w
+		WHERE w.client_id IN (SELECT ev.client_id FROM ev)
+		  AND w.deleted_at IS NULL AND w.disabled_at IS NULL
+		FOR KEY SHARE
 	), typed AS (
 		SELECT ev.id AS order_event_id, ev.client_id, ev.order_id, ev.created_at, t.n, t.type,
 			   orders.webhook_order_json(o) || jsonb_build_object('status', ev.status) AS data,
@@ -131,9 +142,8 @@ BEGIN
 		CROSS JOIN LATERAL (VALUES (1, ev.event),
 			(2, orders.webhook_recharge_event(p.kind, ev.status, ev.sub_status))) AS t(n, type)
 		WHERE t.type IS NOT NULL
-		  AND EXISTS (SELECT 1 FROM orders.webhook_endpoints w
-					  WHERE w.client_id = ev.client_id AND w.deleted_at IS NULL
-						AND w.disabled_at IS NULL AND t.type = ANY (w.event_types)
+		  AND EXISTS (SELECT 1 FROM eps w
+					  WHERE w.client_id = ev.client_id AND t.type = ANY (w.event_types)
 						AND w.created_at <= ev.created_at)
 	), made AS (
 		INSERT INTO orders.webhook_events (client_id, msg_id, type, order_id, order_event_id, body, created_at)
@@ -152,8 +162,8 @@ BEGIN
 		FROM (SELECT made.client_id, w.id AS endpoint_id, made.id AS event_id, made.order_id,
 					 row_number() OVER (PARTITION BY w.id, made.order_id ORDER BY made.id) AS n
 			  FROM made
-			  JOIN orders.webhook_endpoints w
-				  ON w.client_id = made.client_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL
+			  JOIN eps w
+				  ON w.client_id = made.client_id
 				  AND made.type = ANY (w.event_types) AND w.created_at <= made.created_at) nd
 		ORDER BY nd.event_id, nd.endpoint_id
 		RETURNING id, head
