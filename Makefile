@@ -100,7 +100,7 @@ deb-test:
 GATEWAY = gateway/orders-gateway
 GATEWAY_SRCS = $(sort $(filter-out gateway/openapi_json.c,$(wildcard gateway/*.c))) gateway/openapi_json.c
 GATEWAY_CFLAGS = -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -pthread \
-	$(shell pkg-config --cflags libmicrohttpd libpq gnutls)
+	-DGATEWAY_VERSION='"$(EXTVERSION)"' $(shell pkg-config --cflags libmicrohttpd libpq gnutls)
 GATEWAY_LIBS = -pthread $(shell pkg-config --libs libmicrohttpd libpq gnutls) -lm
 EXTRA_CLEAN += $(GATEWAY) gateway/*.o gateway/openapi_json.c
 
@@ -109,7 +109,7 @@ all: $(GATEWAY)
 $(GATEWAY): $(GATEWAY_SRCS:.c=.o)
 	$(CC) -o $@ $^ $(GATEWAY_LIBS)
 
-gateway/%.o: gateway/%.c $(wildcard gateway/*.h)
+gateway/%.o: gateway/%.c $(wildcard gateway/*.h) orders.control
 	$(CC) $(GATEWAY_CFLAGS) -c -o $@ $<
 
 # The API document, served by the gateway, embedded as JSON.

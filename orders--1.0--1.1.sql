@@ -26,38 +26,10 @@ COMMENT ON FUNCTION orders.clear_current_client() IS
 'internal: nobody is authenticated from here to the end of the (sub)transaction (authentication starts with it); refuses unless running as the extension owner; granted to nobody';
 REVOKE EXECUTE ON FUNCTION orders.clear_current_client() FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION orders.api_authenticate(p_headers jsonb) RETURNS orders.api_response
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	key_id text := nullif(p_headers->>'x-api-key', '');
-	secret text := nullif(p_headers->>'x-api-secret', '');
-	auth_header text := nullif(p_headers->>'authorization', '');
-	client bigint;
-BEGIN
-	-- Whoever an earlier request of this transaction authenticated, this
-	-- one starts anonymous.
-	PERFORM orders.clear_current_client();
-	IF key_id IS NOT NULL OR secret IS NOT NULL THEN
-		client := orders.authenticate_key(key_id, secret);
-	ELSIF auth_header IS NOT NULL THEN
-		IF auth_header ~* '^bearer +[^ ]+$' THEN
-			client := orders.authenticate_token(substring(auth_header FROM '[^ ]+$'));
-		END IF;
-	ELSE
-		RETURN NULL;
-	END IF;
-	IF client IS NULL THEN
-		RETURN orders.api_unauthorized();
-	END IF;
-	RETURN NULL;
-END
-$$;
-
 -- GET /api/v1/orders takes a placed-at range (docs/api.md): a parameter
--- type timestamp (RFC 3339) in the route table, its conversion, the
--- route's two new parameters, the handler passing them to
--- orders.list_orders (which took the range already), and what the route
--- table generates: orders.api_call and api.list_orders.
+-- type timestamp (RFC 3339) in the route table and its conversion (the
+-- route's new parameters and handler follow with po_number, below;
+-- orders.list_orders took the range already).
 COMMENT ON TYPE orders.api_parameter IS
 'internal: a parameter of an API operation: where it comes from (query, path, body, or the authenticated client / key), its type (integer, id, string, timestamp, object) and minimum';
 -- RFC 3339 date-time (section 5.6): a full date, T, a time, and a Z or
@@ -83,101 +55,6 @@ COMMENT ON FUNCTION orders.api_timestamp_param(text, text) IS
 'internal: a parameter that must be an RFC 3339 date-time with a Z or offset; invalid_input (OR100) naming it otherwise; NULL stays NULL';
 REVOKE EXECUTE ON FUNCTION orders.api_timestamp_param(text, text) FROM PUBLIC;
 
-UPDATE orders.api_operations
-SET parameters = ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'integer', 1), ('limit', 'query', 'integer', 1),
-		   ('status', 'query', 'string', NULL), ('product_id', 'query', 'integer', 1),
-		   ('placed_from', 'query', 'timestamp', NULL), ('placed_to', 'query', 'timestamp', NULL)]::orders.api_parameter[],
-	description = 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'
-WHERE operation = 'list_orders';
-
-DROP FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint);
-CREATE FUNCTION orders.handle_list_orders(p_client bigint, p_page bigint, p_limit bigint,
-	p_status text, p_product_id bigint, p_placed_from timestamptz, p_placed_to timestamptz)
-RETURNS orders.api_response
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	r record;
-	paging jsonb;
-BEGIN
-	IF p_page > 2147483647 OR p_limit > 2147483647 THEN
-		RETURN orders.api_invalid('page and limit: must be integers within range');
-	END IF;
-	SELECT * INTO r FROM orders.list_orders(
-		p_client,
-		p_page => coalesce(p_page, 1)::integer,
-		p_limit => coalesce(p_limit, 10)::integer,
-		p_status => nullif(btrim(p_status), ''),
-		p_product_id => p_product_id,
-		p_placed_from => p_placed_from,
-		p_placed_to => p_placed_to);
-	paging := jsonb_build_object('X-Page', r.page::text, 'X-Per-Page', r.per_page::text,
-								 'X-Total-Count', r.total_count::text,
-								 'X-Total-Pages', r.total_pages::text);
-	-- The reference answers a list without any match with its 404.
-	IF jsonb_array_length(r.items) = 0 THEN
-		RETURN orders.api_error('no_match', p_headers => paging);
-	END IF;
-	RETURN orders.api_ok(r.items, 200, paging);
-END
-$$;
-COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz) IS
-'internal: GET /api/v1/orders (reference 004): newest first; placed_from inclusive, placed_to exclusive; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
-REVOKE EXECUTE ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION orders.api_call_source() RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $gen$
-	SELECT format($f$CREATE OR REPLACE FUNCTION orders.api_call(p_operation text, p_client bigint,
-	p_api_key_id bigint, p_auth_method text, p_params jsonb, p_body jsonb)
-RETURNS orders.api_response
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $body$
-BEGIN
-	CASE p_operation
-%s
-	ELSE
-		RETURN orders.api_error('no_match');
-	END CASE;
-EXCEPTION WHEN OTHERS THEN
-	RETURN orders.api_error_from(p_operation, SQLSTATE, SQLERRM);
-END
-$body$$f$,
-		string_agg(format(E'\tWHEN %L THEN\n%s\t\tRETURN orders.%I(%s);',
-						  o.operation, g.guards, o.handler, g.args),
-				   E'\n' ORDER BY o.operation))
-	FROM orders.api_operations o,
-	LATERAL (
-		SELECT coalesce(string_agg(CASE p.source
-					WHEN 'client' THEN E'\t\tIF p_client IS NULL THEN RETURN orders.api_unauthorized(); END IF;\n'
-					WHEN 'key' THEN E'\t\tIF p_auth_method IS DISTINCT FROM ''key'' THEN RETURN orders.api_unauthorized(); END IF;\n'
-					END, '' ORDER BY n), '') AS guards,
-			   coalesce(string_agg(CASE
-					WHEN p.source = 'client' THEN 'p_client'
-					WHEN p.source = 'key' THEN 'p_api_key_id'
-					WHEN p.source = 'body' AND p.type = 'object' THEN
-						format('orders.api_object_param(%L, p_body->%L)', p.name, p.name)
-					WHEN p.source IN ('query', 'path') AND p.type = 'integer' THEN
-						format('orders.api_integer_param(%L, p_params->>%L, %s)', p.name, p.name, p.minimum)
-					WHEN p.source IN ('query', 'path') AND p.type = 'id' THEN
-						format('orders.api_id_param(%L, p_params->>%L)', p.name, p.name)
-					WHEN p.source IN ('query', 'path') AND p.type = 'timestamp' THEN
-						format('orders.api_timestamp_param(%L, p_params->>%L)', p.name, p.name)
-					WHEN p.source IN ('query', 'path') AND p.type = 'string' THEN
-						format('p_params->>%L', p.name)
-					END, ', ' ORDER BY n), '') AS args
-		FROM unnest(o.parameters) WITH ORDINALITY AS p(name, source, type, minimum, n)
-	) g
-$gen$;
-DO $$ BEGIN EXECUTE orders.api_call_source(); END $$;
-
-DROP FUNCTION api.list_orders(text, text, text, text);
-CREATE FUNCTION api.list_orders(page text DEFAULT NULL, "limit" text DEFAULT NULL, status text DEFAULT NULL,
-	product_id text DEFAULT NULL, placed_from text DEFAULT NULL, placed_to text DEFAULT NULL) RETURNS jsonb
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $body$
-	SELECT orders.postgrest_reply('list_orders', orders.api_call('list_orders', orders.current_client_id(),
-		orders.current_api_key_id(), orders.current_auth_method(), jsonb_build_object('page', page, 'limit', "limit", 'status', status, 'product_id', product_id, 'placed_from', placed_from, 'placed_to', placed_to), NULL))
-$body$;
-COMMENT ON FUNCTION api.list_orders(text, text, text, text, text, text) IS 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times; newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
-REVOKE EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION api.list_orders(text, text, text, text, text, text) TO orders_api;
 
 -- Issue 12: the po_number filter of GET /api/v1/orders, the OAuth 2.0
 -- client-credentials grant of POST /api/v1/auth/token, and pg_dump keeping
@@ -389,7 +266,7 @@ SET parameters = ARRAY[('client', 'client', NULL, NULL), ('page', 'query', 'inte
 	description = 'GET /api/v1/orders (reference 004): page (>= 1, default 1), limit (1-100, default 10), status (any case), product_id, placed_from (inclusive) and placed_to (exclusive) as RFC 3339 date-times, po_number (the order with that poNumber: at most one); newest first; headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches'
 WHERE operation = 'list_orders';
 
-DROP FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz);
+DROP FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint);
 CREATE FUNCTION orders.handle_list_orders(p_client bigint, p_page bigint, p_limit bigint,
 	p_status text, p_product_id bigint, p_placed_from timestamptz, p_placed_to timestamptz,
 	p_po_number text)
@@ -425,7 +302,7 @@ COMMENT ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigi
 'internal: GET /api/v1/orders (reference 004): newest first; placed_from inclusive, placed_to exclusive; po_number: the order with that poNumber (confirming an order after a 5xx, reference 003 note 5); headers X-Page, X-Per-Page, X-Total-Count, X-Total-Pages; 404 not_found when nothing matches';
 REVOKE EXECUTE ON FUNCTION orders.handle_list_orders(bigint, bigint, bigint, text, bigint, timestamptz, timestamptz, text) FROM PUBLIC;
 
-DROP FUNCTION api.list_orders(text, text, text, text, text, text);
+DROP FUNCTION api.list_orders(text, text, text, text);
 CREATE FUNCTION api.list_orders(page text DEFAULT NULL, "limit" text DEFAULT NULL, status text DEFAULT NULL,
 	product_id text DEFAULT NULL, placed_from text DEFAULT NULL, placed_to text DEFAULT NULL,
 	po_number text DEFAULT NULL) RETURNS jsonb
@@ -647,158 +524,6 @@ $$;
 COMMENT ON FUNCTION orders.form_params(text) IS
 'internal: a form body (a=1&b=x%20y) as a JSON object of strings; a field given twice is invalid_input (OR100) naming it';
 REVOKE EXECUTE ON FUNCTION orders.form_params(text) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION orders.api_call_source() RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, orders AS $gen$
-	SELECT format($f$CREATE OR REPLACE FUNCTION orders.api_call(p_operation text, p_client bigint,
-	p_api_key_id bigint, p_auth_method text, p_params jsonb, p_body jsonb)
-RETURNS orders.api_response
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $body$
-BEGIN
-	CASE p_operation
-%s
-	ELSE
-		RETURN orders.api_error('no_match');
-	END CASE;
-EXCEPTION WHEN OTHERS THEN
-	RETURN orders.api_error_from(p_operation, SQLSTATE, SQLERRM);
-END
-$body$$f$,
-		string_agg(format(E'\tWHEN %L THEN\n%s\t\tRETURN orders.%I(%s);',
-						  o.operation, g.guards, o.handler, g.args),
-				   E'\n' ORDER BY o.operation))
-	FROM orders.api_operations o,
-	LATERAL (
-		SELECT coalesce(string_agg(CASE WHEN p.type IS NULL THEN CASE p.source
-					WHEN 'client' THEN E'\t\tIF p_client IS NULL THEN RETURN orders.api_unauthorized(); END IF;\n'
-					WHEN 'key' THEN E'\t\tIF p_auth_method IS DISTINCT FROM ''key'' THEN RETURN orders.api_unauthorized(); END IF;\n'
-					END END, '' ORDER BY n), '') AS guards,
-			   coalesce(string_agg(CASE
-					WHEN p.source = 'client' THEN 'p_client'
-					WHEN p.source = 'key' AND p.type IS NULL THEN 'p_api_key_id'
-					WHEN p.source = 'key' THEN 'CASE WHEN p_auth_method = ''key'' THEN p_api_key_id END'
-					WHEN p.source = 'body' AND p.type = 'object' THEN
-						format('orders.api_object_param(%L, p_body->%L)', p.name, p.name)
-					WHEN p.source = 'body' AND p.type = 'string' THEN
-						format('p_body->>%L', p.name)
-					WHEN p.source = 'header' AND p.type = 'string' THEN
-						format('p_params->>%L', p.name)
-					WHEN p.source IN ('query', 'path') AND p.type = 'integer' THEN
-						format('orders.api_integer_param(%L, p_params->>%L, %s)', p.name, p.name, p.minimum)
-					WHEN p.source IN ('query', 'path') AND p.type = 'id' THEN
-						format('orders.api_id_param(%L, p_params->>%L)', p.name, p.name)
-					WHEN p.source IN ('query', 'path') AND p.type = 'timestamp' THEN
-						format('orders.api_timestamp_param(%L, p_params->>%L)', p.name, p.name)
-					WHEN p.source IN ('query', 'path') AND p.type = 'string' THEN
-						format('p_params->>%L', p.name)
-					END, ', ' ORDER BY n), '') AS args
-		FROM unnest(o.parameters) WITH ORDINALITY AS p(name, source, type, minimum, n)
-	) g
-$gen$;
-DO $$ BEGIN EXECUTE orders.api_call_source(); END $$;
-
-CREATE OR REPLACE FUNCTION orders.api_dispatch(p_method text, p_path text, p_query text,
-	p_headers jsonb, p_body text)
-RETURNS orders.api_response
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
-DECLARE
-	req_method text := upper(coalesce(p_method, ''));
-	req_path text := coalesce(p_path, '');
-	req_headers jsonb;
-	op orders.api_operations;
-	path_param text;			-- the route's path parameter (one at most)
-	path_value text;
-	order_id bigint;
-	params jsonb;
-	payload jsonb;
-	unknown_param text;
-	client bigint;
-	r orders.api_response;
-BEGIN
-	-- Header names lower-case (HTTP's are case-insensitive).
-	SELECT coalesce(jsonb_object_agg(lower(h.key), h.value), '{}') INTO req_headers
-	FROM jsonb_each_text(CASE WHEN jsonb_typeof(p_headers) = 'object'
-							  THEN p_headers ELSE '{}' END) AS h;
-
-	-- Route.
-	SELECT * INTO op FROM orders.api_operations o
-	WHERE req_path ~ o.path_pattern AND o.method = req_method;
-	IF NOT FOUND THEN
-		r := coalesce((SELECT orders.api_error('method_not_allowed',
-									format('Method %s is not allowed on %s', req_method, p_path),
-									jsonb_build_object('Allow', string_agg(o.method, ', ' ORDER BY o.method)))
-					   FROM orders.api_operations o WHERE req_path ~ o.path_pattern
-					   HAVING count(*) > 0),
-					  orders.api_error('no_match'));
-	ELSE
-		path_param := (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'path');
-		IF path_param IS NOT NULL THEN
-			path_value := substring(req_path FROM op.path_pattern);
-		END IF;
-		IF path_value ~ '^[0-9]{1,18}$' THEN
-			order_id := path_value::bigint;
-		END IF;
-		-- Authenticate, then count the request against the client's limits.
-		r := orders.api_authenticate(req_headers);
-		client := orders.current_client_id();
-		IF r.status IS NULL AND client IS NOT NULL THEN
-			r := orders.api_rate_limit('client', client);
-		END IF;
-	END IF;
-
-	-- Parse the query string and the body.
-	IF r.status IS NULL THEN
-		BEGIN
-			params := orders.query_params(p_query);
-		EXCEPTION WHEN character_not_in_repertoire THEN
-			r := orders.api_invalid('query string is not valid UTF-8');
-		END;
-	END IF;
-	IF r.status IS NULL THEN
-		SELECT k INTO unknown_param FROM jsonb_object_keys(params) AS k
-		WHERE k NOT IN (SELECT p.name FROM unnest(op.parameters) p WHERE p.source = 'query')
-		ORDER BY k LIMIT 1;
-		IF unknown_param IS NOT NULL THEN
-			r := orders.api_invalid(format('unknown query parameter "%s"', unknown_param));
-		END IF;
-	END IF;
-	IF r.status IS NULL AND req_method = 'POST' THEN
-		-- A form (the OAuth 2.0 token request) is read like a query
-		-- string: an object of strings.  Anything else must be JSON.
-		IF orders.is_form_content_type(req_headers->>'content-type') THEN
-			BEGIN
-				payload := orders.query_params(p_body);
-			EXCEPTION WHEN character_not_in_repertoire THEN
-				r := orders.api_invalid('request body is not valid UTF-8 form data');
-			END;
-		ELSE
-			BEGIN
-				payload := nullif(btrim(p_body), '')::jsonb;
-			EXCEPTION WHEN invalid_text_representation THEN
-				r := orders.api_invalid('request body is not valid JSON');
-			END;
-		END IF;
-	END IF;
-
-	-- Call.
-	IF r.status IS NULL THEN
-		IF path_param IS NOT NULL THEN
-			params := params || jsonb_build_object(path_param, path_value);
-		END IF;
-		-- The headers the route declares as parameters (the token
-		-- endpoint's Authorization: Basic).
-		params := params || coalesce((SELECT jsonb_object_agg(p.name, req_headers->p.name)
-									  FROM unnest(op.parameters) p
-									  WHERE p.source = 'header' AND req_headers ? p.name), '{}');
-		r := orders.api_call(op.operation, client, orders.current_api_key_id(),
-							 orders.current_auth_method(), params, payload);
-	END IF;
-
-	PERFORM orders.api_audit_write(coalesce(op.operation, 'unrouted'), coalesce(r.order_id, order_id), r.status);
-	r.headers := '{"Content-Type": "application/json; charset=utf-8"}' || r.headers;
-	RETURN r;
-END
-$$;
 
 CREATE FUNCTION orders.postgrest_header(p_name text) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$

@@ -25,7 +25,10 @@
 #include "server.h"
 #include "tls.h"
 
-#define GATEWAY_VERSION "1.0"
+/* The release, from orders.control (Makefile): one version for the extension and its programs. */
+#ifndef GATEWAY_VERSION
+#error "GATEWAY_VERSION is defined by the Makefile"
+#endif
 
 typedef struct Options
 {
