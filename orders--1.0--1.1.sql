@@ -3090,6 +3090,535 @@ ALTER TABLE orders.orders ALTER COLUMN reference_code
 	SET DEFAULT 'ORD-' || upper(lpad(to_hex((floor(extract(epoch FROM now()) / 60)::bigint % 65536)::integer), 4, '0')
 								|| substr(md5(gen_random_uuid()::text), 1, 12));
 
+-- Issue 13: delivery throughput
+--
+-- The claim finds what it may send from an index: webhook_deliveries.head
+-- marks the pending delivery of an (endpoint, order) that may be sent now
+-- (maintained by the fan-out and by whatever ends a delivery,
+-- orders.webhook_next_head), and webhook_deliveries_due_heads orders the
+-- heads by due time.  The fan-out (orders.webhook_enqueue) leaves the claim
+-- and runs in its own transaction, called by the daemon (granted to
+-- orders_webhook_sender), with its own position in the outbox
+-- (order_events.webhooks_queued_at; acknowledged_at stays the
+-- acknowledge_events consumers' own).  Outbox rows of 1.0 are not queued:
+-- the fan-out walks them once, creating nothing (no endpoint is older than
+-- them).  Retention: orders.webhook_purge, run by maintenance, deletes
+-- events (with deliveries and attempts) ended longer than
+-- orders.webhook_retention ago (30 days).
+ALTER TABLE orders.order_events ADD COLUMN webhooks_queued_at timestamptz;
+CREATE INDEX order_events_webhooks_unqueued ON orders.order_events (id)
+	WHERE webhooks_queued_at IS NULL;
+COMMENT ON TABLE orders.order_events IS
+'outbox: one row per order status change (and refund), numbered per order (seq); polled by index, announced by maintenance (NOTIFY orders_events); two independent consumer positions: acknowledged_at (orders.acknowledge_events) and webhooks_queued_at (the webhook fan-out)';
+CREATE OR REPLACE FUNCTION orders.guard_order_events() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
+BEGIN
+	IF (OLD.acknowledged_at IS NOT NULL AND NEW.acknowledged_at IS DISTINCT FROM OLD.acknowledged_at)
+		OR (OLD.webhooks_queued_at IS NOT NULL AND NEW.webhooks_queued_at IS DISTINCT FROM OLD.webhooks_queued_at)
+		OR (to_jsonb(NEW) - 'acknowledged_at' - 'webhooks_queued_at')
+		   <> (to_jsonb(OLD) - 'acknowledged_at' - 'webhooks_queued_at') THEN
+		RAISE EXCEPTION 'order_events is append-only: only acknowledged_at and webhooks_queued_at may be set, each once'
+			USING ERRCODE = 'OR003';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION orders.guard_order_events() IS
+'trigger: an outbox row never changes, except that each consumer position (acknowledged_at, webhooks_queued_at) is set once';
+
+-- Added without a default first, then given one: a default in ADD COLUMN
+-- would store a "missing value" that a fresh install does not have.
+ALTER TABLE orders.webhook_deliveries ADD COLUMN head boolean;
+ALTER TABLE orders.webhook_deliveries ALTER COLUMN head SET DEFAULT true;
+UPDATE orders.webhook_deliveries SET head = true;
+ALTER TABLE orders.webhook_deliveries ALTER COLUMN head SET NOT NULL;
+CREATE INDEX webhook_deliveries_due_heads ON orders.webhook_deliveries (next_attempt_at, id)
+	WHERE status = 'pending' AND head;
+-- every pending row in due order: no longer the claim's, and a report's
+-- lookup of its (endpoint, order) must not walk it
+DROP INDEX orders.webhook_deliveries_due;
+CREATE INDEX webhook_deliveries_event ON orders.webhook_deliveries (event_id);
+COMMENT ON TABLE orders.webhook_deliveries IS
+'a webhook event to deliver to an endpoint: pending (due at next_attempt_at, leased by a sender or free), succeeded, failed (given up) or dropped (endpoint deleted); attempt = attempts claimed; head = the pending delivery of its endpoint and order that may be sent now';
+
+-- one more setting (retention): one more OUT parameter
+DROP FUNCTION orders.webhook_policy();
+CREATE FUNCTION orders.webhook_policy(OUT secret_grace interval, OUT disable_after interval,
+	OUT allow_private_addresses boolean, OUT retry_schedule text, OUT retention interval)
+	AS 'MODULE_PATHNAME', 'webhook_policy' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION orders.webhook_policy() IS
+'the webhook settings: orders.webhook_secret_grace, orders.webhook_disable_after, orders.webhook_allow_private_addresses, orders.webhook_retry_schedule (text; parsed by orders.webhook_retry_delays()), orders.webhook_retention';
+REVOKE EXECUTE ON FUNCTION orders.webhook_policy() FROM PUBLIC;
+
+CREATE FUNCTION orders.webhook_next_head(p_endpoint_id bigint, p_order_id bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	first_id bigint;
+	any_head boolean;
+BEGIN
+	-- The pair's pending rows (a few) from webhook_deliveries_pending_order.
+	-- No condition on head here: a query that asked for the heads would
+	-- let the planner walk webhook_deliveries_due_heads, every due head of
+	-- every endpoint, at each report.
+	SELECT (array_agg(e.id ORDER BY e.id))[1], bool_or(e.head) INTO first_id, any_head
+	FROM orders.webhook_deliveries e
+	WHERE e.endpoint_id = p_endpoint_id AND e.order_id = p_order_id AND e.status = 'pending';
+	IF first_id IS NOT NULL AND NOT any_head THEN
+		UPDATE orders.webhook_deliveries SET head = true WHERE id = first_id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION orders.webhook_next_head(bigint, bigint) IS
+'after a delivery of an endpoint and order ended: the earliest pending delivery of that endpoint and order becomes sendable (head), unless one already is';
+
+CREATE OR REPLACE FUNCTION orders.webhook_enqueue(p_limit integer DEFAULT 1000) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	created integer;
+	new_heads bigint[];
+BEGIN
+	IF p_limit IS NULL OR p_limit < 1 THEN
+		RAISE EXCEPTION 'limit must be at least 1, not %', coalesce(p_limit::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- the key: 'orders.webhook_enqueue' as two int4 (arbitrary, fixed)
+	IF NOT pg_try_advisory_xact_lock(1869770099, 1751474795) THEN
+		RETURN 0;
+	END IF;
+	WITH ev AS (
+		SELECT e.id, e.client_id, e.order_id, e.event, e.status, e.sub_status, e.created_at
+		FROM orders.order_events e
+		WHERE e.webhooks_queued_at IS NULL
+		ORDER BY e.id
+		LIMIT p_limit
+		FOR UPDATE
+	), queued AS (
+		UPDATE orders.order_events e SET webhooks_queued_at = now()
+		FROM ev WHERE e.id = ev.id
+		RETURNING e.id
+	), eps AS (
+		-- The live endpoints of these clients, locked FOR KEY SHARE: an
+		-- endpoint being deleted (its handler holds FOR UPDATE) is waited
+		-- for and then seen deleted, and one deleted after this lock waits
+		-- for our commit before it drops its pending deliveries, ours
+		-- included.  Never a pending delivery of a deleted endpoint.
+		SELECT w.id, w.client_id, w.event_types, w.created_at
+		FROM orders.webhook_endpoints w
+		WHERE w.client_id IN (SELECT ev.client_id FROM ev)
+		  AND w.deleted_at IS NULL AND w.disabled_at IS NULL
+		FOR KEY SHARE
+	), typed AS (
+		SELECT ev.id AS order_event_id, ev.client_id, ev.order_id, ev.created_at, t.n, t.type,
+			   orders.webhook_order_json(o) || jsonb_build_object('status', ev.status) AS data,
+			   orders.webhook_new_msg_id() AS msg_id
+		FROM ev
+		JOIN orders.orders o ON o.id = ev.order_id
+		JOIN orders.products p ON p.id = o.product_id
+		CROSS JOIN LATERAL (VALUES (1, ev.event),
+			(2, orders.webhook_recharge_event(p.kind, ev.status, ev.sub_status))) AS t(n, type)
+		WHERE t.type IS NOT NULL
+		  AND EXISTS (SELECT 1 FROM eps w
+					  WHERE w.client_id = ev.client_id AND t.type = ANY (w.event_types)
+						AND w.created_at <= ev.created_at)
+	), made AS (
+		INSERT INTO orders.webhook_events (client_id, msg_id, type, order_id, order_event_id, body, created_at)
+		SELECT typed.client_id, typed.msg_id, typed.type, typed.order_id, typed.order_event_id,
+			   orders.webhook_body(typed.msg_id, typed.type, typed.created_at, typed.data), typed.created_at
+		FROM typed
+		ORDER BY typed.order_event_id, typed.n
+		RETURNING id, client_id, type, order_id, created_at
+	), inserted AS (
+		-- An endpoint gets the events that happen once it exists, not those
+		-- still waiting in the outbox from before it was registered.  Per
+		-- (endpoint, order) the first of this round is a head (undone below
+		-- when an earlier one is still pending), the others wait for it.
+		INSERT INTO orders.webhook_deliveries (client_id, endpoint_id, event_id, order_id, head)
+		SELECT nd.client_id, nd.endpoint_id, nd.event_id, nd.order_id, nd.n = 1
+		FROM (SELECT made.client_id, w.id AS endpoint_id, made.id AS event_id, made.order_id,
+					 row_number() OVER (PARTITION BY w.id, made.order_id ORDER BY made.id) AS n
+			  FROM made
+			  JOIN eps w
+				  ON w.client_id = made.client_id
+				  AND made.type = ANY (w.event_types) AND w.created_at <= made.created_at) nd
+		ORDER BY nd.event_id, nd.endpoint_id
+		RETURNING id, head
+	)
+	SELECT count(*), coalesce(array_agg(i.id) FILTER (WHERE i.head), '{}') INTO created, new_heads
+	FROM inserted i;
+
+	IF cardinality(new_heads) > 0 THEN
+		-- Pairs with deliveries still pending from an earlier round: lock
+		-- those (in id order; a report locks its own delivery first, then
+		-- later ones), waiting for a report in progress, so that the next
+		-- statement sees each pair as it is once that report committed, and
+		-- a report that comes after ours sees the new deliveries.
+		-- Each new head, then its pair's earlier pending rows by the pair's
+		-- index (a nested loop: the cost follows the new heads).
+		PERFORM 1
+		FROM unnest(new_heads) AS h(id)
+		JOIN orders.webhook_deliveries n ON n.id = h.id
+		JOIN orders.webhook_deliveries e
+			ON e.endpoint_id = n.endpoint_id AND e.order_id = n.order_id
+			AND e.status = 'pending' AND e.id < n.id
+		ORDER BY e.id
+		FOR UPDATE OF e;
+		UPDATE orders.webhook_deliveries n SET head = false
+		FROM unnest(new_heads) AS h(id)
+		WHERE n.id = h.id
+		  AND EXISTS (SELECT 1 FROM orders.webhook_deliveries e
+					  WHERE e.endpoint_id = n.endpoint_id AND e.order_id = n.order_id
+						AND e.status = 'pending' AND e.id < n.id);
+	END IF;
+	RETURN created;
+END
+$$;
+COMMENT ON FUNCTION orders.webhook_enqueue(integer) IS
+'delivery daemon: the fan-out: turns up to p_limit outbox events not yet queued for webhooks (in id order; its own position webhooks_queued_at, never acknowledged_at) into webhook events and deliveries for the enabled endpoints subscribed to them, and marks them queued; one caller at a time (another gets 0); returns the deliveries created';
+
+CREATE OR REPLACE FUNCTION orders.webhook_claim(p_sender text, p_max integer DEFAULT 16,
+	p_lease interval DEFAULT '60 seconds')
+RETURNS TABLE (delivery_id bigint, attempt integer, url text, webhook_id text,
+	webhook_timestamp bigint, webhook_signature text, body text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+#variable_conflict use_column
+DECLARE
+	max_attempts integer := cardinality(orders.webhook_retry_delays()) + 1;
+	ts bigint := floor(extract(epoch FROM now()))::bigint;
+	claimed_ids bigint[];
+	given_up_pairs bigint[];	-- (endpoint, order) of each delivery given up
+	r record;
+	signature text;
+BEGIN
+	IF p_sender IS NULL OR length(p_sender) NOT BETWEEN 1 AND 100 THEN
+		RAISE EXCEPTION 'sender must be 1 to 100 characters' USING ERRCODE = 'invalid_parameter_value';
+	ELSIF p_max IS NULL OR p_max NOT BETWEEN 1 AND 1000 THEN
+		RAISE EXCEPTION 'max must be between 1 and 1000, not %', coalesce(p_max::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	ELSIF p_lease IS NULL OR p_lease NOT BETWEEN interval '1 second' AND interval '1 hour' THEN
+		RAISE EXCEPTION 'lease must be between 1 second and 1 hour, not %', coalesce(p_lease::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	-- Due, free heads of enabled endpoints.  One whose lease ran out on the
+	-- last allowed attempt (its sender died with it) is given up, like a
+	-- failed last attempt, and the next of its order becomes the head; the
+	-- others are leased and their attempt counted.
+	WITH due AS (
+		SELECT d.id, d.lease_until IS NOT NULL AND d.attempt >= max_attempts AS lost
+		FROM orders.webhook_deliveries d
+		WHERE d.status = 'pending' AND d.head AND d.next_attempt_at <= now()
+		  AND (d.lease_until IS NULL OR d.lease_until <= now())
+		  AND EXISTS (SELECT 1 FROM orders.webhook_endpoints w
+					  WHERE w.id = d.endpoint_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL)
+		ORDER BY d.next_attempt_at, d.id
+		LIMIT p_max
+		FOR UPDATE OF d SKIP LOCKED
+	), claimed AS (
+		UPDATE orders.webhook_deliveries d
+		SET attempt = d.attempt + 1, leased_by = p_sender, lease_until = now() + p_lease
+		FROM due WHERE d.id = due.id AND NOT due.lost
+		RETURNING d.id, d.client_id, d.attempt
+	), attempts AS (
+		INSERT INTO orders.webhook_attempts (client_id, delivery_id, attempt, sender)
+		SELECT c.client_id, c.id, c.attempt, p_sender FROM claimed c
+	), given_up AS (
+		UPDATE orders.webhook_deliveries d
+		SET status = 'failed', completed_at = now(), leased_by = NULL, lease_until = NULL
+		FROM due WHERE d.id = due.id AND due.lost
+		RETURNING d.endpoint_id, d.order_id
+	)
+	SELECT coalesce((SELECT array_agg(c.id) FROM claimed c), '{}'),
+		   (SELECT array_agg(ARRAY[g.endpoint_id, g.order_id]) FROM given_up g WHERE g.order_id IS NOT NULL)
+	INTO claimed_ids, given_up_pairs;
+	FOR i IN 1 .. coalesce(array_length(given_up_pairs, 1), 0) LOOP
+		PERFORM orders.webhook_next_head(given_up_pairs[i][1], given_up_pairs[i][2]);
+	END LOOP;
+
+	FOR r IN
+		SELECT d.id, d.attempt, d.endpoint_id, w.url, w.secret, w.previous_secret,
+			   w.previous_secret_until, ev.msg_id, ev.body
+		FROM orders.webhook_deliveries d
+		JOIN orders.webhook_endpoints w ON w.id = d.endpoint_id
+		JOIN orders.webhook_events ev ON ev.id = d.event_id
+		WHERE d.id = ANY (claimed_ids)
+		ORDER BY d.id
+	LOOP
+		-- A secret that cannot be decrypted (its vault key left the key
+		-- file, a damaged row) fails that attempt, not the whole claim.
+		BEGIN
+			signature := orders.webhook_sign(ARRAY[
+					orders.vault_decrypt(r.secret, r.endpoint_id, 'webhook_secret'),
+					CASE WHEN r.previous_secret_until > now() THEN
+						orders.vault_decrypt(r.previous_secret, r.endpoint_id, 'webhook_previous_secret') END],
+				r.msg_id, ts, r.body);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'webhook endpoint %: a message could not be signed (SQLSTATE %); its delivery is retried on schedule',
+				r.endpoint_id, SQLSTATE;
+			PERFORM orders.webhook_report(r.id, r.attempt, NULL, NULL,
+				format('not sent: the message could not be signed (SQLSTATE %s)', SQLSTATE));
+			CONTINUE;
+		END;
+		delivery_id := r.id;
+		attempt := r.attempt;
+		url := r.url;
+		webhook_id := r.msg_id;
+		webhook_timestamp := ts;
+		webhook_signature := signature;
+		body := r.body;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION orders.webhook_claim(text, integer, interval) IS
+'delivery daemon: leases up to p_max due deliveries (FOR UPDATE SKIP LOCKED; enabled endpoints only; per endpoint and order only the head, i.e. after every earlier delivery succeeded or was given up or dropped; an expired lease is claimable again, or given up if it was the last attempt) for p_lease, counts the attempt and returns what to POST: url, the webhook-id, webhook-timestamp and webhook-signature headers, and the exact body; a message that cannot be signed (its secret undecryptable) is not returned, its attempt reported failed; queues nothing (orders.webhook_enqueue does)';
+
+CREATE OR REPLACE FUNCTION orders.webhook_report(p_delivery_id bigint, p_attempt integer,
+	p_http_status integer, p_latency_ms integer, p_error text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	d orders.webhook_deliveries;
+	delays interval[];
+	started timestamptz;
+BEGIN
+	IF p_delivery_id IS NULL OR p_attempt IS NULL THEN
+		RAISE EXCEPTION 'delivery id and attempt are required' USING ERRCODE = 'invalid_parameter_value';
+	ELSIF p_http_status NOT BETWEEN 100 AND 599 THEN
+		RAISE EXCEPTION 'http status must be between 100 and 599 (NULL: no HTTP answer), not %', p_http_status
+			USING ERRCODE = 'invalid_parameter_value';
+	ELSIF p_latency_ms < 0 THEN
+		RAISE EXCEPTION 'latency must be >= 0 ms, not %', p_latency_ms USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO d FROM orders.webhook_deliveries WHERE id = p_delivery_id FOR UPDATE;
+	-- Not the current attempt (its lease was lost and the delivery claimed
+	-- again), already reported, or ended: ignored.
+	IF NOT FOUND OR d.status <> 'pending' OR d.attempt <> p_attempt OR d.leased_by IS NULL THEN
+		RETURN;
+	END IF;
+	UPDATE orders.webhook_attempts
+	SET finished_at = now(), http_status = p_http_status, latency_ms = p_latency_ms,
+		error = left(regexp_replace(p_error, '[[:cntrl:]]', ' ', 'g'), 300)
+	WHERE delivery_id = d.id AND attempt = d.attempt
+	RETURNING started_at INTO started;
+
+	IF p_http_status BETWEEN 200 AND 299 THEN
+		UPDATE orders.webhook_deliveries
+		SET status = 'succeeded', completed_at = now(), leased_by = NULL, lease_until = NULL
+		WHERE id = d.id;
+		IF d.order_id IS NOT NULL THEN
+			PERFORM orders.webhook_next_head(d.endpoint_id, d.order_id);
+		END IF;
+		UPDATE orders.webhook_endpoints SET failing_since = NULL
+		WHERE id = d.endpoint_id AND failing_since IS NOT NULL;
+		RETURN;
+	END IF;
+
+	delays := orders.webhook_retry_delays();
+	IF d.attempt <= cardinality(delays) THEN
+		-- the schedule's delay, with +-10 % jitter (senders do not retry in step)
+		UPDATE orders.webhook_deliveries
+		SET next_attempt_at = now() + delays[d.attempt] * (0.9 + 0.2 * random()),
+			leased_by = NULL, lease_until = NULL
+		WHERE id = d.id;
+	ELSE
+		UPDATE orders.webhook_deliveries
+		SET status = 'failed', completed_at = now(), leased_by = NULL, lease_until = NULL
+		WHERE id = d.id;
+		IF d.order_id IS NOT NULL THEN
+			PERFORM orders.webhook_next_head(d.endpoint_id, d.order_id);
+		END IF;
+	END IF;
+	PERFORM orders.webhook_endpoint_failed(d.endpoint_id, coalesce(started, now()));
+END
+$$;
+COMMENT ON FUNCTION orders.webhook_report(bigint, integer, integer, integer, text) IS
+'delivery daemon: the result of attempt p_attempt of a delivery (p_http_status NULL: no HTTP answer; p_error a short reason, no secrets); 2xx succeeds, anything else is retried after the next delay of orders.webhook_retry_schedule (+-10 % jitter) or given up after the last; a report of an attempt that is not the current one is ignored';
+
+CREATE OR REPLACE FUNCTION orders.webhook_announce() RETURNS boolean
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM orders.order_events e WHERE e.webhooks_queued_at IS NULL)
+	   OR EXISTS (SELECT 1 FROM orders.webhook_deliveries d
+				  WHERE d.status = 'pending' AND d.head AND d.next_attempt_at <= now()
+					AND (d.lease_until IS NULL OR d.lease_until <= now())) THEN
+		PERFORM pg_notify('orders_webhooks', '');
+		RETURN true;
+	END IF;
+	RETURN false;
+END
+$$;
+COMMENT ON FUNCTION orders.webhook_announce() IS
+'sends NOTIFY orders_webhooks (delivered at commit) when webhook deliveries are due or outbox events wait to be queued; run by orders.run_maintenance(); returns whether it notified';
+
+CREATE FUNCTION orders.webhook_purge(p_batch integer DEFAULT 1000) RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	cutoff timestamptz := now() - (orders.webhook_policy()).retention;
+	ev record;
+	ids bigint[] := '{}';
+	purged integer;
+BEGIN
+	IF p_batch IS NULL OR p_batch NOT BETWEEN 1 AND 100000 THEN
+		RAISE EXCEPTION 'batch must be between 1 and 100000, not %', coalesce(p_batch::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR ev IN SELECT e.id, e.created_at FROM orders.webhook_events e ORDER BY e.id LIMIT p_batch LOOP
+		EXIT WHEN ev.created_at >= cutoff;
+		IF NOT EXISTS (SELECT 1 FROM orders.webhook_deliveries d
+					   WHERE d.event_id = ev.id AND (d.status = 'pending' OR d.completed_at >= cutoff)) THEN
+			ids := ids || ev.id;
+		END IF;
+	END LOOP;
+	IF cardinality(ids) = 0 THEN
+		RETURN 0;
+	END IF;
+	DELETE FROM orders.webhook_attempts a
+	USING orders.webhook_deliveries d
+	WHERE a.delivery_id = d.id AND d.event_id = ANY (ids);
+	DELETE FROM orders.webhook_deliveries d WHERE d.event_id = ANY (ids);
+	DELETE FROM orders.webhook_events e WHERE e.id = ANY (ids);
+	GET DIAGNOSTICS purged = ROW_COUNT;
+	RETURN purged;
+END
+$$;
+COMMENT ON FUNCTION orders.webhook_purge(integer) IS
+'retention: deletes up to p_batch of the oldest webhook events whose deliveries all ended (succeeded, failed, dropped) more than orders.webhook_retention ago, with their deliveries and attempts; run by orders.run_maintenance(); returns the events deleted';
+
+CREATE OR REPLACE FUNCTION orders.handle_retry_webhook_delivery(p_client bigint, p_id bigint, p_delivery_id bigint)
+RETURNS orders.api_response
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	w orders.webhook_endpoints := orders.webhook_of_client(p_client, p_id);
+	d orders.webhook_deliveries;
+BEGIN
+	IF w.id IS NULL THEN
+		RETURN orders.api_error('no_match');
+	END IF;
+	SELECT * INTO d FROM orders.webhook_deliveries x
+	WHERE x.id = p_delivery_id AND x.endpoint_id = w.id FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN orders.api_error('no_match');
+	ELSIF d.leased_by IS NOT NULL AND d.lease_until > now() THEN
+		RETURN orders.api_error('webhook_conflict', 'the delivery is being sent now');
+	ELSIF w.disabled_at IS NOT NULL THEN
+		RETURN orders.api_error('webhook_conflict',
+			'the endpoint is disabled: enable it first (PATCH with "enabled": true)');
+	END IF;
+	-- one more attempt, now (a failure of it is final); same webhook-id.
+	-- An ended delivery sent again is a head of its own (the client asked
+	-- for this message again: it waits for no other delivery of its
+	-- order); a pending one keeps its place in its order's sequence.
+	UPDATE orders.webhook_deliveries
+	SET status = 'pending', completed_at = NULL, next_attempt_at = now(),
+		leased_by = NULL, lease_until = NULL, head = d.head OR d.status <> 'pending'
+	WHERE id = d.id
+	RETURNING * INTO d;
+	PERFORM pg_notify('orders_webhooks', '');
+	RETURN orders.api_ok(orders.webhook_delivery_json(d), 202);
+END
+$$;
+COMMENT ON FUNCTION orders.handle_retry_webhook_delivery(bigint, bigint, bigint) IS
+'internal: POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry: the delivery is due again now, with the same webhook-id; 202 with it; 409 while it is being sent or when the endpoint is disabled; 404 for an unknown id and another client''s alike';
+
+CREATE OR REPLACE FUNCTION orders.run_maintenance() RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	j orders.vendor_jobs;
+	pd record;
+	blocked integer;
+	recovered integer := 0;
+	expired integer := 0;
+	served integer := 0;
+	errors integer := 0;
+	sandbox jsonb;
+	announced bigint;
+	counts bigint;
+	purged integer;
+BEGIN
+	blocked := orders.expire_units();
+
+	-- Leases that ran out: the job returns to the queue (after the backoff,
+	-- as a failed attempt).  Retry windows that closed: the job ends.  Busy
+	-- orders are left to the next round.
+	FOR j IN
+		SELECT vj.* FROM orders.vendor_jobs vj JOIN orders.orders o ON o.id = vj.order_id
+		WHERE (vj.status = 'LEASED' AND vj.lease_until <= now())
+		   OR (vj.status = 'QUEUED' AND vj.deadline <= now())
+		ORDER BY vj.id
+		FOR UPDATE OF vj, o SKIP LOCKED
+	LOOP
+		BEGIN
+			IF j.status = 'LEASED' THEN
+				PERFORM orders.requeue_vendor_job(j, 'lease_expired',
+					format('the lease of %s expired', j.leased_by));
+				recovered := recovered + 1;
+			ELSE
+				PERFORM orders.expire_vendor_job(j);
+				expired := expired + 1;
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			errors := errors + 1;
+			RAISE WARNING 'orders maintenance: vendor job % (%): %', j.id, j.status, SQLERRM;
+		END;
+	END LOOP;
+
+	-- Units loaded while restock was off, or freed by a cancellation,
+	-- serve the waiting items.
+	FOR pd IN
+		SELECT DISTINCT o.product_id, o.denomination
+		FROM orders.vendor_jobs vj JOIN orders.orders o ON o.id = vj.order_id
+		WHERE vj.status = 'QUEUED' AND o.status IN ('PENDING', 'PARTIALLY_DELIVERED')
+			AND EXISTS (SELECT 1 FROM orders.inventory_units u
+						WHERE u.product_id = o.product_id AND u.denomination = o.denomination
+							AND u.status = 'AVAILABLE' AND u.expires_at > now())
+		ORDER BY 1, 2
+	LOOP
+		BEGIN
+			served := served + orders.serve_waiting_items(pd.product_id, pd.denomination);
+		EXCEPTION WHEN OTHERS THEN
+			errors := errors + 1;
+			RAISE WARNING 'orders maintenance: serving product % / % failed: %',
+				pd.product_id, pd.denomination, SQLERRM;
+		END;
+	END LOOP;
+
+	IF (orders.vendor_policy()).sandbox THEN
+		sandbox := orders.sandbox_vendor_round();
+	END IF;
+
+	-- The list counts: fold the committed deltas (schema/54_order_listing.sql).
+	counts := orders.roll_up_order_counts();
+
+	-- last: the events of this round's own changes are announced too
+	announced := orders.announce_events();
+	-- and the webhook daemons woken (schema/69_webhook_delivery.sql)
+	PERFORM orders.webhook_announce();
+	-- webhook events past their retention deleted, a batch a round
+	purged := orders.webhook_purge();
+
+	RETURN jsonb_build_object(
+		'units_blocked', blocked,
+		'leases_recovered', recovered,
+		'jobs_expired', expired,
+		'items_restocked', served,
+		'jobs_ready', (SELECT count(*) FROM orders.vendor_jobs
+					   WHERE status = 'QUEUED' AND next_attempt_at <= now()),
+		'sandbox', sandbox,
+		'events_announced', announced,
+		'order_count_deltas_folded', counts,
+		'webhook_events_purged', purged,
+		'errors', errors);
+END
+$$;
+COMMENT ON FUNCTION orders.run_maintenance() IS
+'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events), webhook daemons woken when deliveries are due (NOTIFY orders_webhooks), webhook events past orders.webhook_retention deleted (a batch)';
+
+REVOKE EXECUTE ON FUNCTION
+	orders.webhook_next_head(bigint, bigint),
+	orders.webhook_purge(integer)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orders.webhook_enqueue(integer) TO orders_webhook_sender;
+
 -- Issue 14: router metrics and moves
 -- (docs/scale-out.md, "Metrics" and "Moving a client"; schema/77_metrics.sql,
 -- schema/76_shard.sql)

@@ -18,12 +18,19 @@ CREATE TABLE orders.order_events (
 	sub_status	orders.order_sub_status NOT NULL,
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	acknowledged_at timestamptz,
-	UNIQUE (order_id, seq)
+	UNIQUE (order_id, seq),
+	-- the webhook fan-out's own position (orders.webhook_enqueue,
+	-- schema/69_webhook_delivery.sql): when it turned this row into webhook
+	-- events; independent of acknowledged_at, which belongs to the
+	-- consumers of orders.acknowledge_events (docs/design.md, "Webhooks")
+	webhooks_queued_at timestamptz
 );
 CREATE INDEX order_events_unacknowledged ON orders.order_events (id)
 	WHERE acknowledged_at IS NULL;
+CREATE INDEX order_events_webhooks_unqueued ON orders.order_events (id)
+	WHERE webhooks_queued_at IS NULL;
 COMMENT ON TABLE orders.order_events IS
-'outbox: one row per order status change (and refund), numbered per order (seq); polled by index, announced by maintenance (NOTIFY orders_events)';
+'outbox: one row per order status change (and refund), numbered per order (seq); polled by index, announced by maintenance (NOTIFY orders_events); two independent consumer positions: acknowledged_at (orders.acknowledge_events) and webhooks_queued_at (the webhook fan-out)';
 
 -- The event a status change announces; NULL when there is none.
 CREATE FUNCTION orders.status_event(p_status orders.order_status) RETURNS text
@@ -40,20 +47,23 @@ COMMENT ON FUNCTION orders.status_event(orders.order_status) IS
 -- from UNIQUE (order_id, seq)); an INSERT's numbered from 1 once the row is
 -- really inserted (AFTER INSERT trigger lifecycle_record).
 
--- Events are facts: only acknowledged_at may be set, once.
+-- Events are facts: only the consumers' positions (acknowledged_at,
+-- webhooks_queued_at) may be set, each once.
 CREATE FUNCTION orders.guard_order_events() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, orders AS $$
 BEGIN
-	IF OLD.acknowledged_at IS NOT NULL
-		OR (to_jsonb(NEW) - 'acknowledged_at') <> (to_jsonb(OLD) - 'acknowledged_at') THEN
-		RAISE EXCEPTION 'order_events is append-only: only acknowledged_at may be set, once'
+	IF (OLD.acknowledged_at IS NOT NULL AND NEW.acknowledged_at IS DISTINCT FROM OLD.acknowledged_at)
+		OR (OLD.webhooks_queued_at IS NOT NULL AND NEW.webhooks_queued_at IS DISTINCT FROM OLD.webhooks_queued_at)
+		OR (to_jsonb(NEW) - 'acknowledged_at' - 'webhooks_queued_at')
+		   <> (to_jsonb(OLD) - 'acknowledged_at' - 'webhooks_queued_at') THEN
+		RAISE EXCEPTION 'order_events is append-only: only acknowledged_at and webhooks_queued_at may be set, each once'
 			USING ERRCODE = 'OR003';
 	END IF;
 	RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION orders.guard_order_events() IS
-'trigger: an outbox row never changes, except that it is acknowledged once';
+'trigger: an outbox row never changes, except that each consumer position (acknowledged_at, webhooks_queued_at) is set once';
 
 CREATE TRIGGER order_events_guard
 	BEFORE UPDATE ON orders.order_events

@@ -78,6 +78,7 @@ DECLARE
 	sandbox jsonb;
 	announced bigint;
 	counts bigint;
+	purged integer;
 BEGIN
 	blocked := orders.expire_units();
 
@@ -137,6 +138,8 @@ BEGIN
 	announced := orders.announce_events();
 	-- and the webhook daemons woken (schema/69_webhook_delivery.sql)
 	PERFORM orders.webhook_announce();
+	-- webhook events past their retention deleted, a batch a round
+	purged := orders.webhook_purge();
 
 	RETURN jsonb_build_object(
 		'units_blocked', blocked,
@@ -148,11 +151,12 @@ BEGIN
 		'sandbox', sandbox,
 		'events_announced', announced,
 		'order_count_deltas_folded', counts,
+		'webhook_events_purged', purged,
 		'errors', errors);
 END
 $$;
 COMMENT ON FUNCTION orders.run_maintenance() IS
-'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events), webhook daemons woken when deliveries are due (NOTIFY orders_webhooks)';
+'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events), webhook daemons woken when deliveries are due (NOTIFY orders_webhooks), webhook events past orders.webhook_retention deleted (a batch)';
 
 GRANT EXECUTE ON FUNCTION orders.run_maintenance() TO orders_admin;
 REVOKE EXECUTE ON FUNCTION orders.announce_events() FROM PUBLIC;

@@ -7,10 +7,10 @@
 
 -- The operator's settings (src/webhook_settings.c).
 CREATE FUNCTION orders.webhook_policy(OUT secret_grace interval, OUT disable_after interval,
-	OUT allow_private_addresses boolean, OUT retry_schedule text)
+	OUT allow_private_addresses boolean, OUT retry_schedule text, OUT retention interval)
 	AS 'MODULE_PATHNAME', 'webhook_policy' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION orders.webhook_policy() IS
-'the webhook settings: orders.webhook_secret_grace, orders.webhook_disable_after, orders.webhook_allow_private_addresses, orders.webhook_retry_schedule (text; parsed by orders.webhook_retry_delays())';
+'the webhook settings: orders.webhook_secret_grace, orders.webhook_disable_after, orders.webhook_allow_private_addresses, orders.webhook_retry_schedule (text; parsed by orders.webhook_retry_delays()), orders.webhook_retention';
 
 CREATE FUNCTION orders.webhook_retry_delays() RETURNS interval[]
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orders AS $$
@@ -114,7 +114,11 @@ COMMENT ON TABLE orders.webhook_events IS
 -- (a 2xx), failed (given up after the retry schedule) or dropped (its
 -- endpoint deleted).  A pending delivery is due at next_attempt_at and
 -- free unless a sender's lease on it still runs.  attempt: how many
--- attempts were claimed.
+-- attempts were claimed.  head: the delivery is the one of its (endpoint,
+-- order) that may be sent now, every earlier one having ended (always true
+-- outside an order's sequence); maintained by the fan-out and by whatever
+-- ends a delivery (orders.webhook_next_head), so that a claim finds the
+-- sendable deliveries from an index instead of checking the backlog.
 CREATE TABLE orders.webhook_deliveries (
 	client_id	bigint NOT NULL,
 	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -131,16 +135,23 @@ CREATE TABLE orders.webhook_deliveries (
 	completed_at timestamptz,
 	UNIQUE (endpoint_id, event_id),
 	CHECK ((status = 'pending') = (completed_at IS NULL)),
-	CHECK ((leased_by IS NULL) = (lease_until IS NULL))
+	CHECK ((leased_by IS NULL) = (lease_until IS NULL)),
+	head		boolean NOT NULL DEFAULT true
 );
-CREATE INDEX webhook_deliveries_due ON orders.webhook_deliveries (next_attempt_at, id)
-	WHERE status = 'pending';
+-- The claim's: the heads in due order (schema/69_webhook_delivery.sql).
+-- No index of every pending row in due order: the claim needs the heads
+-- only, and a report's lookup of its (endpoint, order) must find the pair
+-- in webhook_deliveries_pending_order, never by walking all pending rows.
+CREATE INDEX webhook_deliveries_due_heads ON orders.webhook_deliveries (next_attempt_at, id)
+	WHERE status = 'pending' AND head;
+-- Retention (orders.webhook_purge): the deliveries of an event.
+CREATE INDEX webhook_deliveries_event ON orders.webhook_deliveries (event_id);
 -- The ordering rule: the pending deliveries of one (endpoint, order).
 CREATE INDEX webhook_deliveries_pending_order ON orders.webhook_deliveries (endpoint_id, order_id, id)
 	WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON orders.webhook_deliveries (endpoint_id, id);
 COMMENT ON TABLE orders.webhook_deliveries IS
-'a webhook event to deliver to an endpoint: pending (due at next_attempt_at, leased by a sender or free), succeeded, failed (given up) or dropped (endpoint deleted); attempt = attempts claimed';
+'a webhook event to deliver to an endpoint: pending (due at next_attempt_at, leased by a sender or free), succeeded, failed (given up) or dropped (endpoint deleted); attempt = attempts claimed; head = the pending delivery of its endpoint and order that may be sent now';
 
 -- Every attempt: claimed by a sender, then reported (a lease that ran out
 -- leaves an attempt without report).

@@ -1,8 +1,11 @@
 -- Webhook delivery (issue 13, docs/webhooks.md): events from the outbox,
 -- and the contract of the delivery daemon.  The daemon (a program outside
 -- the backend: a crash or hang in HTTP code never touches PostgreSQL) logs
--- in with a role granted orders_webhook_sender, which may execute two
+-- in with a role granted orders_webhook_sender, which may execute three
 -- functions only:
+--   orders.webhook_enqueue the fan-out: new outbox events into webhook
+--                          events and deliveries, in its own short
+--                          transaction (never the order's, never a claim's);
 --   orders.webhook_claim   due deliveries, leased, each with everything to
 --                          send (URL, headers, exact body), signed here so
 --                          that the daemon never holds a secret;
@@ -12,12 +15,14 @@
 
 -- Events from the outbox.  orders.order_events is written in the status
 -- change's own transaction; turning its rows into webhook events adds
--- nothing to that transaction.  Its unacknowledged rows are taken in id
--- order and acknowledged here: a row of a transaction that committed out
--- of id order is still unacknowledged when it becomes visible, so it is
--- taken by a later round, never skipped.  Per order, seq n+1 is written
--- only after seq n committed (the order's row lock), so per order the
--- events (and deliveries) are created in seq order.
+-- nothing to that transaction.  The fan-out has its own position in the
+-- outbox, per row: webhooks_queued_at (acknowledged_at belongs to the
+-- consumers of orders.acknowledge_events; the two never compete).  Rows
+-- not yet queued are taken in id order and marked: a row of a transaction
+-- that committed out of id order is still unmarked when it becomes
+-- visible, so it is taken by a later round, never skipped.  Per order, seq
+-- n+1 is written only after seq n committed (the order's row lock), so per
+-- order the events (and deliveries) are created in seq order.
 
 -- The order as GET /api/v1/orders/{id} shows it, without vouchers (codes,
 -- PINs, URLs: the client fetches them through the audited details call).
@@ -56,15 +61,51 @@ $$;
 COMMENT ON FUNCTION orders.webhook_new_msg_id() IS
 'a new webhook message id (the webhook-id header): msg_ and 32 random hex digits';
 
--- Turns up to p_limit unacknowledged outbox rows into webhook events and
--- deliveries (for the endpoints subscribed to them) and acknowledges them.
--- One caller at a time (an advisory lock; another caller returns 0 at
--- once).  Returns the number of deliveries created.
-CREATE FUNCTION orders.webhook_enqueue(p_limit integer DEFAULT 1000) RETURNS integer
+-- After a delivery of (endpoint, order) ended (succeeded, given up): the
+-- earliest pending delivery of that pair becomes its head, unless one is
+-- already (a delivery re-sent by the API is a head of its own).  The
+-- caller holds the ended delivery's row lock; the fan-out locks the pending
+-- rows of a pair before it decides whether a new delivery is a head, so
+-- that one of the two always sees the other's work.  PL/pgSQL, not SQL:
+-- its plans are kept across calls (one call per report; a SQL function
+-- with SET is planned again at every call, which cost 0.5 ms a report).
+CREATE FUNCTION orders.webhook_next_head(p_endpoint_id bigint, p_order_id bigint) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 DECLARE
-	created integer;
+	first_id bigint;
+	any_head boolean;
 BEGIN
+	-- The pair's pending rows (a few) from webhook_deliveries_pending_order.
+	-- No condition on head here: a query that asked for the heads would
+	-- let the planner walk webhook_deliveries_due_heads, every due head of
+	-- every endpoint, at each report.
+	SELECT (array_agg(e.id ORDER BY e.id))[1], bool_or(e.head) INTO first_id, any_head
+	FROM orders.webhook_deliveries e
+	WHERE e.endpoint_id = p_endpoint_id AND e.order_id = p_order_id AND e.status = 'pending';
+	IF first_id IS NOT NULL AND NOT any_head THEN
+		UPDATE orders.webhook_deliveries SET head = true WHERE id = first_id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION orders.webhook_next_head(bigint, bigint) IS
+'after a delivery of an endpoint and order ended: the earliest pending delivery of that endpoint and order becomes sendable (head), unless one already is';
+
+-- The fan-out: turns up to p_limit outbox rows not yet queued (in id
+-- order) into webhook events and deliveries (for the endpoints subscribed
+-- to them) and marks them queued.  Its own short transaction: the daemon
+-- calls it in its loop, apart from its claims.  One caller at a time (an
+-- advisory lock; another caller returns 0 at once).  Returns the number of
+-- deliveries created.
+CREATE FUNCTION orders.webhook_enqueue(p_limit integer DEFAULT 1000) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
+DECLARE
+	created integer;
+	new_heads bigint[];
+BEGIN
+	IF p_limit IS NULL OR p_limit < 1 THEN
+		RAISE EXCEPTION 'limit must be at least 1, not %', coalesce(p_limit::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	-- the key: 'orders.webhook_enqueue' as two int4 (arbitrary, fixed)
 	IF NOT pg_try_advisory_xact_lock(1869770099, 1751474795) THEN
 		RETURN 0;
@@ -72,14 +113,25 @@ BEGIN
 	WITH ev AS (
 		SELECT e.id, e.client_id, e.order_id, e.event, e.status, e.sub_status, e.created_at
 		FROM orders.order_events e
-		WHERE e.acknowledged_at IS NULL
+		WHERE e.webhooks_queued_at IS NULL
 		ORDER BY e.id
 		LIMIT p_limit
 		FOR UPDATE
-	), acked AS (
-		UPDATE orders.order_events e SET acknowledged_at = now()
+	), queued AS (
+		UPDATE orders.order_events e SET webhooks_queued_at = now()
 		FROM ev WHERE e.id = ev.id
 		RETURNING e.id
+	), eps AS (
+		-- The live endpoints of these clients, locked FOR KEY SHARE: an
+		-- endpoint being deleted (its handler holds FOR UPDATE) is waited
+		-- for and then seen deleted, and one deleted after this lock waits
+		-- for our commit before it drops its pending deliveries, ours
+		-- included.  Never a pending delivery of a deleted endpoint.
+		SELECT w.id, w.client_id, w.event_types, w.created_at
+		FROM orders.webhook_endpoints w
+		WHERE w.client_id IN (SELECT ev.client_id FROM ev)
+		  AND w.deleted_at IS NULL AND w.disabled_at IS NULL
+		FOR KEY SHARE
 	), typed AS (
 		SELECT ev.id AS order_event_id, ev.client_id, ev.order_id, ev.created_at, t.n, t.type,
 			   orders.webhook_order_json(o) || jsonb_build_object('status', ev.status) AS data,
@@ -90,9 +142,8 @@ BEGIN
 		CROSS JOIN LATERAL (VALUES (1, ev.event),
 			(2, orders.webhook_recharge_event(p.kind, ev.status, ev.sub_status))) AS t(n, type)
 		WHERE t.type IS NOT NULL
-		  AND EXISTS (SELECT 1 FROM orders.webhook_endpoints w
-					  WHERE w.client_id = ev.client_id AND w.deleted_at IS NULL
-						AND w.disabled_at IS NULL AND t.type = ANY (w.event_types)
+		  AND EXISTS (SELECT 1 FROM eps w
+					  WHERE w.client_id = ev.client_id AND t.type = ANY (w.event_types)
 						AND w.created_at <= ev.created_at)
 	), made AS (
 		INSERT INTO orders.webhook_events (client_id, msg_id, type, order_id, order_event_id, body, created_at)
@@ -101,22 +152,53 @@ BEGIN
 		FROM typed
 		ORDER BY typed.order_event_id, typed.n
 		RETURNING id, client_id, type, order_id, created_at
+	), inserted AS (
+		-- An endpoint gets the events that happen once it exists, not those
+		-- still waiting in the outbox from before it was registered.  Per
+		-- (endpoint, order) the first of this round is a head (undone below
+		-- when an earlier one is still pending), the others wait for it.
+		INSERT INTO orders.webhook_deliveries (client_id, endpoint_id, event_id, order_id, head)
+		SELECT nd.client_id, nd.endpoint_id, nd.event_id, nd.order_id, nd.n = 1
+		FROM (SELECT made.client_id, w.id AS endpoint_id, made.id AS event_id, made.order_id,
+					 row_number() OVER (PARTITION BY w.id, made.order_id ORDER BY made.id) AS n
+			  FROM made
+			  JOIN eps w
+				  ON w.client_id = made.client_id
+				  AND made.type = ANY (w.event_types) AND w.created_at <= made.created_at) nd
+		ORDER BY nd.event_id, nd.endpoint_id
+		RETURNING id, head
 	)
-	-- An endpoint gets the events that happen once it exists, not those
-	-- still waiting in the outbox from before it was registered.
-	INSERT INTO orders.webhook_deliveries (client_id, endpoint_id, event_id, order_id)
-	SELECT made.client_id, w.id, made.id, made.order_id
-	FROM made
-	JOIN orders.webhook_endpoints w
-		ON w.client_id = made.client_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL
-		AND made.type = ANY (w.event_types) AND w.created_at <= made.created_at
-	ORDER BY made.id, w.id;
-	GET DIAGNOSTICS created = ROW_COUNT;
+	SELECT count(*), coalesce(array_agg(i.id) FILTER (WHERE i.head), '{}') INTO created, new_heads
+	FROM inserted i;
+
+	IF cardinality(new_heads) > 0 THEN
+		-- Pairs with deliveries still pending from an earlier round: lock
+		-- those (in id order; a report locks its own delivery first, then
+		-- later ones), waiting for a report in progress, so that the next
+		-- statement sees each pair as it is once that report committed, and
+		-- a report that comes after ours sees the new deliveries.
+		-- Each new head, then its pair's earlier pending rows by the pair's
+		-- index (a nested loop: the cost follows the new heads).
+		PERFORM 1
+		FROM unnest(new_heads) AS h(id)
+		JOIN orders.webhook_deliveries n ON n.id = h.id
+		JOIN orders.webhook_deliveries e
+			ON e.endpoint_id = n.endpoint_id AND e.order_id = n.order_id
+			AND e.status = 'pending' AND e.id < n.id
+		ORDER BY e.id
+		FOR UPDATE OF e;
+		UPDATE orders.webhook_deliveries n SET head = false
+		FROM unnest(new_heads) AS h(id)
+		WHERE n.id = h.id
+		  AND EXISTS (SELECT 1 FROM orders.webhook_deliveries e
+					  WHERE e.endpoint_id = n.endpoint_id AND e.order_id = n.order_id
+						AND e.status = 'pending' AND e.id < n.id);
+	END IF;
 	RETURN created;
 END
 $$;
 COMMENT ON FUNCTION orders.webhook_enqueue(integer) IS
-'turns up to p_limit unacknowledged outbox events (in id order) into webhook events and deliveries for the enabled endpoints subscribed to them, and acknowledges them; one caller at a time; returns the deliveries created';
+'delivery daemon: the fan-out: turns up to p_limit outbox events not yet queued for webhooks (in id order; its own position webhooks_queued_at, never acknowledged_at) into webhook events and deliveries for the enabled endpoints subscribed to them, and marks them queued; one caller at a time (another gets 0); returns the deliveries created';
 
 -- An event for one endpoint (webhook.test, endpoint.disabled), delivered
 -- outside any order's sequence.  Returns the delivery's id.
@@ -140,7 +222,11 @@ $$;
 COMMENT ON FUNCTION orders.webhook_endpoint_event(orders.webhook_endpoints, text, jsonb) IS
 'queues an event of one endpoint (webhook.test, endpoint.disabled) outside any order''s sequence; returns its delivery id';
 
--- The daemon's claim.
+-- The daemon's claim: the heads (schema/68_webhooks.sql) in due order, from
+-- the index webhook_deliveries_due_heads, so that a claim reads what it
+-- takes (and the few deliveries in flight at the head of that index), never
+-- the backlog behind them.  The fan-out is not part of it
+-- (orders.webhook_enqueue, its own transaction).
 CREATE FUNCTION orders.webhook_claim(p_sender text, p_max integer DEFAULT 16,
 	p_lease interval DEFAULT '60 seconds')
 RETURNS TABLE (delivery_id bigint, attempt integer, url text, webhook_id text,
@@ -151,6 +237,7 @@ DECLARE
 	max_attempts integer := cardinality(orders.webhook_retry_delays()) + 1;
 	ts bigint := floor(extract(epoch FROM now()))::bigint;
 	claimed_ids bigint[];
+	given_up_pairs bigint[];	-- (endpoint, order) of each delivery given up
 	r record;
 	signature text;
 BEGIN
@@ -164,44 +251,40 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
-	PERFORM orders.webhook_enqueue();
-
-	-- A lease that ran out on the last allowed attempt (the sender died
-	-- with it): given up, like a failed last attempt.
-	WITH lost AS (
-		SELECT d.id FROM orders.webhook_deliveries d
-		WHERE d.status = 'pending' AND d.lease_until <= now() AND d.attempt >= max_attempts
-		FOR UPDATE SKIP LOCKED
-	)
-	UPDATE orders.webhook_deliveries d
-	SET status = 'failed', completed_at = now(), leased_by = NULL, lease_until = NULL
-	FROM lost WHERE d.id = lost.id;
-
+	-- Due, free heads of enabled endpoints.  One whose lease ran out on the
+	-- last allowed attempt (its sender died with it) is given up, like a
+	-- failed last attempt, and the next of its order becomes the head; the
+	-- others are leased and their attempt counted.
 	WITH due AS (
-		SELECT d.id
+		SELECT d.id, d.lease_until IS NOT NULL AND d.attempt >= max_attempts AS lost
 		FROM orders.webhook_deliveries d
-		JOIN orders.webhook_endpoints w ON w.id = d.endpoint_id
-		WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+		WHERE d.status = 'pending' AND d.head AND d.next_attempt_at <= now()
 		  AND (d.lease_until IS NULL OR d.lease_until <= now())
-		  AND w.deleted_at IS NULL AND w.disabled_at IS NULL
-		  -- for one (endpoint, order), after every earlier delivery ended
-		  AND (d.order_id IS NULL OR NOT EXISTS (
-				SELECT 1 FROM orders.webhook_deliveries e
-				WHERE e.endpoint_id = d.endpoint_id AND e.order_id = d.order_id
-				  AND e.id < d.id AND e.status = 'pending'))
+		  AND EXISTS (SELECT 1 FROM orders.webhook_endpoints w
+					  WHERE w.id = d.endpoint_id AND w.deleted_at IS NULL AND w.disabled_at IS NULL)
 		ORDER BY d.next_attempt_at, d.id
 		LIMIT p_max
 		FOR UPDATE OF d SKIP LOCKED
 	), claimed AS (
 		UPDATE orders.webhook_deliveries d
 		SET attempt = d.attempt + 1, leased_by = p_sender, lease_until = now() + p_lease
-		FROM due WHERE d.id = due.id
+		FROM due WHERE d.id = due.id AND NOT due.lost
 		RETURNING d.id, d.client_id, d.attempt
 	), attempts AS (
 		INSERT INTO orders.webhook_attempts (client_id, delivery_id, attempt, sender)
 		SELECT c.client_id, c.id, c.attempt, p_sender FROM claimed c
+	), given_up AS (
+		UPDATE orders.webhook_deliveries d
+		SET status = 'failed', completed_at = now(), leased_by = NULL, lease_until = NULL
+		FROM due WHERE d.id = due.id AND due.lost
+		RETURNING d.endpoint_id, d.order_id
 	)
-	SELECT coalesce(array_agg(c.id), '{}') INTO claimed_ids FROM claimed c;
+	SELECT coalesce((SELECT array_agg(c.id) FROM claimed c), '{}'),
+		   (SELECT array_agg(ARRAY[g.endpoint_id, g.order_id]) FROM given_up g WHERE g.order_id IS NOT NULL)
+	INTO claimed_ids, given_up_pairs;
+	FOR i IN 1 .. coalesce(array_length(given_up_pairs, 1), 0) LOOP
+		PERFORM orders.webhook_next_head(given_up_pairs[i][1], given_up_pairs[i][2]);
+	END LOOP;
 
 	FOR r IN
 		SELECT d.id, d.attempt, d.endpoint_id, w.url, w.secret, w.previous_secret,
@@ -239,7 +322,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION orders.webhook_claim(text, integer, interval) IS
-'delivery daemon: first queues new outbox events, then leases up to p_max due deliveries (FOR UPDATE SKIP LOCKED; enabled endpoints only; per endpoint and order only after every earlier delivery succeeded or was given up or dropped; an expired lease is claimable again) for p_lease, counts the attempt and returns what to POST: url, the webhook-id, webhook-timestamp and webhook-signature headers, and the exact body; a message that cannot be signed (its secret undecryptable) is not returned, its attempt reported failed';
+'delivery daemon: leases up to p_max due deliveries (FOR UPDATE SKIP LOCKED; enabled endpoints only; per endpoint and order only the head, i.e. after every earlier delivery succeeded or was given up or dropped; an expired lease is claimable again, or given up if it was the last attempt) for p_lease, counts the attempt and returns what to POST: url, the webhook-id, webhook-timestamp and webhook-signature headers, and the exact body; a message that cannot be signed (its secret undecryptable) is not returned, its attempt reported failed; queues nothing (orders.webhook_enqueue does)';
 
 -- A failed attempt of an endpoint: it has been failing since the first
 -- failure after its last success; past orders.webhook_disable_after it is
@@ -304,6 +387,9 @@ BEGIN
 		UPDATE orders.webhook_deliveries
 		SET status = 'succeeded', completed_at = now(), leased_by = NULL, lease_until = NULL
 		WHERE id = d.id;
+		IF d.order_id IS NOT NULL THEN
+			PERFORM orders.webhook_next_head(d.endpoint_id, d.order_id);
+		END IF;
 		UPDATE orders.webhook_endpoints SET failing_since = NULL
 		WHERE id = d.endpoint_id AND failing_since IS NOT NULL;
 		RETURN;
@@ -320,6 +406,9 @@ BEGIN
 		UPDATE orders.webhook_deliveries
 		SET status = 'failed', completed_at = now(), leased_by = NULL, lease_until = NULL
 		WHERE id = d.id;
+		IF d.order_id IS NOT NULL THEN
+			PERFORM orders.webhook_next_head(d.endpoint_id, d.order_id);
+		END IF;
 	END IF;
 	PERFORM orders.webhook_endpoint_failed(d.endpoint_id, coalesce(started, now()));
 END
@@ -333,9 +422,9 @@ COMMENT ON FUNCTION orders.webhook_report(bigint, integer, integer, integer, tex
 CREATE FUNCTION orders.webhook_announce() RETURNS boolean
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
 BEGIN
-	IF EXISTS (SELECT 1 FROM orders.order_events e WHERE e.acknowledged_at IS NULL)
+	IF EXISTS (SELECT 1 FROM orders.order_events e WHERE e.webhooks_queued_at IS NULL)
 	   OR EXISTS (SELECT 1 FROM orders.webhook_deliveries d
-				  WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+				  WHERE d.status = 'pending' AND d.head AND d.next_attempt_at <= now()
 					AND (d.lease_until IS NULL OR d.lease_until <= now())) THEN
 		PERFORM pg_notify('orders_webhooks', '');
 		RETURN true;
@@ -345,6 +434,47 @@ END
 $$;
 COMMENT ON FUNCTION orders.webhook_announce() IS
 'sends NOTIFY orders_webhooks (delivered at commit) when webhook deliveries are due or outbox events wait to be queued; run by orders.run_maintenance(); returns whether it notified';
+
+-- Retention: events whose deliveries all ended more than
+-- orders.webhook_retention ago (default 30 days) are deleted with their
+-- deliveries and attempts, at most p_batch events a call (maintenance calls
+-- it every round).  The oldest events first, by id (ids grow with time):
+-- the walk stops at the first event inside the retention, so a round costs
+-- what it deletes, not the table.  An event with a delivery still pending,
+-- or ended within the retention, is kept.  Returns the events deleted.
+CREATE FUNCTION orders.webhook_purge(p_batch integer DEFAULT 1000) RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, orders AS $$
+DECLARE
+	cutoff timestamptz := now() - (orders.webhook_policy()).retention;
+	ev record;
+	ids bigint[] := '{}';
+	purged integer;
+BEGIN
+	IF p_batch IS NULL OR p_batch NOT BETWEEN 1 AND 100000 THEN
+		RAISE EXCEPTION 'batch must be between 1 and 100000, not %', coalesce(p_batch::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR ev IN SELECT e.id, e.created_at FROM orders.webhook_events e ORDER BY e.id LIMIT p_batch LOOP
+		EXIT WHEN ev.created_at >= cutoff;
+		IF NOT EXISTS (SELECT 1 FROM orders.webhook_deliveries d
+					   WHERE d.event_id = ev.id AND (d.status = 'pending' OR d.completed_at >= cutoff)) THEN
+			ids := ids || ev.id;
+		END IF;
+	END LOOP;
+	IF cardinality(ids) = 0 THEN
+		RETURN 0;
+	END IF;
+	DELETE FROM orders.webhook_attempts a
+	USING orders.webhook_deliveries d
+	WHERE a.delivery_id = d.id AND d.event_id = ANY (ids);
+	DELETE FROM orders.webhook_deliveries d WHERE d.event_id = ANY (ids);
+	DELETE FROM orders.webhook_events e WHERE e.id = ANY (ids);
+	GET DIAGNOSTICS purged = ROW_COUNT;
+	RETURN purged;
+END
+$$;
+COMMENT ON FUNCTION orders.webhook_purge(integer) IS
+'retention: deletes up to p_batch of the oldest webhook events whose deliveries all ended (succeeded, failed, dropped) more than orders.webhook_retention ago, with their deliveries and attempts; run by orders.run_maintenance(); returns the events deleted';
 
 REVOKE EXECUTE ON FUNCTION
 	orders.webhook_order_json(orders.orders),
@@ -356,10 +486,13 @@ REVOKE EXECUTE ON FUNCTION
 	orders.webhook_claim(text, integer, interval),
 	orders.webhook_endpoint_failed(bigint, timestamptz),
 	orders.webhook_report(bigint, integer, integer, integer, text),
-	orders.webhook_announce()
+	orders.webhook_announce(),
+	orders.webhook_next_head(bigint, bigint),
+	orders.webhook_purge(integer)
 FROM PUBLIC;
 GRANT USAGE ON SCHEMA orders TO orders_webhook_sender;
 GRANT EXECUTE ON FUNCTION
+	orders.webhook_enqueue(integer),
 	orders.webhook_claim(text, integer, interval),
 	orders.webhook_report(bigint, integer, integer, integer, text)
 TO orders_webhook_sender;

@@ -358,10 +358,13 @@ BEGIN
 		RETURN orders.api_error('webhook_conflict',
 			'the endpoint is disabled: enable it first (PATCH with "enabled": true)');
 	END IF;
-	-- one more attempt, now (a failure of it is final); same webhook-id
+	-- one more attempt, now (a failure of it is final); same webhook-id.
+	-- An ended delivery sent again is a head of its own (the client asked
+	-- for this message again: it waits for no other delivery of its
+	-- order); a pending one keeps its place in its order's sequence.
 	UPDATE orders.webhook_deliveries
 	SET status = 'pending', completed_at = NULL, next_attempt_at = now(),
-		leased_by = NULL, lease_until = NULL
+		leased_by = NULL, lease_until = NULL, head = d.head OR d.status <> 'pending'
 	WHERE id = d.id
 	RETURNING * INTO d;
 	PERFORM pg_notify('orders_webhooks', '');

@@ -63,7 +63,8 @@ SELECT * FROM pg_temp.moved();
 
 -- Webhooks: an endpoint for every event type; the outbox's events so far
 -- are turned into deliveries first.  An order placed: its events become
--- pending deliveries (and leave the outbox); one delivered.
+-- pending deliveries (and stay in the outbox: the webhook fan-out has its
+-- own position, they wait for acknowledge_events's consumers); one delivered.
 SET orders.webhook_allow_private_addresses = on;
 SELECT key_id AS m_key, secret AS m_secret FROM orders.admin_issue_api_key(:client) \gset
 SELECT d.status AS endpoint_created, d.body::jsonb->>'id' AS endpoint

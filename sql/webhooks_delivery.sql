@@ -23,9 +23,9 @@ VALUES (6802, 'Hook Topup', 'USD', 'TOPUP', 5, 50, 5);
 SELECT key_id AS a_key, secret AS a_secret FROM orders.admin_issue_api_key(:client) \gset
 SELECT json_build_object('X-API-Key', :'a_key', 'X-API-Secret', :'a_secret') AS ha \gset
 -- Earlier suites' outbox rows (their clients have no endpoint) are
--- acknowledged, without any delivery (a claim queues at most 1000 rows).
+-- queued, without any delivery (the daemon queues 1000 rows a call).
 SELECT orders.webhook_enqueue(1000000) AS deliveries_of_earlier_suites;
-SELECT count(*) AS unacknowledged FROM orders.order_events WHERE acknowledged_at IS NULL;
+SELECT count(*) AS unqueued FROM orders.order_events WHERE webhooks_queued_at IS NULL;
 
 -- The endpoint, subscribed to every event; its secret kept for checking.
 SELECT d.body::jsonb->>'id' AS w, d.body::jsonb->>'secret' AS s1
@@ -34,10 +34,12 @@ FROM api.dispatch('POST', '/api/v1/webhooks', NULL, :'ha',
 					  'eventTypes', orders.webhook_subscribable_types())::text) d \gset
 
 -- What a claim hands to the daemon, kept; shown as event type, order
--- poNumber and attempt.
+-- poNumber and attempt.  As the daemon does: the fan-out first (its own
+-- call), then the claim.
 CREATE TEMP TABLE claims AS SELECT * FROM orders.webhook_claim('suite', 0) LIMIT 0;
 CREATE FUNCTION pg_temp.claim(n integer DEFAULT 100, lease interval DEFAULT '30 seconds')
 RETURNS TABLE (event text, po text, attempt integer) LANGUAGE sql AS $$
+	SELECT orders.webhook_enqueue();
 	WITH c AS (INSERT INTO claims SELECT * FROM orders.webhook_claim('suite', n, lease) RETURNING *)
 	SELECT c.body::jsonb->>'type', o.po_number, c.attempt
 	FROM c LEFT JOIN orders.orders o ON o.id = (c.body::jsonb #>> '{data,id}')::bigint
@@ -75,8 +77,10 @@ SELECT pg_temp.ack_all() AS acknowledged;
 SELECT * FROM pg_temp.claim();
 SELECT pg_temp.ack_all() AS acknowledged;
 SELECT * FROM pg_temp.claim();
--- The outbox rows are acknowledged, each delivered once.
-SELECT count(*) FILTER (WHERE e.acknowledged_at IS NULL) AS unacknowledged, count(*) AS outbox_rows
+-- The outbox rows are queued for webhooks, each delivered once; their
+-- acknowledgement is left to orders.acknowledge_events's consumers.
+SELECT count(*) FILTER (WHERE e.webhooks_queued_at IS NULL) AS unqueued,
+	   count(*) FILTER (WHERE e.acknowledged_at IS NOT NULL) AS acknowledged, count(*) AS outbox_rows
 FROM orders.order_events e WHERE e.order_id IN (:o1, :o2);
 SELECT count(*) AS deliveries, count(DISTINCT d.event_id) AS events, bool_and(d.status = 'succeeded') AS all_succeeded
 FROM orders.webhook_deliveries d WHERE d.order_id IN (:o1, :o2);
@@ -262,7 +266,7 @@ SELECT orders.admin_create_client('webhooks delivery, no endpoint') AS c2 \gset
 SELECT orders.fund_wallet(:c2, 'USD', 100) IS NOT NULL AS funded;
 SELECT pg_temp.place(:c2, 6801, 1, 10, 'n-1') AS o7 \gset
 SELECT * FROM pg_temp.claim();
-SELECT count(*) AS acknowledged_events FROM orders.order_events WHERE order_id = :o7 AND acknowledged_at IS NOT NULL;
+SELECT count(*) AS queued_events FROM orders.order_events WHERE order_id = :o7 AND webhooks_queued_at IS NOT NULL;
 SELECT (SELECT count(*) FROM orders.webhook_events WHERE client_id = :c2) AS events,
 	   (SELECT count(*) FROM orders.webhook_deliveries WHERE client_id = :c2) AS deliveries;
 
@@ -349,3 +353,101 @@ SELECT orders.webhook_enqueue(1000000) > 0 AS queued;
 SELECT o.po_number, count(d.id) AS deliveries_to_the_new_endpoint
 FROM orders.orders o LEFT JOIN orders.webhook_deliveries d ON d.order_id = o.id AND d.endpoint_id = :wn
 WHERE o.id IN (:ob, :oa) GROUP BY o.po_number ORDER BY 1;
+SELECT status FROM api.dispatch('DELETE', '/api/v1/webhooks/' || :wn, NULL, :'ha', NULL);
+
+-- 13. Ordering across fan-out rounds: an event queued while an earlier
+-- one of its order is still pending (here in flight) waits for it, though
+-- it is the first of its own round; each end (success, a lease lost on
+-- the last attempt) lets the next one through.
+SELECT d.body::jsonb->>'id' AS wh FROM api.dispatch('POST', '/api/v1/webhooks', NULL, :'ha',
+	json_build_object('url', 'http://127.0.0.1:9/heads',
+					  'eventTypes', '["order.placed", "order.pending", "order.cancelled", "order.refunded"]'::json)::text) d \gset
+TRUNCATE claims;
+SELECT pg_temp.place(:client, 6801, 1, 10, 'h-1') AS oh \gset
+SELECT * FROM pg_temp.claim();
+SELECT pg_temp.answer(cancel_order(:client, :oh, 'second round'));
+SELECT * FROM pg_temp.claim();
+SELECT e.type, d.status, d.head, d.leased_by IS NOT NULL AS leased
+FROM orders.webhook_deliveries d JOIN orders.webhook_events e ON e.id = d.event_id
+WHERE d.order_id = :oh ORDER BY d.id;
+SELECT pg_temp.ack_all() AS acknowledged;
+SELECT * FROM pg_temp.claim();
+SELECT pg_temp.ack_all() AS acknowledged;
+SET orders.webhook_retry_schedule = '';
+SELECT * FROM pg_temp.claim();
+UPDATE orders.webhook_deliveries d SET lease_until = now() - interval '1 second'
+WHERE d.order_id = :oh AND d.status = 'pending' AND d.leased_by IS NOT NULL;
+SELECT * FROM pg_temp.claim();		-- gives the lost one up
+SELECT * FROM pg_temp.claim();
+SELECT pg_temp.ack_all() AS acknowledged;
+SET orders.webhook_retry_schedule = '10 seconds, 20 seconds';
+SELECT e.type, d.status, d.attempt
+FROM orders.webhook_deliveries d JOIN orders.webhook_events e ON e.id = d.event_id
+WHERE d.order_id = :oh ORDER BY d.id;
+
+-- 14. Two consumers of the outbox: the fan-out has its own position
+-- (webhooks_queued_at).  Events acknowledged by orders.acknowledge_events
+-- before the fan-out saw them are delivered all the same; events the
+-- fan-out queued stay unacknowledged for the other consumers.
+TRUNCATE claims;
+SELECT pg_temp.place(:client, 6801, 1, 10, 'q-1') AS oq1 \gset
+SELECT orders.acknowledge_events(array(SELECT e.id FROM orders.order_events e
+									   WHERE e.order_id = :oq1 ORDER BY e.id)) AS acknowledged_first;
+SELECT * FROM pg_temp.claim();
+SELECT pg_temp.ack_all() AS acknowledged;
+SELECT * FROM pg_temp.claim();
+SELECT pg_temp.ack_all() AS acknowledged;
+SELECT pg_temp.place(:client, 6801, 1, 10, 'q-2') AS oq2 \gset
+SELECT * FROM pg_temp.claim();
+SELECT pg_temp.ack_all() AS acknowledged;
+SELECT * FROM pg_temp.claim();
+SELECT pg_temp.ack_all() AS acknowledged;
+SELECT o.po_number, count(*) AS events, count(e.acknowledged_at) AS acknowledged,
+	   count(e.webhooks_queued_at) AS queued,
+	   (SELECT count(*) FROM orders.unacknowledged_events(10000) u WHERE u.order_id = o.id) AS listed_unacknowledged
+FROM orders.order_events e JOIN orders.orders o ON o.id = e.order_id
+WHERE e.order_id IN (:oq1, :oq2) GROUP BY o.id, o.po_number ORDER BY 1;
+-- Each position is set once.
+SELECT pg_temp.try(format($$UPDATE orders.order_events SET webhooks_queued_at = now() WHERE order_id = %s RETURNING 1$$, :oq2));
+SELECT pg_temp.try(format($$UPDATE orders.order_events SET acknowledged_at = now(), webhooks_queued_at = now() WHERE order_id = %s RETURNING 1$$, :oq2));
+
+-- 15. Retention: events whose deliveries all ended more than
+-- orders.webhook_retention (30 days) ago go with their deliveries and
+-- attempts, a batch per maintenance round, oldest first; an event with a
+-- delivery still pending stays, and so does everything younger.
+SELECT (orders.webhook_policy()).retention AS default_retention;
+SELECT pg_temp.try('SET orders.webhook_retention = ''1h''');
+TRUNCATE claims;
+SELECT pg_temp.place(:client, 6801, 1, 10, 'r-1') AS or1 \gset
+SELECT * FROM pg_temp.claim();		-- order.placed in flight; order.pending waits
+SELECT max(id) AS old_event, array_agg(id) FILTER (WHERE order_id = :oh) AS h_events
+FROM orders.webhook_events \gset
+SELECT array_agg(d.id) AS h_deliveries FROM orders.webhook_deliveries d WHERE d.order_id = :oh \gset
+SELECT count(*) > 0 AS h_attempts_before FROM orders.webhook_attempts WHERE delivery_id = ANY (:'h_deliveries');
+-- 31 days pass for everything so far; then one more event, young.
+UPDATE orders.webhook_events SET created_at = created_at - interval '31 days' WHERE id <= :old_event;
+UPDATE orders.webhook_deliveries SET completed_at = completed_at - interval '31 days'
+WHERE event_id <= :old_event AND status <> 'pending';
+SELECT status FROM api.dispatch('POST', '/api/v1/webhooks/' || :wh || '/test', NULL, :'ha', NULL);
+SELECT (orders.run_maintenance()->>'webhook_events_purged')::integer > 0 AS purged;
+SELECT (SELECT count(*) FROM orders.webhook_events WHERE id = ANY (:'h_events')) AS h_events_left,
+	   (SELECT count(*) FROM orders.webhook_deliveries WHERE id = ANY (:'h_deliveries')) AS h_deliveries_left,
+	   (SELECT count(*) FROM orders.webhook_attempts WHERE delivery_id = ANY (:'h_deliveries')) AS h_attempts_left;
+-- left: the old events with a pending delivery (r-1's), and the young one
+-- (the webhook.test event just sent)
+SELECT e.type, o.po_number, e.id > :old_event AS young,
+	   bool_or(d.status = 'pending') AS pending
+FROM orders.webhook_events e LEFT JOIN orders.orders o ON o.id = e.order_id
+LEFT JOIN orders.webhook_deliveries d ON d.event_id = e.id
+GROUP BY e.id, e.type, o.po_number ORDER BY e.id;
+SELECT orders.webhook_purge() AS purged_again;
+SELECT pg_temp.try('SELECT orders.webhook_purge(0)');
+-- Once r-1's deliveries ended long enough ago, its events go too.
+SELECT pg_temp.ack_all() AS acknowledged;
+TRUNCATE claims;
+SELECT * FROM pg_temp.claim();
+SELECT pg_temp.ack_all() AS acknowledged;
+UPDATE orders.webhook_deliveries SET completed_at = completed_at - interval '31 days' WHERE order_id = :or1;
+SELECT orders.webhook_purge() AS purged_r1;
+SELECT count(*) AS r1_events_left FROM orders.webhook_events WHERE order_id = :or1;
+SELECT status FROM api.dispatch('DELETE', '/api/v1/webhooks/' || :wh, NULL, :'ha', NULL);

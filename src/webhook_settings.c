@@ -21,6 +21,8 @@ static int	disable_after_s = 5 * 86400;
 static bool allow_private_addresses = false;
 /* Standard Webhooks' schedule: the delays before retry 1, 2, ... */
 static char *retry_schedule = NULL;
+/* how long ended deliveries and their events are kept (orders.webhook_purge) */
+static int	retention_s = 30 * 86400;
 
 void
 orders_webhooks_init(void)
@@ -43,6 +45,12 @@ orders_webhooks_init(void)
 							   NULL, &retry_schedule,
 							   "5 seconds, 5 minutes, 30 minutes, 2 hours, 5 hours, 10 hours, 14 hours, 20 hours, 20 hours",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
+	/* at least a day: the retry schedule's three days should fit in it */
+	DefineCustomIntVariable("orders.webhook_retention",
+							"Webhook events whose deliveries all ended longer ago than this are deleted, with their deliveries and attempts, by maintenance.",
+							"Keep it longer than the retry schedule: an event with a delivery still pending is kept.",
+							&retention_s, 30 * 86400, 86400, 3650 * 86400,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 }
 
 static Interval *
@@ -59,14 +67,15 @@ PG_FUNCTION_INFO_V1(webhook_policy);
 /*
  * orders.webhook_policy(): the settings as one row (secret_grace interval,
  * disable_after interval, allow_private_addresses boolean, retry_schedule
- * text; the schedule is parsed by orders.webhook_retry_delays()).
+ * text, retention interval; the schedule is parsed by
+ * orders.webhook_retry_delays()).
  */
 Datum
 webhook_policy(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "webhook_policy must be declared with OUT parameters");
@@ -75,5 +84,6 @@ webhook_policy(PG_FUNCTION_ARGS)
 	values[1] = IntervalPGetDatum(interval_of_seconds(disable_after_s));
 	values[2] = BoolGetDatum(allow_private_addresses);
 	values[3] = CStringGetTextDatum(retry_schedule ? retry_schedule : "");
+	values[4] = IntervalPGetDatum(interval_of_seconds(retention_s));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -133,6 +133,28 @@ db_notified(Db *db)
 	return any;
 }
 
+int
+db_enqueue(Db *db)
+{
+	PGresult   *res;
+	int			n;
+
+	if (db->conn == NULL)
+		return -1;
+	/* autocommit: the fan-out's own short transaction, apart from claims */
+	res = PQexec(db->conn, "SELECT orders.webhook_enqueue()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+	{
+		if (!lost(db))
+			log_pq_error(db, "orders.webhook_enqueue failed", PQerrorMessage(db->conn));
+		PQclear(res);
+		return -1;
+	}
+	n = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
 static char *
 dup_value(const PGresult *res, int row, int col)
 {

@@ -41,6 +41,13 @@ extern int	db_socket(const Db *db);
 extern bool db_notified(Db *db);
 
 /*
+ * The fan-out (orders.webhook_enqueue), in its own transaction: new outbox
+ * events into deliveries.  The number of deliveries created, or -1 on
+ * error.
+ */
+extern int	db_enqueue(Db *db);
+
+/*
  * Claim up to max deliveries for sender with a lease of lease_s seconds
  * into out[] (the caller owns them); the number claimed, or -1 on error.
  */

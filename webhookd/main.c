@@ -2,11 +2,15 @@
  * main.c
  *		orders-webhookd: delivers the orders extension's webhooks.
  *
- * Claims due deliveries from the database (orders.webhook_claim: leased
- * with FOR UPDATE SKIP LOCKED, ordered per endpoint and order, signed by
- * the database), POSTs them concurrently, and reports every outcome
- * (orders.webhook_report).  It claims when orders_webhooks is notified and
- * every --poll-interval (retries fall due by time alone).  Outside the
+ * Turns new outbox events into deliveries (orders.webhook_enqueue, the
+ * fan-out, in its own short transaction), claims due deliveries from the
+ * database (orders.webhook_claim: leased with FOR UPDATE SKIP LOCKED,
+ * ordered per endpoint and order, signed by the database), POSTs them
+ * concurrently, and reports every outcome (orders.webhook_report).  It
+ * fans out and claims when orders_webhooks is notified and every
+ * --poll-interval (retries fall due by time alone); it claims again as soon
+ * as reports free room (a success may also let the next event of its order
+ * through), and fans out again while the last fan-out found work.  Outside the
  * database backend on purpose: a crash or a hang in HTTP code never takes
  * PostgreSQL down.  Several daemons may run at once.
  *
@@ -276,6 +280,7 @@ typedef struct Source
 	Db			db;
 	char		label[24];		/* "database N: " with several, else "" */
 	bool		want_claim;
+	bool		want_fan_out;	/* orders.webhook_enqueue may find work */
 	double		next_poll_at;
 	Outcome    *unreported;		/* at most --concurrency */
 	int			n_unreported;
@@ -342,7 +347,6 @@ claim_from(Source *src, int k, const Options *opt, Sender *sender, int room,
 	int			i;
 	Outcome		o;
 
-	s->next_poll_at = monotonic_now() + opt->poll_interval_s;
 	/* a full batch: more may be due at once */
 	s->want_claim = n == room;
 	for (i = 0; i < n; i++)
@@ -409,6 +413,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "orders-webhookd: cannot initialize libcurl\n");
 		return 1;
 	}
+	opt.http.max_connections = opt.concurrency;
 	sender = sender_create(&opt.http);
 	n_src = opt.n_databases;
 	src = calloc(n_src, sizeof(Source));
@@ -426,6 +431,7 @@ main(int argc, char **argv)
 		if (n_src > 1)
 			snprintf(src[k].label, sizeof(src[k].label), "database %d: ", k);
 		src[k].want_claim = true;
+		src[k].want_fan_out = true;
 		db_init(&src[k].db, opt.conninfo[k], src[k].label);
 	}
 	if (sender == NULL || src == NULL || flights == NULL || claimed == NULL)
@@ -475,13 +481,35 @@ main(int argc, char **argv)
 		{
 			Source	   *s = &src[k];
 
-			if (db_connect(&s->db))
+			/* a new connection, a notification or the poll timer */
+			if (db_connect(&s->db) || db_notified(&s->db) || now >= s->next_poll_at)
+			{
 				s->want_claim = true;
-			if (db_notified(&s->db))
-				s->want_claim = true;
-			/* report first: a source claims once its outcomes are in */
+				s->want_fan_out = true;
+				s->next_poll_at = now + opt.poll_interval_s;
+			}
+
+			/*
+			 * Report first: a source claims once its outcomes are in.
+			 * Reported outcomes freed room, and a success or a final failure
+			 * lets the next delivery of its order through: claim again at
+			 * once.
+			 */
 			if (s->n_unreported > 0 && db_report(&s->db, s->unreported, s->n_unreported))
+			{
 				s->n_unreported = 0;
+				s->want_claim = true;
+			}
+
+			/* the fan-out, its own transaction; again while it finds work */
+			if (!draining && s->db.conn != NULL && s->want_fan_out)
+			{
+				int			made = db_enqueue(&s->db);
+
+				s->want_fan_out = made > 0;
+				if (made > 0)
+					s->want_claim = true;
+			}
 		}
 
 		/*
@@ -495,8 +523,7 @@ main(int argc, char **argv)
 			Source	   *s = &src[i];
 
 			room = opt.concurrency - sender_in_flight(sender) - unreported_total(src, n_src);
-			if (room > 0 && s->db.conn != NULL && s->n_unreported == 0 &&
-				(s->want_claim || now >= s->next_poll_at))
+			if (room > 0 && s->db.conn != NULL && s->n_unreported == 0 && s->want_claim)
 				claim_from(src, i, &opt, sender, room, claimed, flights, opt.concurrency);
 		}
 		first = (first + 1) % n_src;
@@ -508,7 +535,8 @@ main(int argc, char **argv)
 			Source	   *s = &src[k];
 			double		until = s->db.conn == NULL ? s->db.next_connect_at : s->next_poll_at;
 
-			if (s->want_claim && s->db.conn != NULL && room > 0 && !draining)
+			if (s->db.conn != NULL && !draining &&
+				(s->want_fan_out || (s->want_claim && room > 0)))
 				claim_now = true;
 			if (until - now < wait_s)
 				wait_s = until - now;
@@ -536,6 +564,14 @@ main(int argc, char **argv)
 		}
 	}
 
+	{
+		long		attempts,
+					connections;
+
+		sender_counts(sender, &attempts, &connections);
+		log_msg("%ld attempts finished, %ld connections opened (the others reused one)",
+				attempts, connections);
+	}
 	sender_destroy(sender);
 	for (k = 0; k < n_src; k++)
 	{

@@ -12,6 +12,7 @@
 
 typedef struct SenderConfig
 {
+	int			max_connections;	/* kept open for reuse: the concurrency */
 	long		connect_timeout_ms;
 	long		timeout_ms;		/* the whole attempt */
 	bool		allow_private_addresses;	/* the SSRF guard off (tests) */
@@ -37,5 +38,8 @@ extern void sender_wait(Sender *s, const int *fds, int nfds, int timeout_ms);
 
 /* The next finished attempt's outcome into *out; false when there is none. */
 extern bool sender_next_outcome(Sender *s, Outcome *out);
+
+/* Attempts finished so far, and the connections they opened (the others reused one). */
+extern void sender_counts(const Sender *s, long *attempts, long *connections);
 
 #endif
