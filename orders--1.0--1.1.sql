@@ -3061,6 +3061,35 @@ COMMENT ON FUNCTION orders.restore_end() IS
 'restoring a dump, after pg_restore''s data section: checks the ledger against the wallets (an error if it does not add up), switches the extension''s triggers on again (ENABLE ALWAYS, as installed), regenerates dispatch for restored routes; returns how many triggers';
 REVOKE EXECUTE ON FUNCTION orders.restore_begin(), orders.restore_end() FROM PUBLIC;
 
+-- Issue 11: create path
+
+-- orders.denomination_offered without its SET clause, every operator
+-- qualified: the planner inlines it into the create path's validation query
+-- (with the SET it was a separate SQL function, parsed and planned at every
+-- call).  Same result for every product and denomination.
+CREATE OR REPLACE FUNCTION orders.denomination_offered(p_product orders.products, p_denomination numeric)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT CASE
+		WHEN p_product.denominations IS NOT NULL THEN
+			p_denomination OPERATOR(pg_catalog.=) ANY (p_product.denominations)
+		WHEN p_product.min_denomination IS NOT NULL THEN
+			p_denomination OPERATOR(pg_catalog.>=) p_product.min_denomination
+			AND p_denomination OPERATOR(pg_catalog.<=) p_product.max_denomination
+			AND ((p_denomination OPERATOR(pg_catalog.-) p_product.min_denomination)
+				 OPERATOR(pg_catalog.%) p_product.denomination_step) OPERATOR(pg_catalog.=) 0
+		ELSE false
+	END
+$$;
+
+-- The reference code of a new order: ORD- and 16 hex digits as before, 4
+-- from the minute it is placed and 12 random (was 16 random), so that new
+-- codes land next to each other in the unique index instead of costing a
+-- full-page image of a random leaf after every checkpoint.
+ALTER TABLE orders.orders ALTER COLUMN reference_code
+	SET DEFAULT 'ORD-' || upper(lpad(to_hex((floor(extract(epoch FROM now()) / 60)::bigint % 65536)::integer), 4, '0')
+								|| substr(md5(gen_random_uuid()::text), 1, 12));
+
 -- Issue 13: delivery throughput
 --
 -- The claim finds what it may send from an index: webhook_deliveries.head

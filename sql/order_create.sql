@@ -98,6 +98,15 @@ SELECT count(*) AS loaded FROM load_inventory(jsonb_build_array(
 INSERT INTO inventory_units (product_id, denomination, expires_at, status)
 VALUES (4301, 25, '2030-12-31 23:59:59+00', 'BLOCKED'),
 	   (4301, 25, now() - interval '1 day', 'AVAILABLE');
+-- An INSTANT order its balance does not cover is refused (OR103) before any
+-- voucher is revealed: no reveal audited, nothing written, every unit still
+-- AVAILABLE (create_order debits such an order before building its
+-- response; a covered one last, after it).
+SELECT pg_temp.try($$SELECT orders.create_order(4302, '{"productId": 4301, "quantity": 1, "denomination": 25, "poNumber": "poor-instant"}')$$);
+SELECT (SELECT count(*) FROM orders.orders WHERE client_id = 4302) AS orders,
+	   (SELECT count(*) FROM voucher_reveals WHERE client_id = 4302) AS reveals,
+	   (SELECT count(*) FROM ledger_entries WHERE client_id = 4302 AND kind <> 'FUNDING') AS entries,
+	   (SELECT count(*) FROM inventory_units WHERE product_id = 4301 AND status = 'AVAILABLE') AS available;
 SELECT delivery_time(4301, 25, 2) AS before;
 -- The response, its vouchers aside (codes never go into test output) ...
 SELECT * FROM create_order(4301, '{"productId": 4301, "quantity": 2, "denomination": 25, "poNumber": "PO-INSTANT",
@@ -272,3 +281,34 @@ SELECT replayed, response #>> '{data,placeOrder,data,orderStatus}' AS status,
 FROM create_order(4301, '{"productId": 4305, "quantity": 1, "denomination": 10, "poNumber": "PO-AUDIT-REFUSED"}');
 SELECT count(*) AS reveals FROM voucher_reveals r JOIN inventory_units u ON u.id = r.unit_id
 WHERE u.product_id = 4305;
+
+-- The validation query inlines orders.denomination_offered (no SET clause,
+-- operators qualified): the generic plan shows the expression, not a call
+-- of a SQL function that would be parsed and planned at every order.
+SET plan_cache_mode = force_generic_plan;
+PREPARE offered(bigint, numeric) AS
+	SELECT orders.denomination_offered(p, $2) FROM orders.products p WHERE p.id = $1;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE offered(4301, 25);
+-- Same answers as before: a fixed list (4301: 10, 25, 50), a range on a
+-- step (4302: 10 to 1000 in steps of 10).
+EXECUTE offered(4301, 25);
+EXECUTE offered(4301, 30);
+EXECUTE offered(4302, 100);
+EXECUTE offered(4302, 105);
+EXECUTE offered(4302, 1010);
+DEALLOCATE offered;
+RESET plan_cache_mode;
+
+-- A reference code is ORD-, 4 hex digits of the minute the order was placed
+-- (modulo 65536), and 12 random ones: orders placed together share the
+-- first four (their codes are neighbours in the unique index), not the rest.
+BEGIN;
+INSERT INTO orders.orders (client_id, po_number, product_id, denomination, quantity)
+VALUES (4301, 'PO-REF-A', 4301, 10, 1), (4301, 'PO-REF-B', 4301, 10, 1);
+SELECT count(DISTINCT substr(reference_code, 5, 4)) AS minute_prefixes,
+	   count(DISTINCT substr(reference_code, 9)) AS random_parts,
+	   bool_and(('x' || substr(reference_code, 5, 4))::bit(16)::integer
+				= floor(extract(epoch FROM placed_at) / 60)::bigint % 65536) AS prefix_is_minute,
+	   bool_and(reference_code ~ '^ORD-[0-9A-F]{16}$') AS shape_ok
+FROM orders.orders WHERE client_id = 4301 AND po_number IN ('PO-REF-A', 'PO-REF-B');
+ROLLBACK;

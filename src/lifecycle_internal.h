@@ -61,15 +61,31 @@ typedef struct RecordTarget
 	int			att[RECORD_MAX_COLUMNS];
 } RecordTarget;
 
-/* Looks the table up if needed and opens it (RowExclusiveLock). */
-extern Relation record_open(RecordTarget *target);
+/*
+ * The rows of one trigger call for one table: the table open
+ * (RowExclusiveLock), and one executor state, result relation (indexes
+ * open) and slot for all of them, rather than one per row.
+ */
+typedef struct RecordWriter
+{
+	RecordTarget *target;
+	Relation	rel;
+	struct EState *estate;
+	struct ResultRelInfo *rri;
+	struct TupleTableSlot *slot;
+} RecordWriter;
+
+/* Looks the table up if needed, opens it and prepares the writer. */
+extern RecordWriter *record_open(RecordTarget *target);
 
 /*
- * Inserts one row into the table opened by record_open; values / nulls are
- * indexed like target->columns; the "id" (column 0) is drawn here and
- * returned.
+ * Inserts one row through the writer; values / nulls are indexed like
+ * target->columns; the "id" (column 0) is drawn here and returned.
  */
-extern int64 record_insert(RecordTarget *target, Relation rel, Datum *values, bool *nulls);
+extern int64 record_insert(RecordWriter *w, Datum *values, bool *nulls);
+
+/* Closes the indexes and the table (its lock kept) and frees the writer. */
+extern void record_close(RecordWriter *w);
 
 extern int	record_column(Relation rel, const char *name);
 

@@ -159,7 +159,7 @@ last_seq(Relation rel, int64 order_id)
 }
 
 static void
-write_events(Relation rel, int64 order_id, int64 client_id, int first_seq,
+write_events(RecordWriter *writer, int64 order_id, int64 client_id, int first_seq,
 			 const OutboxEvent *events, int nevents)
 {
 	Datum		values[EVENT_NCOLS];
@@ -177,7 +177,7 @@ write_events(Relation rel, int64 order_id, int64 client_id, int first_seq,
 		values[EVENT_SUB_STATUS] = Int16GetDatum(events[i].sub_status);
 		/* the column's default, now(): the transaction's start */
 		values[EVENT_CREATED_AT] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		record_insert(&events_target, rel, values, nulls);
+		record_insert(writer, values, nulls);
 	}
 }
 
@@ -185,12 +185,12 @@ void
 lifecycle_outbox_append(int64 order_id, int64 client_id, const OutboxEvent *events, int nevents,
 						bool new_order)
 {
-	Relation	rel;
+	RecordWriter *writer;
 
 	if (nevents == 0)
 		return;
-	rel = record_open(&events_target);
-	write_events(rel, order_id, client_id, new_order ? 1 : last_seq(rel, order_id) + 1,
-				 events, nevents);
-	table_close(rel, NoLock);
+	writer = record_open(&events_target);
+	write_events(writer, order_id, client_id,
+				 new_order ? 1 : last_seq(writer->rel, order_id) + 1, events, nevents);
+	record_close(writer);
 }

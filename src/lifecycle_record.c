@@ -58,34 +58,36 @@ record_lookup(RecordTarget *target)
 	target->relid = relid;
 }
 
-Relation
+RecordWriter *
 record_open(RecordTarget *target)
 {
-	Relation	rel;
+	RecordWriter *w = palloc(sizeof(RecordWriter));
 
 	/* a dropped and re-created extension has new tables: look up again */
 	if (OidIsValid(target->relid) && !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(target->relid)))
 		target->relid = InvalidOid;
 	if (!OidIsValid(target->relid))
 		record_lookup(target);
-	rel = table_open(target->relid, RowExclusiveLock);
-	if (RelationGetDescr(rel)->natts != target->natts)
+	w->target = target;
+	w->rel = table_open(target->relid, RowExclusiveLock);
+	if (RelationGetDescr(w->rel)->natts != target->natts)
 		elog(ERROR, "lifecycle_guard: orders.%s changed during the session", target->relname);
-	return rel;
+	w->estate = CreateExecutorState();
+	w->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(w->rri, w->rel, 0, NULL, 0);
+	ExecOpenIndices(w->rri, false);
+	w->slot = ExecInitExtraTupleSlot(w->estate, RelationGetDescr(w->rel), &TTSOpsVirtual);
+	return w;
 }
 
 int64
-record_insert(RecordTarget *target, Relation rel, Datum *values, bool *nulls)
+record_insert(RecordWriter *w, Datum *values, bool *nulls)
 {
-	EState	   *estate = CreateExecutorState();
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
-	TupleTableSlot *slot;
+	RecordTarget *target = w->target;
+	TupleTableSlot *slot = w->slot;
 	int64		id = nextval_internal(target->id_seq, false);
 	int			i;
 
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
 	ExecClearTuple(slot);
 	/* any other column is NULL: a column added to the table belongs here */
 	memset(slot->tts_isnull, true, sizeof(bool) * target->natts);
@@ -98,10 +100,18 @@ record_insert(RecordTarget *target, Relation rel, Datum *values, bool *nulls)
 	}
 	ExecStoreVirtualTuple(slot);
 
-	ExecSimpleRelationInsert(rri, estate, slot);
-
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
+	ExecSimpleRelationInsert(w->rri, w->estate, slot);
+	/* what the index insertions and checks of this row allocated */
+	ResetPerTupleExprContext(w->estate);
 	return id;
+}
+
+void
+record_close(RecordWriter *w)
+{
+	ExecCloseIndices(w->rri);
+	ExecResetTupleTable(w->estate->es_tupleTable, false);
+	FreeExecutorState(w->estate);
+	table_close(w->rel, NoLock);
+	pfree(w);
 }

@@ -172,7 +172,7 @@ refuse_sub(const LifecycleMachine *m, int64 id, int status, int from_sub, int to
 
 /* One history row: the move from (from, from_sub) to (to, to_sub) of row id. */
 static void
-append_history(Relation rel, const LifecycleMachine *m, int64 id,
+append_history(RecordWriter *history, const LifecycleMachine *m, int64 id,
 			   int from, int to, int from_sub, int to_sub, const char *reason)
 {
 	Datum		values[HISTORY_NCOLS];
@@ -197,7 +197,7 @@ append_history(Relation rel, const LifecycleMachine *m, int64 id,
 	if (reason != NULL && reason[0] != '\0')
 		SET_COL(HISTORY_REASON, CStringGetTextDatum(reason));
 #undef SET_COL
-	record_insert(&history_target, rel, values, nulls);
+	record_insert(history, values, nulls);
 }
 
 /* The path an armed row was written with does not end where the row is. */
@@ -233,7 +233,7 @@ static void
 write_records(const LifecycleMachine *m, int64 id, int64 client_id,
 			  const RecordedStep *records, int nrecords, bool new_order, bool outbox)
 {
-	Relation	history;
+	RecordWriter *history;
 	OutboxEvent *events = NULL;
 	int			nevents = 0;
 	int			k;
@@ -244,7 +244,7 @@ write_records(const LifecycleMachine *m, int64 id, int64 client_id,
 	for (k = 0; k < nrecords; k++)
 		append_history(history, m, id, records[k].from, records[k].to,
 					   records[k].from_sub, records[k].to_sub, records[k].reason);
-	table_close(history, NoLock);
+	record_close(history);
 
 	if (!outbox)
 		return;

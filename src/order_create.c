@@ -9,7 +9,9 @@
  *     VENDOR_ORDER_PENDING (DELAYED, top-ups), with the lifecycle armed with
  *     its path so the history and outbox rows of every step are written by
  *     the lifecycle trigger at that one insert (src/lifecycle.h);
- *   - the DEBIT ledger entry (its id drawn first too: the order names it);
+ *   - the DEBIT ledger entry (its id drawn first too: the order names it),
+ *     written last, after the response is built (debit_order: the wallet's
+ *     row lock is then held only through the debit and the commit);
  *   - the items, DELIVERED with their unit (INSTANT) or PENDING;
  *   - the units, AVAILABLE -> ALLOCATED -> DELIVERED in one UPDATE;
  *   - a recharge per item of a top-up.
@@ -302,7 +304,8 @@ typedef struct OrderWrite
 } OrderWrite;
 
 /*
- * The write set of a new order, every row once and in its final state.
+ * The write set of a new order but its debit (debit_order), every row once
+ * and in its final state.
  * Returns false, having written nothing, when an order with the same key was
  * committed meanwhile.  The caller disarms the lifecycle whatever happens
  * (PG_FINALLY).
@@ -379,23 +382,6 @@ write_order(const OrderWrite *w)
 	lifecycle_disarm();
 	if (SPI_processed == 0)
 		return false;
-
-	/* The debit (the balance moves in the ledger's trigger). */
-	{
-		static SPIPlanPtr plan = NULL;
-		static const Oid types[5] = {INT8OID, INT8OID, INT8OID, NUMERICOID, INT8OID};
-		Datum		args[5];
-
-		args[0] = Int64GetDatum(w->debit_id);
-		args[1] = Int64GetDatum(rq->client_id);
-		args[2] = Int64GetDatum(cg->wallet_id);
-		args[3] = DirectFunctionCall1(numeric_uminus, cg->amount_charged);
-		args[4] = Int64GetDatum(w->order_id);
-		run(&plan,
-			"INSERT INTO orders.ledger_entries (id, client_id, wallet_id, kind, amount, order_id)"
-			" OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, 'DEBIT', $4, $5)",
-			5, types, args, NULL, SPI_OK_INSERT, 0);
-	}
 
 	/* The items, in their final state: with their unit when INSTANT. */
 	{
@@ -474,6 +460,33 @@ write_order(const OrderWrite *w)
 }
 
 /*
+ * The order's debit: the ledger entry, whose trigger moves the wallet's
+ * balance (never below zero) under the wallet's row lock.  Every order of a
+ * client updates that one row and holds its lock until commit, so the debit
+ * is the order's last write, after the response is built: a client's
+ * concurrent orders then wait for each other only through the debit and the
+ * commit, not through the rest of the order (or the reveal's audit).  A
+ * refused debit (insufficient balance) still rolls the whole order back.
+ */
+static void
+debit_order(const OrderWrite *w)
+{
+	static SPIPlanPtr plan = NULL;
+	static const Oid types[5] = {INT8OID, INT8OID, INT8OID, NUMERICOID, INT8OID};
+	Datum		args[5];
+
+	args[0] = Int64GetDatum(w->debit_id);
+	args[1] = Int64GetDatum(w->r->client_id);
+	args[2] = Int64GetDatum(w->c->wallet_id);
+	args[3] = DirectFunctionCall1(numeric_uminus, w->c->amount_charged);
+	args[4] = Int64GetDatum(w->order_id);
+	run(&plan,
+		"INSERT INTO orders.ledger_entries (id, client_id, wallet_id, kind, amount, order_id)"
+		" OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, 'DEBIT', $4, $5)",
+		5, types, args, NULL, SPI_OK_INSERT, 0);
+}
+
+/*
  * The answer for a key already used: the order as it is now (a replay), or
  * OR102 when the parameters differ.  Ends the SPI connection.
  */
@@ -517,6 +530,7 @@ place_order(OrderRequest *rq, bool *replayed)
 	Datum		response;
 	bool		isnull;
 	volatile bool written = false;
+	bool		covered;
 	int			i;
 	static IdSequence order_seq = {"orders", InvalidOid, InvalidOid};
 	static IdSequence ledger_seq = {"ledger_entries", InvalidOid, InvalidOid};
@@ -595,8 +609,8 @@ place_order(OrderRequest *rq, bool *replayed)
 	 * covers the charge): an audit row for an order that then fails names a
 	 * reveal that never happened, which only a race can cause.
 	 */
-	if (w.instant &&
-		DatumGetBool(DirectFunctionCall2(numeric_le, c.amount_charged, balance)))
+	covered = DatumGetBool(DirectFunctionCall2(numeric_le, c.amount_charged, balance));
+	if (w.instant && covered)
 		reveal_audit_prepare(r.client_id, w.order_id, int64_ids(w.items, r.quantity),
 							 int64_ids(w.units, w.nunits), w.nunits);
 
@@ -618,6 +632,14 @@ place_order(OrderRequest *rq, bool *replayed)
 				 text_to_cstring(r.po_number));
 		return answer_existing(&r, existing, same, replayed);
 	}
+
+	/*
+	 * A charge the balance did not cover is debited now, before the
+	 * response: the debit is then refused (unless the wallet was funded
+	 * meanwhile) before any voucher is revealed.  Otherwise it comes last.
+	 */
+	if (!covered)
+		debit_order(&w);
 
 	/* The response, built from what was just written (no re-read). */
 	{
@@ -669,6 +691,8 @@ place_order(OrderRequest *rq, bool *replayed)
 			20, types, args, nulls, SPI_OK_SELECT, 1);
 	}
 	response = SPI_datumTransfer(column(0, 1, &isnull), false, -1);
+	if (covered)
+		debit_order(&w);
 	SPI_finish();
 	*replayed = false;
 	return response;

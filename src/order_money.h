@@ -44,7 +44,8 @@ extern void order_price(int64 client_id, int64 product_id, Datum product_currenc
 						Datum product_discount, Datum denomination, int32 quantity,
 						OrderCharge *charge, Datum *balance);
 
-/* A saved SPI plan, prepared on first use (inside an SPI connection). */
+/* A saved SPI plan, prepared on first use (inside an SPI connection); its
+ * generic plan is always used (no planning per call). */
 extern SPIPlanPtr order_saved_plan(SPIPlanPtr *slot, const char *sql,
 								   int nargs, const Oid *argtypes);
 
