@@ -3838,3 +3838,20 @@ COMMENT ON FUNCTION orders.client_import(jsonb) IS
 
 REVOKE EXECUTE ON FUNCTION orders.shard_vault_key_checks() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION orders.shard_vault_key_checks() TO orders_admin;
+
+-- Issue 14: the webhook queue's metrics after the delivery throughput work:
+-- the oldest age reads the heads' index (webhook_deliveries_due_heads; no
+-- index of every pending row is left), and the fan-out's backlog is a
+-- metric of its own (orders_outbox_events counts acknowledge_events'
+-- consumers only).
+UPDATE orders.metric_queries
+SET help = 'Seconds the oldest sendable webhook delivery (the head of its endpoint and order) has been due: how far the senders are behind; 0 when none is.',
+	query = $q$SELECT NULL::jsonb, coalesce(extract(epoch FROM now() - min(d.next_attempt_at)), 0)::float8
+		FROM orders.webhook_deliveries d
+		WHERE d.status = 'pending' AND d.head AND d.next_attempt_at <= now()$q$
+WHERE metric = 'orders_webhook_queue_oldest_age_seconds';
+INSERT INTO orders.metric_queries (metric, type, help, query) VALUES
+	('orders_webhook_fanout_pending', 'gauge',
+	 'Order events the webhook fan-out has not turned into webhook events yet.',
+	 $q$SELECT NULL::jsonb, count(*)::float8 FROM orders.order_events e
+		WHERE e.webhooks_queued_at IS NULL$q$);

@@ -69,10 +69,14 @@ INSERT INTO orders.metric_queries (metric, type, help, query) VALUES
 	 $q$SELECT NULL::jsonb, count(*)::float8 FROM orders.webhook_deliveries d
 		WHERE d.status = 'pending'$q$),
 	('orders_webhook_queue_oldest_age_seconds', 'gauge',
-	 'Seconds the pending webhook delivery that has waited longest has been due; 0 when none is.',
+	 'Seconds the oldest sendable webhook delivery (the head of its endpoint and order) has been due: how far the senders are behind; 0 when none is.',
 	 $q$SELECT NULL::jsonb, coalesce(extract(epoch FROM now() - min(d.next_attempt_at)), 0)::float8
 		FROM orders.webhook_deliveries d
-		WHERE d.status = 'pending' AND d.next_attempt_at <= now()$q$);
+		WHERE d.status = 'pending' AND d.head AND d.next_attempt_at <= now()$q$),
+	('orders_webhook_fanout_pending', 'gauge',
+	 'Order events the webhook fan-out has not turned into webhook events yet.',
+	 $q$SELECT NULL::jsonb, count(*)::float8 FROM orders.order_events e
+		WHERE e.webhooks_queued_at IS NULL$q$);
 
 -- Runs the queries of orders.metric_queries: one row per series.  SECURITY
 -- DEFINER: the metrics role reads counts, never the tables they come from.

@@ -76,6 +76,8 @@ SELECT :endpoint_created AS endpoint_created;
 SELECT orders.webhook_enqueue(1000000) >= 0 AS earlier_events_taken;
 SELECT pg_temp.snapshot();
 SELECT pg_temp.place(:client, 7701, 1, 10, 'm-3') AS o3 \gset
+-- the fan-out's backlog: the order's events, until the fan-out takes them
+SELECT metric, delta FROM pg_temp.moved() WHERE metric = 'orders_webhook_fanout_pending';
 SELECT orders.webhook_enqueue(1000000) AS enqueued;
 SELECT * FROM pg_temp.moved();
 SELECT pg_temp.snapshot();
