@@ -1217,96 +1217,6 @@ GRANT EXECUTE ON FUNCTION
 	orders.webhook_report(bigint, integer, integer, integer, text)
 TO orders_webhook_sender;
 
--- maintenance wakes the webhook daemons
-CREATE OR REPLACE FUNCTION orders.run_maintenance() RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
-DECLARE
-	j orders.vendor_jobs;
-	pd record;
-	blocked integer;
-	recovered integer := 0;
-	expired integer := 0;
-	served integer := 0;
-	errors integer := 0;
-	sandbox jsonb;
-	announced bigint;
-	counts bigint;
-BEGIN
-	blocked := orders.expire_units();
-
-	-- Leases that ran out: the job returns to the queue (after the backoff,
-	-- as a failed attempt).  Retry windows that closed: the job ends.  Busy
-	-- orders are left to the next round.
-	FOR j IN
-		SELECT vj.* FROM orders.vendor_jobs vj JOIN orders.orders o ON o.id = vj.order_id
-		WHERE (vj.status = 'LEASED' AND vj.lease_until <= now())
-		   OR (vj.status = 'QUEUED' AND vj.deadline <= now())
-		ORDER BY vj.id
-		FOR UPDATE OF vj, o SKIP LOCKED
-	LOOP
-		BEGIN
-			IF j.status = 'LEASED' THEN
-				PERFORM orders.requeue_vendor_job(j, 'lease_expired',
-					format('the lease of %s expired', j.leased_by));
-				recovered := recovered + 1;
-			ELSE
-				PERFORM orders.expire_vendor_job(j);
-				expired := expired + 1;
-			END IF;
-		EXCEPTION WHEN OTHERS THEN
-			errors := errors + 1;
-			RAISE WARNING 'orders maintenance: vendor job % (%): %', j.id, j.status, SQLERRM;
-		END;
-	END LOOP;
-
-	-- Units loaded while restock was off, or freed by a cancellation,
-	-- serve the waiting items.
-	FOR pd IN
-		SELECT DISTINCT o.product_id, o.denomination
-		FROM orders.vendor_jobs vj JOIN orders.orders o ON o.id = vj.order_id
-		WHERE vj.status = 'QUEUED' AND o.status IN ('PENDING', 'PARTIALLY_DELIVERED')
-			AND EXISTS (SELECT 1 FROM orders.inventory_units u
-						WHERE u.product_id = o.product_id AND u.denomination = o.denomination
-							AND u.status = 'AVAILABLE' AND u.expires_at > now())
-		ORDER BY 1, 2
-	LOOP
-		BEGIN
-			served := served + orders.serve_waiting_items(pd.product_id, pd.denomination);
-		EXCEPTION WHEN OTHERS THEN
-			errors := errors + 1;
-			RAISE WARNING 'orders maintenance: serving product % / % failed: %',
-				pd.product_id, pd.denomination, SQLERRM;
-		END;
-	END LOOP;
-
-	IF (orders.vendor_policy()).sandbox THEN
-		sandbox := orders.sandbox_vendor_round();
-	END IF;
-
-	-- The list counts: fold the committed deltas (schema/54_order_listing.sql).
-	counts := orders.roll_up_order_counts();
-
-	-- last: the events of this round's own changes are announced too
-	announced := orders.announce_events();
-	-- and the webhook daemons woken (schema/69_webhook_delivery.sql)
-	PERFORM orders.webhook_announce();
-
-	RETURN jsonb_build_object(
-		'units_blocked', blocked,
-		'leases_recovered', recovered,
-		'jobs_expired', expired,
-		'items_restocked', served,
-		'jobs_ready', (SELECT count(*) FROM orders.vendor_jobs
-					   WHERE status = 'QUEUED' AND next_attempt_at <= now()),
-		'sandbox', sandbox,
-		'events_announced', announced,
-		'order_count_deltas_folded', counts,
-		'errors', errors);
-END
-$$;
-COMMENT ON FUNCTION orders.run_maintenance() IS
-'one maintenance round (what the background worker runs): expired units BLOCKED, lost leases back to the queue, closed retry windows failed and refunded, waiting items served from stock, the sandbox vendor if on, the order list counts rolled up, new outbox events announced (NOTIFY orders_events), webhook daemons woken when deliveries are due (NOTIFY orders_webhooks)';
-
 -- Vault rotation re-encrypts the webhook secrets too, and counts them.
 CREATE OR REPLACE FUNCTION orders.vault_rotate(p_batch_size integer DEFAULT 1000)
 RETURNS TABLE (rotated integer, remaining bigint, newest_key_id integer)
@@ -2949,23 +2859,20 @@ CREATE OR REPLACE FUNCTION orders.queue_vendor_job() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'queue_vendor_job' LANGUAGE C;
 
 -- Issue 12: pg_dump carries the business data (schema/95_dump_restore.sql):
--- every table of what the platform has done is marked for the dump, with
--- its identity sequence, and orders.restore_begin() / restore_end() switch
--- the triggers off for the data section of a restore (docs/releases.md,
+-- every table of orders.client_tables() is marked for the dump, with its
+-- identity sequence, and orders.restore_begin() / restore_end() switch the
+-- triggers off for the data section of a restore (docs/releases.md,
 -- "Backups").
 DO $$
 DECLARE
 	t regclass;
 	seq text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY[
-		'orders.clients', 'orders.client_discounts', 'orders.wallets', 'orders.ledger_entries',
-		'orders.orders', 'orders.order_items', 'orders.inventory_units', 'orders.recharges',
-		'orders.vendor_jobs', 'orders.vendor_job_attempts',
-		'orders.status_history', 'orders.order_events', 'orders.voucher_reveals',
-		'orders.order_counts', 'orders.order_count_blocks', 'orders.order_count_deltas',
-		'orders.webhook_endpoints', 'orders.webhook_events', 'orders.webhook_deliveries',
-		'orders.webhook_attempts']::regclass[]
+	FOR t IN
+		SELECT format('orders.%I', c.tab)::regclass FROM orders.client_tables() c
+		EXCEPT
+		SELECT u.t FROM pg_catalog.pg_extension e, unnest(e.extconfig) AS u(t)
+		WHERE e.extname = 'orders'
 	LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(t, '');
 		FOR seq IN
@@ -2990,32 +2897,44 @@ END $$;
 --   pg_restore --section=data ...;     SELECT orders.restore_end();
 --   pg_restore --section=post-data ...
 -- The server secrets' restore trigger stays on throughout (the dumped
--- secrets replace the ones CREATE EXTENSION made).
-CREATE FUNCTION orders.restore_begin() RETURNS integer
+-- secrets replace the ones CREATE EXTENSION made): its table is not one of
+-- the clients' tables.
+
+-- The user triggers of the tables a dump carries (orders.client_tables()),
+-- switched off, or on again as the extension ships every one of them:
+-- ENABLE ALWAYS.  Returns how many it switched.
+CREATE FUNCTION orders.restore_switch_triggers(p_on boolean) RETURNS integer
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
 DECLARE
 	tg record;
 	n integer := 0;
+BEGIN
+	FOR tg IN
+		SELECT t.tgrelid::regclass AS tab, t.tgname
+		FROM orders.client_tables() c
+		JOIN pg_catalog.pg_trigger t ON t.tgrelid = format('orders.%I', c.tab)::regclass
+		WHERE NOT t.tgisinternal AND (t.tgenabled = 'D') = p_on
+		ORDER BY 1, 2
+	LOOP
+		EXECUTE format('ALTER TABLE %s %s TRIGGER %I', tg.tab,
+					   CASE WHEN p_on THEN 'ENABLE ALWAYS' ELSE 'DISABLE' END, tg.tgname);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION orders.restore_switch_triggers(boolean) IS
+'internal: switches the user triggers of the tables a dump carries off (false), or on again as installed, ENABLE ALWAYS (true); returns how many; for orders.restore_begin and orders.restore_end';
+
+CREATE FUNCTION orders.restore_begin() RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM orders.orders) OR EXISTS (SELECT 1 FROM orders.clients) THEN
 		RAISE EXCEPTION 'orders.restore_begin: this database already holds clients or orders'
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'Restore a dump into a new database: pg_restore --section=pre-data first (it runs CREATE EXTENSION).';
 	END IF;
-	FOR tg IN
-		SELECT t.tgrelid::regclass AS tab, t.tgname
-		FROM pg_catalog.pg_trigger t
-		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass
-			AND d.objid = t.tgrelid AND d.deptype = 'e'
-		JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'orders'
-		WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
-		  AND t.tgrelid <> 'orders.server_secrets'::regclass
-		ORDER BY 1, 2
-	LOOP
-		EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', tg.tab, tg.tgname);
-		n := n + 1;
-	END LOOP;
-	RETURN n;
+	RETURN orders.restore_switch_triggers(false);
 END
 $$;
 COMMENT ON FUNCTION orders.restore_begin() IS
@@ -3024,9 +2943,8 @@ COMMENT ON FUNCTION orders.restore_begin() IS
 CREATE FUNCTION orders.restore_end() RETURNS integer
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
 DECLARE
-	tg record;
 	bad bigint;
-	n integer := 0;
+	n integer;
 BEGIN
 	-- The books first: a dump whose ledger does not add up to its wallets
 	-- is not restored into service (the triggers stay off, the error says
@@ -3037,21 +2955,7 @@ BEGIN
 			USING ERRCODE = 'data_corrupted',
 				  HINT = 'SELECT * FROM orders.verify_ledger() names them; was the data section restored whole?';
 	END IF;
-	-- Every trigger the extension ships is ENABLE ALWAYS, except the server
-	-- secrets' restore trigger, which restore_begin leaves alone.
-	FOR tg IN
-		SELECT t.tgrelid::regclass AS tab, t.tgname
-		FROM pg_catalog.pg_trigger t
-		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass
-			AND d.objid = t.tgrelid AND d.deptype = 'e'
-		JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'orders'
-		WHERE NOT t.tgisinternal AND t.tgenabled = 'D'
-		  AND t.tgrelid <> 'orders.server_secrets'::regclass
-		ORDER BY 1, 2
-	LOOP
-		EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', tg.tab, tg.tgname);
-		n := n + 1;
-	END LOOP;
+	n := orders.restore_switch_triggers(true);
 	-- Routes an operator had added came back as rows: dispatch follows them.
 	EXECUTE orders.api_call_source();
 	RETURN n;
@@ -3059,7 +2963,8 @@ END
 $$;
 COMMENT ON FUNCTION orders.restore_end() IS
 'restoring a dump, after pg_restore''s data section: checks the ledger against the wallets (an error if it does not add up), switches the extension''s triggers on again (ENABLE ALWAYS, as installed), regenerates dispatch for restored routes; returns how many triggers';
-REVOKE EXECUTE ON FUNCTION orders.restore_begin(), orders.restore_end() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION orders.restore_switch_triggers(boolean), orders.restore_begin(),
+	orders.restore_end() FROM PUBLIC;
 
 -- Issue 11: create path
 
@@ -3520,6 +3425,8 @@ $$;
 COMMENT ON FUNCTION orders.handle_retry_webhook_delivery(bigint, bigint, bigint) IS
 'internal: POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/retry: the delivery is due again now, with the same webhook-id; 202 with it; 409 while it is being sent or when the endpoint is disabled; 404 for an unknown id and another client''s alike';
 
+-- maintenance wakes the webhook daemons and purges old webhook data (the
+-- one definition of 1.1: the issue 13 section no longer has its own)
 CREATE OR REPLACE FUNCTION orders.run_maintenance() RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orders AS $$
 DECLARE

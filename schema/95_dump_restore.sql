@@ -3,25 +3,23 @@
 -- pg_dump writes the tables of an extension as part of CREATE EXTENSION
 -- and dumps no rows of them, except those of the tables marked with
 -- pg_extension_config_dump.  Every table that holds what the platform has
--- done (clients, orders, money, inventory, history, events, webhooks) is
--- marked here, with its identity sequence, so that a dump is a backup.
--- Not marked: the tables whose rows are the extension's own
--- (orders.outbox_announcement, orders.metric_queries), made again by
--- CREATE EXTENSION.  The configuration tables are marked beside their
--- definitions.
+-- done is marked here, with its identity sequence, so that a dump is a
+-- backup: the tables of orders.client_tables() (schema/76_shard.sql), the
+-- one list of the tables holding clients' rows, which a move checks is
+-- complete.  Those marked already (the API keys and audit, configuration
+-- tables) keep their marks.  Not marked: the tables whose rows are the
+-- extension's own (orders.outbox_announcement, orders.metric_queries),
+-- made again by CREATE EXTENSION.
 DO $$
 DECLARE
 	t regclass;
 	seq text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY[
-		'orders.clients', 'orders.client_discounts', 'orders.wallets', 'orders.ledger_entries',
-		'orders.orders', 'orders.order_items', 'orders.inventory_units', 'orders.recharges',
-		'orders.vendor_jobs', 'orders.vendor_job_attempts',
-		'orders.status_history', 'orders.order_events', 'orders.voucher_reveals',
-		'orders.order_counts', 'orders.order_count_blocks', 'orders.order_count_deltas',
-		'orders.webhook_endpoints', 'orders.webhook_events', 'orders.webhook_deliveries',
-		'orders.webhook_attempts']::regclass[]
+	FOR t IN
+		SELECT format('orders.%I', c.tab)::regclass FROM orders.client_tables() c
+		EXCEPT
+		SELECT u.t FROM pg_catalog.pg_extension e, unnest(e.extconfig) AS u(t)
+		WHERE e.extname = 'orders'
 	LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(t, '');
 		FOR seq IN
@@ -46,32 +44,44 @@ END $$;
 --   pg_restore --section=data ...;     SELECT orders.restore_end();
 --   pg_restore --section=post-data ...
 -- The server secrets' restore trigger stays on throughout (the dumped
--- secrets replace the ones CREATE EXTENSION made).
-CREATE FUNCTION orders.restore_begin() RETURNS integer
+-- secrets replace the ones CREATE EXTENSION made): its table is not one of
+-- the clients' tables.
+
+-- The user triggers of the tables a dump carries (orders.client_tables()),
+-- switched off, or on again as the extension ships every one of them:
+-- ENABLE ALWAYS.  Returns how many it switched.
+CREATE FUNCTION orders.restore_switch_triggers(p_on boolean) RETURNS integer
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
 DECLARE
 	tg record;
 	n integer := 0;
+BEGIN
+	FOR tg IN
+		SELECT t.tgrelid::regclass AS tab, t.tgname
+		FROM orders.client_tables() c
+		JOIN pg_catalog.pg_trigger t ON t.tgrelid = format('orders.%I', c.tab)::regclass
+		WHERE NOT t.tgisinternal AND (t.tgenabled = 'D') = p_on
+		ORDER BY 1, 2
+	LOOP
+		EXECUTE format('ALTER TABLE %s %s TRIGGER %I', tg.tab,
+					   CASE WHEN p_on THEN 'ENABLE ALWAYS' ELSE 'DISABLE' END, tg.tgname);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION orders.restore_switch_triggers(boolean) IS
+'internal: switches the user triggers of the tables a dump carries off (false), or on again as installed, ENABLE ALWAYS (true); returns how many; for orders.restore_begin and orders.restore_end';
+
+CREATE FUNCTION orders.restore_begin() RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM orders.orders) OR EXISTS (SELECT 1 FROM orders.clients) THEN
 		RAISE EXCEPTION 'orders.restore_begin: this database already holds clients or orders'
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'Restore a dump into a new database: pg_restore --section=pre-data first (it runs CREATE EXTENSION).';
 	END IF;
-	FOR tg IN
-		SELECT t.tgrelid::regclass AS tab, t.tgname
-		FROM pg_catalog.pg_trigger t
-		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass
-			AND d.objid = t.tgrelid AND d.deptype = 'e'
-		JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'orders'
-		WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
-		  AND t.tgrelid <> 'orders.server_secrets'::regclass
-		ORDER BY 1, 2
-	LOOP
-		EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', tg.tab, tg.tgname);
-		n := n + 1;
-	END LOOP;
-	RETURN n;
+	RETURN orders.restore_switch_triggers(false);
 END
 $$;
 COMMENT ON FUNCTION orders.restore_begin() IS
@@ -80,9 +90,8 @@ COMMENT ON FUNCTION orders.restore_begin() IS
 CREATE FUNCTION orders.restore_end() RETURNS integer
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
 DECLARE
-	tg record;
 	bad bigint;
-	n integer := 0;
+	n integer;
 BEGIN
 	-- The books first: a dump whose ledger does not add up to its wallets
 	-- is not restored into service (the triggers stay off, the error says
@@ -93,21 +102,7 @@ BEGIN
 			USING ERRCODE = 'data_corrupted',
 				  HINT = 'SELECT * FROM orders.verify_ledger() names them; was the data section restored whole?';
 	END IF;
-	-- Every trigger the extension ships is ENABLE ALWAYS, except the server
-	-- secrets' restore trigger, which restore_begin leaves alone.
-	FOR tg IN
-		SELECT t.tgrelid::regclass AS tab, t.tgname
-		FROM pg_catalog.pg_trigger t
-		JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass
-			AND d.objid = t.tgrelid AND d.deptype = 'e'
-		JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'orders'
-		WHERE NOT t.tgisinternal AND t.tgenabled = 'D'
-		  AND t.tgrelid <> 'orders.server_secrets'::regclass
-		ORDER BY 1, 2
-	LOOP
-		EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', tg.tab, tg.tgname);
-		n := n + 1;
-	END LOOP;
+	n := orders.restore_switch_triggers(true);
 	-- Routes an operator had added came back as rows: dispatch follows them.
 	EXECUTE orders.api_call_source();
 	RETURN n;
